@@ -1,0 +1,38 @@
+// How long the client waits for the index server, and how often it asks again. UDP loses datagrams;
+// a request is resent with the same bytes and rq, so the server's reply cache makes it count once.
+
+/** Tries per request (the first send plus four resends): rides out a few lost datagrams in a row. */
+export const DEFAULT_ATTEMPTS = 5;
+
+/** First wait for a reply. Loopback and LAN answer in well under a millisecond; a distant server in tens. */
+export const DEFAULT_FIRST_TIMEOUT_MS = 500;
+
+/**
+ * Ceiling of the doubling wait: 500, 1000, 2000, 2000, 2000 ms — 7.5 s in all, short enough that a
+ * person at a prompt is told soon, long enough to outlast a busy server's queue.
+ */
+export const DEFAULT_MAX_TIMEOUT_MS = 2000;
+
+export interface RetryPolicy {
+  attempts: number;
+  firstTimeoutMs: number;
+  maxTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: DEFAULT_ATTEMPTS,
+  firstTimeoutMs: DEFAULT_FIRST_TIMEOUT_MS,
+  maxTimeoutMs: DEFAULT_MAX_TIMEOUT_MS,
+};
+
+/** The wait after try number `attempt` (1-based). */
+export function timeoutFor(policy: RetryPolicy, attempt: number): number {
+  return Math.min(policy.firstTimeoutMs * 2 ** (attempt - 1), Math.max(policy.maxTimeoutMs, policy.firstTimeoutMs));
+}
+
+/** Total time a request may wait before it fails with TIMEOUT. */
+export function totalWaitMs(policy: RetryPolicy): number {
+  let total = 0;
+  for (let attempt = 1; attempt <= policy.attempts; attempt++) total += timeoutFor(policy, attempt);
+  return total;
+}
