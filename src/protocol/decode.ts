@@ -18,12 +18,17 @@ interface Direction<M> {
   validators: Record<string, Validator<M>>;
   /** Requests get their file names NFC-normalised before validation, so `é` typed two ways is one name. */
   normaliseFileNames: boolean;
+  /**
+   * Requests need a readable rq before anything else (BAD_RQ: the refusal must echo it). Replies leave
+   * rq to their schema: ERROR and DOWNLOAD-ERROR carry `rq: null` when the request could not be read.
+   */
+  rqFirst: boolean;
 }
 
-const UDP_REQUESTS: Direction<UdpRequest> = { noun: 'a request this server knows', types: UDP_REQUEST_TYPES, validators: validateUdpRequest, normaliseFileNames: true };
-const UDP_REPLIES: Direction<UdpReply> = { noun: 'a reply of the index server', types: UDP_REPLY_TYPES, validators: validateUdpReply, normaliseFileNames: false };
-const TCP_REQUESTS: Direction<TcpRequest> = { noun: 'a request this peer knows', types: TCP_REQUEST_TYPES, validators: validateTcpRequest, normaliseFileNames: true };
-const TCP_FRAMES: Direction<TcpFrame> = { noun: 'a transfer frame', types: TCP_FRAME_TYPES, validators: validateTcpFrame, normaliseFileNames: false };
+const UDP_REQUESTS: Direction<UdpRequest> = { noun: 'a request this server knows', types: UDP_REQUEST_TYPES, validators: validateUdpRequest, normaliseFileNames: true, rqFirst: true };
+const UDP_REPLIES: Direction<UdpReply> = { noun: 'a reply of the index server', types: UDP_REPLY_TYPES, validators: validateUdpReply, normaliseFileNames: false, rqFirst: false };
+const TCP_REQUESTS: Direction<TcpRequest> = { noun: 'a request this peer knows', types: TCP_REQUEST_TYPES, validators: validateTcpRequest, normaliseFileNames: true, rqFirst: true };
+const TCP_FRAMES: Direction<TcpFrame> = { noun: 'a transfer frame', types: TCP_FRAME_TYPES, validators: validateTcpFrame, normaliseFileNames: false, rqFirst: false };
 
 export const decodeUdpRequest = (datagram: Uint8Array, maxBytes = MAX_DATAGRAM_BYTES): UdpRequest =>
   decodeMessage(datagram, maxBytes, 'datagram', UDP_REQUESTS);
@@ -64,7 +69,7 @@ function decodeObject<M>(value: unknown, direction: Direction<M>): M {
         : `type ${show(type)} is not ${direction.noun}; expected one of ${direction.types.join(', ')}`;
     throw new ProtocolError('UNKNOWN_TYPE', reason, { rq, received });
   }
-  if (rq === null) {
+  if (rq === null && direction.rqFirst) {
     const reason = received.rq === undefined
       ? 'rq is required'
       : `rq must be an integer from 0 to 2147483647, got ${show(received.rq)}`;
