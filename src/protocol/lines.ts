@@ -35,6 +35,7 @@ export class LineSplitter {
     this.pendingBytes += part.length;
     if (this.pendingBytes > this.maxLineBytes) {
       this.pending = [];
+      this.pendingBytes = 0;
       throw new ProtocolError('TOO_LARGE', `line is over the ${this.maxLineBytes}-byte limit without a newline`);
     }
     this.pending.push(part);
