@@ -1,9 +1,9 @@
-// One look at the share folder: the regular files directly in it (and symlinks to regular files
-// inside it), with the name the index will know them by. Hashing is not done here; see folder.ts.
+// One look at the share folder: the regular files directly in it (and symlinks to other files
+// directly in it), with the name the index will know them by. Hashing is not done here; see folder.ts.
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
-import { join, sep } from 'node:path';
-import { fileNameProblem, indexName, isQuietlySkipped, PEER_DATA_FOLDER } from './names.js';
+import { dirname, join } from 'node:path';
+import { fileNameProblem, indexName, isQuietlySkipped } from './names.js';
 
 export interface DiskFile {
   /** NFC name: the name in the index. */
@@ -73,8 +73,8 @@ export async function inspect(root: string, diskName: string): Promise<DiskFile 
     } catch {
       return { reason: 'it is a broken symbolic link' };
     }
-    const inside = target.startsWith(root + sep) && !target.startsWith(join(root, PEER_DATA_FOLDER) + sep);
-    if (!inside) return { reason: 'it is a symbolic link leading outside the share folder' };
+    // The file server serves only files directly in the folder: a link may point at a sibling, nothing else.
+    if (dirname(target) !== root) return { reason: 'it is a symbolic link leading outside the share folder' };
   }
   if (info.isDirectory()) return { reason: '' }; // subfolders are not shared, as --help says
   if (!info.isFile()) return { reason: 'it is not a regular file' };
