@@ -1,0 +1,157 @@
+// The downloader's side of the codec: a TCP byte stream → verified file bytes. Splits lines (with
+// the protocol's line-length ceiling), parses each frame (fast path, else the protocol edge), and
+// holds the holder to the transfer rules: the rq and file it asked for, chunks numbered on from
+// fromChunk without gaps, one encoding throughout.
+import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
+import { HolderFailure } from '../errors.js';
+import { PART_FLUSH_BYTES } from '../limits.js';
+import { FrameRejected, parseCanonicalFrame, parseFrameSlow, type DataFrame } from './frame-parser.js';
+import { NEWLINE, type ChunkEncoding } from './layout.js';
+
+export interface FrameDecoderOptions {
+  rq: number;
+  /** The file name the request carried (NFC). */
+  file: string;
+  /** The chunk the request asked for (1 for a fresh download). */
+  fromChunk: number;
+  /** The encoding of the data already on disk when resuming; a fresh download takes the holder's. */
+  encoding?: ChunkEncoding;
+}
+
+/** What FILE-END said about the whole file. */
+export interface FileEndInfo {
+  size: number;
+  sha256: string;
+  /** Number of the FILE-END chunk (the file's chunk count). */
+  chunk: number;
+}
+
+export class FrameDecoder {
+  private readonly fileJson: Buffer;
+  private out: Buffer;
+  private used = 0;
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  private expectedChunk: number;
+  private encodingSeen: ChunkEncoding | undefined;
+  private endInfo: FileEndInfo | undefined;
+  /** Frames that took the slow path: 0 for a peer that writes the canonical layout. */
+  slowFrames = 0;
+
+  constructor(private readonly options: FrameDecoderOptions) {
+    this.fileJson = Buffer.from(JSON.stringify(options.file));
+    this.expectedChunk = options.fromChunk;
+    this.encodingSeen = options.encoding;
+    this.out = Buffer.allocUnsafe(PART_FLUSH_BYTES + 2 * MAX_LINE_BYTES);
+  }
+
+  /** The encoding the holder uses, once its first frame arrived (or as resumed). */
+  get encoding(): ChunkEncoding | undefined {
+    return this.encodingSeen;
+  }
+
+  /** The next chunk number expected; chunks below it are decoded. */
+  get nextChunk(): number {
+    return this.expectedChunk;
+  }
+
+  /** Set once FILE-END arrived; no more frames are read after it. */
+  get fileEnd(): FileEndInfo | undefined {
+    return this.endInfo;
+  }
+
+  /** Decoded bytes waiting for takeOutput(). */
+  get pendingBytes(): number {
+    return this.used;
+  }
+
+  /**
+   * Feeds bytes from the socket. Throws HolderFailure (BAD_FRAME or REFUSED) at the first frame
+   * that breaks the rules; bytes after FILE-END are ignored.
+   */
+  push(data: Buffer): void {
+    let start = 0;
+    while (start < data.length && this.endInfo === undefined) {
+      const newline = data.indexOf(NEWLINE, start);
+      if (newline === -1) {
+        this.keep(data.subarray(start));
+        return;
+      }
+      if (this.carryBytes > 0) {
+        this.keep(data.subarray(start, newline));
+        const line = Buffer.concat(this.carry, this.carryBytes);
+        this.carry = [];
+        this.carryBytes = 0;
+        this.decodeLine(line, 0, line.length);
+      } else {
+        this.decodeLine(data, start, newline);
+      }
+      start = newline + 1;
+    }
+  }
+
+  /** Hands over the decoded bytes so far (the caller writes them to disk). */
+  takeOutput(): Buffer {
+    const taken = this.out.subarray(0, this.used);
+    this.out = Buffer.allocUnsafe(PART_FLUSH_BYTES + 2 * MAX_LINE_BYTES);
+    this.used = 0;
+    return taken;
+  }
+
+  private keep(part: Buffer): void {
+    this.carryBytes += part.length;
+    if (this.carryBytes > MAX_LINE_BYTES) {
+      throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
+    }
+    this.carry.push(part);
+  }
+
+  private decodeLine(line: Uint8Array, start: number, end: number): void {
+    if (end - start > MAX_LINE_BYTES) {
+      throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit`);
+    }
+    if (this.out.length - this.used < end - start) this.grow(end - start);
+    let frame: DataFrame | null = parseCanonicalFrame(line, start, end, this.fileJson, this.options.file, this.out, this.used);
+    if (frame === null) {
+      this.slowFrames++;
+      try {
+        frame = parseFrameSlow(line.subarray(start, end), this.out, this.used);
+      } catch (error) {
+        if (!(error instanceof FrameRejected)) throw error;
+        if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${show(error.refusal.reason)}`);
+        throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: ${error.message}`);
+      }
+    }
+    this.check(frame);
+    this.used = frame.dataEnd;
+    this.expectedChunk++;
+    if (frame.type === 'FILE-END') this.endInfo = { size: frame.size!, sha256: frame.sha256!, chunk: frame.chunk };
+  }
+
+  private check(frame: DataFrame): void {
+    const where = `${frame.type} chunk ${frame.chunk}`;
+    if (frame.rq !== this.options.rq) {
+      throw new HolderFailure('BAD_FRAME', `${where}: rq ${frame.rq} does not answer DOWNLOAD rq ${this.options.rq}`);
+    }
+    if (frame.file !== this.options.file) {
+      throw new HolderFailure('BAD_FRAME', `${where}: file ${show(frame.file)} is not the file asked for, ${show(this.options.file)}`);
+    }
+    if (frame.chunk !== this.expectedChunk) {
+      throw new HolderFailure('BAD_FRAME', `${where}: expected chunk ${this.expectedChunk} (chunks are numbered without gaps from ${this.options.fromChunk})`);
+    }
+    if (this.encodingSeen === undefined) {
+      this.encodingSeen = frame.encoding;
+    } else if (frame.encoding !== this.encodingSeen) {
+      // On the first frame of a resumed download this is a holder that encodes the file otherwise
+      // (its chunk numbers mean other bytes): the download must start over, with any holder.
+      const resuming = frame.chunk === this.options.fromChunk;
+      throw new HolderFailure('BAD_FRAME', `${where}: encoding ${frame.encoding} differs from the ${this.encodingSeen} of the chunks before it`, { discardPartial: resuming });
+    }
+  }
+
+  private grow(room: number): void {
+    const bigger = Buffer.allocUnsafe(this.used + room + PART_FLUSH_BYTES);
+    this.out.copy(bigger, 0, 0, this.used);
+    this.out = bigger;
+  }
+}

@@ -1,0 +1,219 @@
+// File bytes → FILE … FILE-END frames, straight from the bytes read off disk into large send
+// batches: chunks are cut by counting UTF-8 lead bytes and escaped byte by byte, never decoded to
+// strings, so the sender runs at several hundred MB/s.
+import { show } from '../../protocol/index.js';
+import { UploadError } from '../errors.js';
+import { BASE64_CHUNK_BYTES, CHUNK_CHARS, MAX_TEXT_CHUNK_BYTES, SEND_BATCH_BYTES } from '../limits.js';
+import { encodeBase64Into } from './base64.js';
+import {
+  CHUNK_KEY, ENCODING_BASE64, ESCAPES, FILE_CLOSE, FILE_KEY, FILE_OPEN, NEEDS_ESCAPE, QUOTE, TEXT_OPEN,
+  writeBytes, writeDecimal, type ChunkEncoding,
+} from './layout.js';
+import { Utf8StreamCheck } from './utf8.js';
+
+export interface FrameEncoderOptions {
+  rq: number;
+  /** The file name exactly as the request gave it (after NFC normalisation). */
+  file: string;
+  encoding: ChunkEncoding;
+  /** First chunk to emit; earlier chunks are counted and skipped (resume). Default 1. */
+  fromChunk?: number;
+  /** Target size of each returned buffer. */
+  batchBytes?: number;
+}
+
+/** A FILE frame's text is at most 200 × 6 bytes (every character a \u00xx escape). */
+const MAX_ESCAPED_TEXT_BYTES = CHUNK_CHARS * 6;
+/** Longest chunk number in decimal (2^53-1). */
+const MAX_DECIMAL_DIGITS = 16;
+/** Enough bytes to complete any partly collected chunk and see whether one more character follows. */
+const LOOKAHEAD_BYTES = MAX_TEXT_CHUNK_BYTES + 1;
+
+/**
+ * Turns a file's bytes, pushed block by block in order, into encoded frames. Every chunk but the
+ * last travels as FILE (exactly 200 code points, or 150 bytes as base64); the last one (0 to 200)
+ * travels as FILE-END, so a chunk is held back until the next byte shows it is not the last.
+ */
+export class FrameEncoder {
+  private readonly framePrefix: Buffer;
+  private readonly frameSuffix: Buffer;
+  private readonly maxFrameBytes: number;
+  private readonly batchBytes: number;
+  private readonly utf8Check: Utf8StreamCheck | undefined;
+  private readonly fromChunk: number;
+  private batch: Buffer;
+  private used = 0;
+  private done: Buffer[] = [];
+  /** Bytes of the chunk being collected, when a block ended inside it. */
+  private carry: Buffer = Buffer.alloc(0);
+  private chunk = 1;
+
+  constructor(private readonly options: FrameEncoderOptions) {
+    const fileJson = Buffer.from(JSON.stringify(options.file));
+    this.framePrefix = Buffer.concat([FILE_OPEN, Buffer.from(String(options.rq)), FILE_KEY, fileJson, CHUNK_KEY]);
+    this.frameSuffix = Buffer.concat([Buffer.from([QUOTE]), ...(options.encoding === 'base64' ? [ENCODING_BASE64] : []), FILE_CLOSE]);
+    this.maxFrameBytes = this.framePrefix.length + MAX_DECIMAL_DIGITS + TEXT_OPEN.length + MAX_ESCAPED_TEXT_BYTES + this.frameSuffix.length;
+    this.batchBytes = Math.max(options.batchBytes ?? SEND_BATCH_BYTES, this.maxFrameBytes);
+    this.batch = this.newBatch();
+    this.utf8Check = options.encoding === 'utf8' ? new Utf8StreamCheck() : undefined;
+    this.fromChunk = options.fromChunk ?? 1;
+  }
+
+  /** Number of the chunk that will be emitted next (or skipped, while below fromChunk). */
+  get nextChunk(): number {
+    return this.chunk;
+  }
+
+  /** Feeds the next block of the file; returns the frames completed so far, in send batches. */
+  push(block: Uint8Array): Buffer[] {
+    if (this.utf8Check && !this.utf8Check.push(block)) throw this.notUtf8();
+    let start = 0;
+    if (this.carry.length > 0) {
+      // Finish the held-back chunk with the head of this block, then go on in the block itself.
+      const joined = Buffer.concat([this.carry, block.subarray(0, LOOKAHEAD_BYTES)]);
+      const stop = this.consume(joined, 0, joined.length);
+      if (stop < this.carry.length) {
+        this.carry = joined.subarray(stop);
+        return this.takeBatches();
+      }
+      start = stop - this.carry.length;
+    }
+    const stop = this.consume(block, start, block.length);
+    this.carry = Buffer.from(block.subarray(stop));
+    return this.takeBatches();
+  }
+
+  /**
+   * Ends the file: the held-back bytes become FILE-END with the whole file's size and SHA-256.
+   * Throws UploadError FROM_CHUNK_PAST_END when fromChunk is beyond the last chunk.
+   */
+  end(size: number, sha256: string): Buffer[] {
+    if (this.utf8Check && !this.utf8Check.end()) throw this.notUtf8();
+    if (this.fromChunk > this.chunk) {
+      throw new UploadError(
+        'FROM_CHUNK_PAST_END',
+        `fromChunk ${this.fromChunk} is past the last chunk (${this.chunk}) of file ${show(this.options.file)}`,
+      );
+    }
+    const { rq, file, encoding } = this.options;
+    const text = this.carry.toString(encoding === 'base64' ? 'base64' : 'utf8');
+    const frame = { type: 'FILE-END', rq, file, chunk: this.chunk, text, ...(encoding === 'base64' ? { encoding } : {}), size, sha256 };
+    const bytes = Buffer.from(`${JSON.stringify(frame)}\n`);
+    this.ensureRoom(bytes.length);
+    this.used = writeBytes(this.batch, this.used, bytes);
+    this.carry = Buffer.alloc(0);
+    return this.takeBatches();
+  }
+
+  /** Emits every chunk of bytes[start..end) known not to be the last; returns where it stopped. */
+  private consume(bytes: Uint8Array, start: number, end: number): number {
+    return this.options.encoding === 'base64' ? this.consumeBinary(bytes, start, end) : this.consumeText(bytes, start, end);
+  }
+
+  private consumeBinary(bytes: Uint8Array, start: number, end: number): number {
+    let at = start;
+    // `>` and not `>=`: a last chunk of exactly 150 bytes goes in FILE-END.
+    while (end - at > BASE64_CHUNK_BYTES) {
+      if (this.chunk >= this.fromChunk) {
+        this.ensureRoom(this.maxFrameBytes);
+        const o = encodeBase64Into(bytes, at, at + BASE64_CHUNK_BYTES, this.batch, this.openFrame());
+        this.used = writeBytes(this.batch, o, this.frameSuffix);
+      }
+      at += BASE64_CHUNK_BYTES;
+      this.chunk++;
+    }
+    return at;
+  }
+
+  private consumeText(bytes: Uint8Array, start: number, end: number): number {
+    let at = start;
+    for (;;) {
+      let next: number;
+      if (this.chunk < this.fromChunk) {
+        next = skipChunk(bytes, at, end);
+      } else {
+        this.ensureRoom(this.maxFrameBytes);
+        next = this.writeTextFrame(bytes, at, end);
+      }
+      if (next === -1) return at;
+      at = next;
+      this.chunk++;
+    }
+  }
+
+  /**
+   * Writes the FILE frame of the 200 code points at bytes[at..); returns the position after them,
+   * or -1 (leaving the batch as it was) when no byte after them is in range yet.
+   */
+  private writeTextFrame(bytes: Uint8Array, at: number, end: number): number {
+    const out = this.batch;
+    let o = this.openFrame();
+    let chars = 0;
+    let i = at;
+    for (; i < end; i++) {
+      const byte = bytes[i]!;
+      if (byte < 0x80) {
+        if (chars === CHUNK_CHARS) break;
+        chars++;
+        if (NEEDS_ESCAPE[byte] === 0) out[o++] = byte;
+        else o = writeBytes(out, o, ESCAPES[byte]!);
+      } else {
+        if (byte >= 0xc0) {
+          if (chars === CHUNK_CHARS) break;
+          chars++;
+        }
+        out[o++] = byte;
+      }
+    }
+    if (i === end) return -1;
+    this.used = writeBytes(out, o, this.frameSuffix);
+    return i;
+  }
+
+  /** Writes `{"type":"FILE",…,"chunk":N,"text":"` at the end of the batch; returns where text goes. */
+  private openFrame(): number {
+    let o = writeBytes(this.batch, this.used, this.framePrefix);
+    o = writeDecimal(this.batch, o, this.chunk);
+    return writeBytes(this.batch, o, TEXT_OPEN);
+  }
+
+  private ensureRoom(bytes: number): void {
+    if (this.batch.length - this.used >= bytes) return;
+    if (this.used > 0) this.done.push(this.batch.subarray(0, this.used));
+    this.batch = bytes > this.batchBytes ? Buffer.allocUnsafe(bytes) : this.newBatch();
+    this.used = 0;
+  }
+
+  /** Hands over everything encoded so far; the unused tail of the batch keeps serving. */
+  private takeBatches(): Buffer[] {
+    if (this.used > 0) {
+      this.done.push(this.batch.subarray(0, this.used));
+      this.batch = this.batch.length - this.used >= this.maxFrameBytes ? this.batch.subarray(this.used) : this.newBatch();
+      this.used = 0;
+    }
+    const batches = this.done;
+    this.done = [];
+    return batches;
+  }
+
+  private newBatch(): Buffer {
+    return Buffer.allocUnsafe(this.batchBytes + this.maxFrameBytes);
+  }
+
+  private notUtf8(): UploadError {
+    return new UploadError('CHANGED', `file ${show(this.options.file)} is no longer valid UTF-8: it changed while being sent`);
+  }
+}
+
+/** Position after the 200 code points at bytes[at..), or -1 when no byte after them is in range. */
+function skipChunk(bytes: Uint8Array, at: number, end: number): number {
+  let chars = 0;
+  for (let i = at; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte < 0x80 || byte >= 0xc0) {
+      if (chars === CHUNK_CHARS) return i;
+      chars++;
+    }
+  }
+  return -1;
+}

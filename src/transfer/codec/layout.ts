@@ -1,0 +1,63 @@
+// The canonical byte layout of FILE and FILE-END frames: what our encoder writes and what the
+// receiver's fast path recognises without JSON.parse. Field order follows the spec's listing:
+//
+//   {"type":"FILE","rq":7,"file":"a.txt","chunk":1,"text":"…"}
+//   {"type":"FILE","rq":7,"file":"a.bin","chunk":1,"text":"…","encoding":"base64"}
+//   {"type":"FILE-END","rq":7,"file":"a.txt","chunk":2,"text":"…","size":208,"sha256":"…"}
+//   {"type":"FILE-END","rq":7,"file":"a.bin","chunk":2,"text":"…","encoding":"base64","size":208,"sha256":"…"}
+//
+// Text is escaped exactly as JSON.stringify escapes it, so a frame built either way is the same bytes.
+
+/** How a file's bytes travel: as its own UTF-8 text, or base64 when it is not valid UTF-8. */
+export type ChunkEncoding = 'utf8' | 'base64';
+
+const ascii = (text: string): Buffer => Buffer.from(text, 'latin1');
+
+export const FILE_OPEN = ascii('{"type":"FILE","rq":');
+export const FILE_END_OPEN = ascii('{"type":"FILE-END","rq":');
+export const FILE_KEY = ascii(',"file":');
+export const CHUNK_KEY = ascii(',"chunk":');
+export const TEXT_OPEN = ascii(',"text":"');
+export const ENCODING_BASE64 = ascii(',"encoding":"base64"');
+export const SIZE_KEY = ascii(',"size":');
+export const SHA256_OPEN = ascii(',"sha256":"');
+export const FILE_CLOSE = ascii('}\n');
+
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const NEWLINE = 0x0a;
+
+/** Largest rq (2^31-1) and largest chunk number or size (2^53-1) the schemas allow. */
+export const MAX_RQ = 0x7fffffff;
+export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * JSON escapes of the ASCII bytes that need one (0 = written as is): `"`, `\` and the control
+ * characters, with the short forms JSON.stringify uses and \u00xx for the others.
+ */
+export const ESCAPES: readonly (Uint8Array | null)[] = Array.from({ length: 128 }, (_, byte) => {
+  const escaped = JSON.stringify(String.fromCharCode(byte)).slice(1, -1);
+  return escaped.length === 1 ? null : ascii(escaped);
+});
+
+/** 1 for ASCII bytes that JSON must escape, else 0: the hot loop reads this instead of ESCAPES. */
+export const NEEDS_ESCAPE = Uint8Array.from(ESCAPES, (escape) => (escape === null ? 0 : 1));
+
+/** Writes the decimal digits of a non-negative safe integer at `at`; returns the position after. */
+export function writeDecimal(out: Uint8Array, at: number, value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  let rest = value;
+  for (let i = at + digits - 1; i >= at; i--) {
+    const next = Math.floor(rest / 10);
+    out[i] = 0x30 + (rest - next * 10);
+    rest = next;
+  }
+  return at + digits;
+}
+
+/** Copies `bytes` into out at `at`; returns the position after. */
+export function writeBytes(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  out.set(bytes, at);
+  return at + bytes.length;
+}

@@ -1,0 +1,81 @@
+// Size budgets and timeouts of the transfer protocol, each with the reason for its value. Options of
+// startFileServer and downloadFile default to these; tests pass shorter ones.
+import { CHUNK_CHARS } from '../protocol/index.js';
+
+export { CHUNK_CHARS };
+
+/** Bytes of file data in one base64 FILE frame: 200 base64 characters decode to exactly 150 bytes. */
+export const BASE64_CHUNK_BYTES = (CHUNK_CHARS / 4) * 3;
+
+/** Largest UTF-8 encoding of one chunk: 200 code points of at most 4 bytes each. */
+export const MAX_TEXT_CHUNK_BYTES = CHUNK_CHARS * 4;
+
+/**
+ * Disk reads of the file server and the resume scan. Large enough that a read costs little per
+ * byte, small enough that many concurrent uploads stay far below the 150 MB RSS budget.
+ */
+export const READ_BLOCK_BYTES = 256 * 1024;
+
+/**
+ * Frames are batched into socket writes of about this size: one write per frame costs a syscall
+ * and a callback each (77 MiB/s measured), large writes approach the raw pipe.
+ */
+export const SEND_BATCH_BYTES = 256 * 1024;
+
+/**
+ * The downloader writes verified data to the .part file in blocks of this size, or sooner when the
+ * sender pauses (see PART_FLUSH_INTERVAL_MS), so a crash loses at most this much work.
+ */
+export const PART_FLUSH_BYTES = 1024 * 1024;
+
+/** A holder that sends slowly still gets its data on disk (and resumable) this soon. */
+export const PART_FLUSH_INTERVAL_MS = 200;
+
+/**
+ * Concurrent uploads a peer serves by default. Each costs one read buffer, one send batch and a
+ * share of the uplink; past a handful, every downloader just gets a smaller share.
+ */
+export const DEFAULT_MAX_UPLOADS = 8;
+
+/**
+ * Open connections a file server accepts by default, idle ones included. Each costs a descriptor
+ * and at most one line buffer (16 KiB): 2,000 stays far below the 20,000-descriptor limit and the
+ * memory budget, and well above the 1,000 idle connections the abuse tests open.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 2000;
+
+/**
+ * A client must deliver its whole DOWNLOAD line within this time of connecting. A deadline rather
+ * than an idle timer, so a client trickling one byte a second (slow-loris) is cut off too.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * An upload whose socket accepts no data for this long (the downloader stopped reading) is dropped
+ * so that it frees its upload slot.
+ */
+export const DEFAULT_UPLOAD_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * After a DOWNLOAD-ERROR the server keeps reading (and discarding) for up to this long, so that the
+ * error line reaches a client that is still sending instead of being lost to a TCP reset.
+ */
+export const ERROR_LINGER_MS = 1_000;
+
+/** Upload progress is reported at most this often per upload: enough for a progress bar. */
+export const UPLOAD_PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * Whether a file is UTF-8 is remembered for this many file versions, so only the first download
+ * of a version pays the pre-pass over the whole file.
+ */
+export const ENCODING_CACHE_ENTRIES = 1024;
+
+/** How long the downloader waits for a TCP connection to a holder. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * A holder that sends no frame for this long is abandoned for the next one. Generous, because a
+ * sender's first frame of a large text file waits for its UTF-8 pre-pass over the whole file.
+ */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
