@@ -1,0 +1,103 @@
+// One registered peer: the record the store keeps (one key per peer name) and the live state the
+// in-memory index holds. FileEntry objects are shared between a peer's file map and the search index
+// and never mutated (a re-publish replaces the entry), so a published name costs one object.
+import type { FileEntry } from '../generated/types.js';
+import { validateUdpReply, validateUdpRequest } from '../generated/catalogue.js';
+import { reasonFromSchemaError } from '../protocol/index.js';
+
+/** What the store holds under the peer's name. */
+export interface StoredPeer {
+  name: string;
+  ip: string;
+  udpPort: number;
+  tcpPort: number;
+  token: string;
+  files: FileEntry[];
+  /** Milliseconds since the epoch, by the server's clock. */
+  registeredAt: number;
+}
+
+/** Where a peer is reached: its UDP side (the server) and TCP side (other peers). */
+export interface PeerContact {
+  ip: string;
+  udpPort: number;
+  tcpPort: number;
+}
+
+/** A registered peer as readers see it. */
+export interface PeerView extends Readonly<PeerContact> {
+  readonly name: string;
+  readonly files: ReadonlyMap<string, FileEntry>;
+  readonly registeredAt: number;
+  /** The peer's file names in code-unit order (the order listings and cursors use). */
+  sortedFileNames(): readonly string[];
+}
+
+export class PeerState implements PeerView {
+  /** Last authorised request from this peer, by the server's clock (memory only: restarts count from load). */
+  lastSeen: number;
+  private sorted: string[] | undefined;
+
+  constructor(
+    readonly name: string,
+    public ip: string,
+    public udpPort: number,
+    public tcpPort: number,
+    readonly token: string,
+    readonly registeredAt: number,
+    readonly files: Map<string, FileEntry>,
+    now: number,
+  ) {
+    this.lastSeen = now;
+  }
+
+  static fromStored(stored: StoredPeer, now: number): PeerState {
+    const files = new Map<string, FileEntry>();
+    for (const entry of stored.files) files.set(entry.name, entry);
+    return new PeerState(stored.name, stored.ip, stored.udpPort, stored.tcpPort, stored.token, stored.registeredAt, files, now);
+  }
+
+  toStored(contact: PeerContact = this, files: FileEntry[] = [...this.files.values()]): StoredPeer {
+    const { name, token, registeredAt } = this;
+    return { name, ip: contact.ip, udpPort: contact.udpPort, tcpPort: contact.tcpPort, token, files, registeredAt };
+  }
+
+  sortedFileNames(): readonly string[] {
+    // Rebuilt lazily after a change: publishing in batches then listing once costs one sort, not one per batch.
+    this.sorted ??= [...this.files.keys()].sort();
+    return this.sorted;
+  }
+
+  /** Called by the registry whenever it adds or removes a name. */
+  namesChanged(): void {
+    this.sorted = undefined;
+  }
+}
+
+/** Largest files array one reply schema accepts: stored files are checked against it in slices. */
+const FILES_PER_CHECK = 1024;
+
+/**
+ * Why a record loaded from the store cannot be served (undefined when it can). A store edited by hand,
+ * or written by another program, must not put a peer into replies that break the schemas.
+ */
+export function problemWithStored(key: string, value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return 'the record is not an object';
+  const record = value as Partial<StoredPeer>;
+  if (record.name !== key) return `the record's name ${JSON.stringify(record.name)} is not its key`;
+  const { name, ip, udpPort, tcpPort, token } = record;
+  const asRegister = { type: 'REGISTER', rq: 0, name, ip, udpPort, tcpPort, token };
+  if (token === undefined) return 'token is missing';
+  if (!validateUdpRequest.REGISTER(asRegister)) return reasonFromSchemaError(validateUdpRequest.REGISTER.errors![0]!, 'REGISTER');
+  if (typeof record.registeredAt !== 'number' || !Number.isFinite(record.registeredAt)) return 'registeredAt must be a number';
+  if (!Array.isArray(record.files)) return 'files must be an array';
+  const names = record.files.map((entry: FileEntry | undefined) => entry?.name as string);
+  if (new Set(names).size !== names.length) return 'files lists a name twice';
+  for (let from = 0; from < record.files.length; from += FILES_PER_CHECK) {
+    const asListing = { type: 'RETRIEVE-INFOT', rq: 0, name, ip, tcpPort, files: record.files.slice(from, from + FILES_PER_CHECK) };
+    const valid = validateUdpReply['RETRIEVE-INFOT'];
+    if (!valid(asListing)) return reasonFromSchemaError(valid.errors![0]!, 'stored record');
+    if (names.slice(from, from + FILES_PER_CHECK).some((n) => n !== n.normalize('NFC'))) return 'a file name is not NFC-normalised';
+  }
+  return undefined;
+}

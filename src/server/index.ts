@@ -1,0 +1,164 @@
+// The index server as a library: startIndexServer() opens the registry store, loads it, binds the UDP
+// socket and serves until close(). scripts/server.ts wraps it in flags and signals; tests start it
+// through test/helpers/server.ts.
+import { isIPv6 } from 'node:net';
+import { silentLogger, type Logger } from '../log/index.js';
+import { MAX_DATAGRAM_BYTES } from '../protocol/index.js';
+import { Registry, type RegistryStore } from '../registry/index.js';
+import { DEFAULT_STORE_URL, openStore, type DurableMap } from '../stores/index.js';
+import type { StoredPeer } from '../registry/index.js';
+import { Counters, statsOf, type ServerStats } from './counters.js';
+import { ServerError } from './errors.js';
+import { unlistableReason } from './paging.js';
+import { DatagramPipeline } from './pipeline.js';
+import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limit.js';
+import { ReplyCache } from './reply-cache.js';
+import { bindUdp, serveDatagrams } from './socket.js';
+
+export { handleRequest, HANDLERS, refusal, type RequestContext } from './handlers.js';
+export { ServerError, type ServerErrorCode } from './errors.js';
+export { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit.js';
+export { REPLY_CACHE_ENTRIES, REPLY_CACHE_LIFETIME_MS } from './reply-cache.js';
+export { RECEIVE_BUFFER_BYTES } from './socket.js';
+export type { ServerStats } from './counters.js';
+export { DEFAULT_STORE_URL };
+
+/** The port the index server listens on unless told otherwise (asyncapi.yaml's `servers.index`). */
+export const DEFAULT_PORT = 4000;
+export const DEFAULT_HOST = '0.0.0.0';
+/** A registration not heard from for this long expires (a serving peer refreshes well inside it). */
+export const DEFAULT_EXPIRE_AFTER_MS = 5 * 60_000;
+/**
+ * Smallest --max-datagram: a refusal quoting a 64-character name and a reason naming field and rule,
+ * and a page holding one peer with one file of a short name, must fit.
+ */
+export const MIN_DATAGRAM_BYTES = 512;
+/** Largest UDP payload over IPv4 (65,535 − 20 bytes IP header − 8 bytes UDP header). */
+export const MAX_UDP_PAYLOAD = 65_507;
+/** How often the one-line summary is logged (also on SIGUSR1, through logSummary()). */
+export const SUMMARY_INTERVAL_MS = 60_000;
+/** How often rate-limit refusals are summarised: one line per interval, never one per datagram. */
+const RATE_REPORT_INTERVAL_MS = 10_000;
+/** Longest pause between expiry sweeps; shorter for short expiry times (a quarter of them). */
+const MAX_SWEEP_INTERVAL_MS = 30_000;
+
+export interface IndexServerOptions {
+  /** Address to bind; `::` for dual stack. Default 0.0.0.0. */
+  host?: string;
+  /** UDP port; 0 picks a free one. Default 4000. */
+  port?: number;
+  /** A keyv-style store URL (opened and closed by the server) or an open store (the caller closes it). */
+  store?: RegistryStore | string;
+  /** Largest datagram accepted or sent, in bytes. Default 1200. */
+  maxDatagram?: number;
+  logger?: Logger;
+  /** Milliseconds since the epoch, for expiry; injectable to test expiry without waiting. */
+  clock?: () => number;
+  /** Expire registrations not heard from for this long; 0 never expires. Default 5 minutes. */
+  expireAfterMs?: number;
+  /** Per-source-IP limit; perSecond 0 turns it off. Default 200/s, burst 400. */
+  rateLimit?: RateLimit;
+}
+
+/** What tests and tools may read of the registry (changes go through requests only). */
+export type RegistryReader = Pick<Registry, 'snapshot' | 'peer' | 'names' | 'holdersOf' | 'peerCount' | 'fileCount' | 'description'>;
+
+export interface IndexServer {
+  readonly address: { host: string; port: number; family: 'IPv4' | 'IPv6' };
+  readonly registry: RegistryReader;
+  stats(): ServerStats;
+  /** Logs the one-line summary now (the CLI calls it on SIGUSR1). */
+  logSummary(): void;
+  /** Expires stale registrations now (the server also does it on a timer); returns the names expired. */
+  expireStale(): Promise<string[]>;
+  /** Stops receiving, lets in-flight requests finish and their replies go out, closes the store it opened. */
+  close(): Promise<void>;
+}
+
+export async function startIndexServer(options: IndexServerOptions = {}): Promise<IndexServer> {
+  const log = options.logger ?? silentLogger;
+  const host = options.host ?? DEFAULT_HOST;
+  const port = checkInteger('port', options.port ?? DEFAULT_PORT, 0, 65_535);
+  const maxDatagram = checkInteger('maxDatagram', options.maxDatagram ?? MAX_DATAGRAM_BYTES, MIN_DATAGRAM_BYTES, MAX_UDP_PAYLOAD);
+  const expireAfterMs = checkInteger('expireAfterMs', options.expireAfterMs ?? DEFAULT_EXPIRE_AFTER_MS, 0, 2 ** 31 - 1);
+  const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  checkInteger('rateLimit.perSecond', rateLimit.perSecond, 0, 1e9);
+  checkInteger('rateLimit.burst', rateLimit.burst, rateLimit.perSecond > 0 ? 1 : 0, 1e9);
+
+  const { store, owned } = await openRegistryStore(options.store ?? DEFAULT_STORE_URL);
+  let registry: Registry;
+  try {
+    registry = await Registry.open(store, { clock: options.clock, logger: log, entryRule: unlistableReason(maxDatagram) });
+  } catch (error) {
+    await owned?.close().catch(() => {});
+    throw new ServerError('STORE_FAILED', `cannot load the registry from ${store.description}: ${(error as Error).message}`, { cause: error });
+  }
+  const counters = new Counters();
+  const limiter = rateLimit.perSecond > 0 ? new RateLimiter(rateLimit) : undefined;
+  const pipeline = new DatagramPipeline({ registry, maxDatagram, log, counters, cache: new ReplyCache(), limiter });
+  const socket = await bindUdp(host, port, log).catch(async (error: unknown) => {
+    await owned?.close().catch(() => {});
+    throw error;
+  });
+  const loop = serveDatagrams(socket, pipeline, counters, log);
+  const bound = socket.address();
+
+  const stats = () => statsOf(counters, registry.peerCount, registry.fileCount);
+  const logSummary = () => {
+    const { received: _received, sendFailures: _sendFailures, ...summary } = stats();
+    log.info('summary', summary);
+  };
+  const expireStale = () => (expireAfterMs > 0 ? registry.expireStale(expireAfterMs) : Promise.resolve([]));
+  const timers = [
+    setInterval(logSummary, SUMMARY_INTERVAL_MS),
+    setInterval(() => reportRateLimited(limiter, log), RATE_REPORT_INTERVAL_MS),
+    ...(expireAfterMs > 0 ? [setInterval(() => void expireStale(), Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(1, expireAfterMs / 4)))] : []),
+  ];
+  for (const timer of timers) timer.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      for (const timer of timers) clearInterval(timer);
+      loop.stopReceiving();
+      await pipeline.drained();
+      await registry.settled();
+      await loop.sent();
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      reportRateLimited(limiter, log);
+      await owned?.close();
+    })());
+
+  return {
+    address: { host: bound.address, port: bound.port, family: isIPv6(bound.address) ? 'IPv6' : 'IPv4' },
+    registry,
+    stats,
+    logSummary,
+    expireStale,
+    close,
+  };
+}
+
+async function openRegistryStore(store: RegistryStore | string): Promise<{ store: RegistryStore; owned?: DurableMap<StoredPeer> }> {
+  if (typeof store !== 'string') return { store };
+  try {
+    const opened = await openStore<StoredPeer>(store, 'peers');
+    return { store: opened, owned: opened };
+  } catch (error) {
+    throw new ServerError('STORE_FAILED', (error as Error).message, { cause: error });
+  }
+}
+
+function reportRateLimited(limiter: RateLimiter | undefined, log: Logger): void {
+  const refused = limiter?.takeRefusals() ?? [];
+  if (refused.length === 0) return;
+  const datagrams = refused.reduce((sum, [, n]) => sum + n, 0);
+  log.warn('rate limited', { datagrams, sources: refused.length, busiest: Object.fromEntries(refused.slice(0, 5)) });
+}
+
+function checkInteger(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ServerError('BAD_OPTION', `${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}

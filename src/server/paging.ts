@@ -1,0 +1,135 @@
+// Pages of RETRIEVE, RETRIEVE-INFOT and SEARCH-FILE that never exceed the datagram limit, whatever
+// the registry holds. Each page is measured in encoded bytes as entries are added, keeping room for
+// `next`; the cursor in `next` is the position after the last entry sent.
+import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply } from '../generated/types.js';
+import type { PeerView, Registry } from '../registry/index.js';
+import { upperBound } from '../registry/sorted.js';
+import {
+  encodeAllCursor, encodeInfotCursor, encodeSearchCursor, fileKey, MAX_CURSOR_CHARS, positionAfter,
+  type AllPosition, type InfotPosition, type SearchPosition,
+} from './cursor.js';
+
+/** Room a page keeps for `,"next":"<cursor>"` until it knows it holds the last entry. */
+const NEXT_BYTES = ',"next":""'.length + MAX_CURSOR_CHARS;
+/** Separator between two entries of a JSON array. */
+const COMMA = 1;
+
+const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+const nameOf = (peer: PeerView): string => peer.name;
+
+/** RETRIEVE: peers in name order with their files; a peer whose files do not fit continues on the next page. */
+export function retrievePage(registry: Registry, rq: number, from: AllPosition | undefined, limit: number): RetrieveReply {
+  const names = registry.names();
+  let index = from ? upperBound(names, from.peer, same) : 0;
+  let firstFile = 0;
+  // A cursor inside a peer's files resumes that peer (if it is still registered).
+  if (from?.file && registry.peer(from.peer)) {
+    index -= 1;
+    firstFile = positionAfter(registry.peer(from.peer)!.sortedFileNames(), from.file);
+  }
+  const peers: PeerListing[] = [];
+  let used = bytes({ type: 'RETRIEVE', rq, peers: [] });
+  for (; index < names.length; index++, firstFile = 0) {
+    const peer = registry.peer(names[index]!)!;
+    const fileNames = peer.sortedFileNames();
+    const listing: PeerListing = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, files: [] };
+    const lastPeer = index === names.length - 1;
+    let size = used + bytes(listing) + (peers.length > 0 ? COMMA : 0);
+    if (size + (lastPeer && firstFile >= fileNames.length ? 0 : NEXT_BYTES) > limit && peers.length > 0) {
+      return { type: 'RETRIEVE', rq, peers, next: encodeAllCursor({ peer: peers.at(-1)!.name }) };
+    }
+    for (let f = firstFile; f < fileNames.length; f++) {
+      const entry = peer.files.get(fileNames[f]!)!;
+      const grown = size + bytes(entry) + (listing.files.length > 0 ? COMMA : 0);
+      const last = lastPeer && f === fileNames.length - 1;
+      if (grown + (last ? 0 : NEXT_BYTES) > limit) {
+        if (listing.files.length > 0) {
+          peers.push(listing);
+          return { type: 'RETRIEVE', rq, peers, next: encodeAllCursor({ peer: peer.name, file: fileKey(fileNames[f - 1]!) }) };
+        }
+        if (peers.length > 0) return { type: 'RETRIEVE', rq, peers, next: encodeAllCursor({ peer: peers.at(-1)!.name }) };
+        // Alone on an empty page and still too large: only possible when --max-datagram was lowered
+        // after the file was published. Skip it rather than send a datagram over the limit.
+        continue;
+      }
+      listing.files.push(entry);
+      size = grown;
+    }
+    peers.push(listing);
+    used = size;
+  }
+  return { type: 'RETRIEVE', rq, peers };
+}
+
+/** RETRIEVE-INFOT: one peer's contact and a page of its files in name order. */
+export function infotPage(peer: PeerView, rq: number, from: InfotPosition | undefined, limit: number): RetrieveInfotReply {
+  const reply: RetrieveInfotReply = { type: 'RETRIEVE-INFOT', rq, name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, files: [] };
+  const fileNames = peer.sortedFileNames();
+  const start = from ? positionAfter(fileNames, from.file) : 0;
+  const taken = fill(bytes(reply), limit, fileNames.length - start, (i) => peer.files.get(fileNames[start + i]!)!, reply.files);
+  if (start + taken < fileNames.length) reply.next = encodeInfotCursor({ file: fileKey(fileNames[start + lastTaken(taken)]!) });
+  return reply;
+}
+
+/** SEARCH-FILE: the peers sharing `file`, in name order, with the size and hash each published. */
+export function searchPage(registry: Registry, file: string, rq: number, from: SearchPosition | undefined, limit: number): SearchFileReply {
+  const reply: SearchFileReply = { type: 'SEARCH-FILE', rq, file, peers: [] };
+  const holders = registry.holdersOf(file);
+  const start = from ? upperBound(holders, from.peer, nameOf) : 0;
+  const taken = fill(bytes(reply), limit, holders.length - start, (i) => holderOf(holders[start + i]!, file), reply.peers);
+  if (start + taken < holders.length) reply.next = encodeSearchCursor({ peer: holders[start + lastTaken(taken)]!.name });
+  return reply;
+}
+
+/**
+ * Why no page could hold this entry at `limit` (undefined when one can): the PUBLISH-time rule that
+ * keeps every published file listable. Measured against the worst case of each listing: the longest
+ * IP, the largest rq and port, and the longest cursor.
+ */
+export function unlistableReason(limit: number): (peerName: string, entry: FileEntry) => string | undefined {
+  const worst = { ip: 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255', tcpPort: 65535 };
+  const rq = 0x7fffffff;
+  const next = 'x'.repeat(MAX_CURSOR_CHARS);
+  return (peerName, entry) => {
+    const needed = Math.max(
+      bytes({ type: 'RETRIEVE', rq, peers: [{ name: peerName, ...worst, files: [entry] }], next }),
+      bytes({ type: 'RETRIEVE-INFOT', rq, name: peerName, ...worst, files: [entry], next }),
+      bytes({ type: 'SEARCH-FILE', rq, file: entry.name, peers: [{ name: peerName, ...worst, size: entry.size, sha256: entry.sha256 }], next }),
+    );
+    if (needed <= limit) return undefined;
+    return `is too long to list: a reply holding it needs ${needed} bytes, over this server's ${limit}-byte datagram limit; use a shorter name`;
+  };
+}
+
+const same = (s: string): string => s;
+
+/**
+ * Offset of the entry `next` points after. When not even one entry fitted (only possible when
+ * --max-datagram was lowered after the file was published), it is that entry: the client skips it
+ * rather than ask for the same page forever.
+ */
+const lastTaken = (taken: number): number => Math.max(taken, 1) - 1;
+
+function holderOf(peer: PeerView, file: string): FileHolder {
+  const entry = peer.files.get(file)!;
+  const holder: FileHolder = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort };
+  if (entry.size !== undefined) holder.size = entry.size;
+  if (entry.sha256 !== undefined) holder.sha256 = entry.sha256;
+  return holder;
+}
+
+/**
+ * Appends items to `into` while the page stays within `limit` (keeping room for `next` unless the
+ * item is the last); returns how many it took.
+ */
+function fill<T>(fixed: number, limit: number, available: number, itemAt: (i: number) => T, into: T[]): number {
+  let used = fixed;
+  for (let i = 0; i < available; i++) {
+    const item = itemAt(i);
+    const grown = used + bytes(item) + (i > 0 ? COMMA : 0);
+    if (grown + (i === available - 1 ? 0 : NEXT_BYTES) > limit) return i;
+    into.push(item);
+    used = grown;
+  }
+  return available;
+}

@@ -1,0 +1,123 @@
+// What happens to one datagram, in order: rate limit → decode (src/protocol) → reply cache →
+// handler → encode. Returns the bytes to send back, or null for no reply. No sockets here: the socket
+// loop calls receive() and sends what it returns, and tests can call it directly.
+import { UDP_REFUSAL, type UdpReply, type UdpRequest, type UdpRequestType } from '../generated/catalogue.js';
+import type { Logger } from '../log/index.js';
+import { decodeUdpRequest, ProtocolError } from '../protocol/index.js';
+import { showContact, type Registry, type UdpContact } from '../registry/index.js';
+import type { Counters } from './counters.js';
+import { handleRequest, refusal } from './handlers.js';
+import type { RateLimiter } from './rate-limit.js';
+import { replyKey, type ReplyCache } from './reply-cache.js';
+
+export interface PipelineParts {
+  registry: Registry;
+  maxDatagram: number;
+  log: Logger;
+  counters: Counters;
+  cache: ReplyCache;
+  limiter: RateLimiter | undefined;
+}
+
+const REFUSAL_TYPES: ReadonlySet<string> = new Set(Object.values(UDP_REFUSAL));
+const INTERNAL_ERROR = 'the server failed to handle this request (an internal error, logged); try again';
+
+export class DatagramPipeline {
+  private readonly debug: boolean;
+  private inFlight = new Set<Promise<Buffer>>();
+
+  constructor(private readonly parts: PipelineParts) {
+    this.debug = parts.log.enabled('debug');
+  }
+
+  /** The reply to one datagram from `from`, or null when it gets none (garbage, over the rate limit). */
+  receive(bytes: Buffer, from: UdpContact): Promise<Buffer> | null {
+    const { counters, cache, limiter, log } = this.parts;
+    counters.received++;
+    if (limiter && !limiter.admit(from.ip)) {
+      counters.rateLimited++;
+      return null;
+    }
+    let request: UdpRequest;
+    try {
+      request = decodeUdpRequest(bytes, this.parts.maxDatagram);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      return this.refuseUndecodable(error, bytes, from);
+    }
+    counters.requests[request.type]++;
+    if (this.debug) log.debug('received', { from: showContact(from), type: request.type, rq: request.rq, bytes: bytes.length });
+    const key = replyKey(from.ip, from.port, request.rq);
+    const repeated = cache.lookup(key, bytes);
+    if (repeated) {
+      counters.retransmissions++;
+      if (this.debug) log.debug('retransmission answered from the reply cache', { from: showContact(from), type: request.type, rq: request.rq });
+      return repeated;
+    }
+    const reply = this.answer(request, from);
+    cache.remember(key, bytes, reply);
+    this.inFlight.add(reply);
+    void reply.finally(() => this.inFlight.delete(reply));
+    return reply;
+  }
+
+  /** Resolves when every reply being computed now is ready (shutdown waits for it). */
+  async drained(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async answer(request: UdpRequest, from: UdpContact): Promise<Buffer> {
+    const { registry, maxDatagram } = this.parts;
+    let reply: UdpReply;
+    try {
+      reply = await handleRequest(request, { registry, from, maxDatagram });
+    } catch (error) {
+      this.parts.log.error('handler failed', { from: showContact(from), type: request.type, rq: request.rq, error });
+      reply = refusal(request.type, request.rq, INTERNAL_ERROR, request);
+    }
+    return this.encode(reply, from);
+  }
+
+  private refuseUndecodable(error: ProtocolError, bytes: Buffer, from: UdpContact): Promise<Buffer> | null {
+    const { counters, log } = this.parts;
+    if (error.drop) {
+      counters.dropped++;
+      if (this.debug) log.debug('dropped', { from: showContact(from), code: error.code, reason: error.reason, bytes: bytes.length });
+      return null;
+    }
+    if (error.code === 'INVALID') counters.requests[error.messageType as UdpRequestType]++;
+    if (this.debug) log.debug('received', { from: showContact(from), type: error.messageType ?? null, rq: error.rq, bytes: bytes.length, invalid: error.reason });
+    const reply: UdpReply =
+      error.code === 'INVALID'
+        ? refusal(error.messageType as UdpRequestType, error.rq!, error.reason, error.received)
+        : { type: 'ERROR', rq: error.rq, reason: error.reason };
+    return Promise.resolve(this.encode(reply, from));
+  }
+
+  private encode(reply: UdpReply, to: UdpContact): Buffer {
+    const { counters, log, maxDatagram } = this.parts;
+    if (reply.type === 'ERROR') counters.errors++;
+    else if (REFUSAL_TYPES.has(reply.type)) counters.refused++;
+    let bytes: Buffer = Buffer.from(JSON.stringify(reply));
+    if (bytes.length > maxDatagram) bytes = this.shrink(reply, bytes.length);
+    if (this.debug) log.debug('reply', { to: showContact(to), type: reply.type, rq: reply.rq, bytes: bytes.length });
+    return bytes;
+  }
+
+  /**
+   * Last line of defence for "no reply exceeds the limit": a refusal quoting long values gets its
+   * reason shortened; anything else over the limit is a paging bug, logged and replaced by ERROR.
+   */
+  private shrink(reply: UdpReply, size: number): Buffer {
+    const { log, maxDatagram } = this.parts;
+    if ('reason' in reply) {
+      const chars = [...reply.reason];
+      for (let keep = chars.length - 1; keep > 0; keep--) {
+        const bytes = Buffer.from(JSON.stringify({ ...reply, reason: `${chars.slice(0, keep).join('')}…` }));
+        if (bytes.length <= maxDatagram) return bytes;
+      }
+    }
+    log.error('reply over the datagram limit', { type: reply.type, rq: reply.rq, bytes: size, limit: maxDatagram });
+    return Buffer.from(JSON.stringify({ type: 'ERROR', rq: reply.rq, reason: INTERNAL_ERROR }));
+  }
+}
