@@ -162,3 +162,4 @@ function checkInteger(name: string, value: number, min: number, max: number): nu
   }
   return value;
 }
+export { parseServerFlags, SERVER_USAGE, type ServerFlags } from './flags.js';
