@@ -7,6 +7,8 @@ export type PeerErrorCode =
   | 'NO_HOLDER' // nobody (or not the peer asked for) shares the file
   | 'NOT_REGISTERED' // the operation needs a registration first
   | 'BAD_SHARE' // the share folder cannot be used (missing, not a folder, unreadable)
+  | 'BAD_ADDRESS' // no local address reaches the index server (no route): --host is needed
+  | 'NO_NAME' // no --name given and the peer's database remembers none
   | 'STOPPED'; // the peer was stopped
 
 export class PeerError extends Error {

@@ -20,6 +20,9 @@ export const WATCH_DEBOUNCE_MS = 250;
  */
 export const SETTLE_MS = 500;
 
+/** An explicit sync waits up to this many settle periods for files still being written (2 s). */
+const PATIENT_ROUNDS = 4;
+
 /** Safety net for changes fs.watch misses (network filesystems, overflowing inotify queues). */
 export const RESCAN_MS = 30_000;
 
@@ -139,13 +142,17 @@ export class ShareFolder {
 
   /** Looks at the folder now; resolves with what changed in the shared set, once announced. */
   sync(): Promise<ShareChange> {
-    return this.serially(() => this.syncNow());
+    return this.serially(() => this.syncNow(true));
   }
 
-  /** Announces the whole shared set again (the index forgot us: restarted empty, or expired us). */
-  announceAll(): Promise<ShareChange> {
+  /**
+   * Takes what the index lists for this peer as announced, and announces the difference: after a
+   * (re-)registration the index then holds exactly the shared set, whatever happened while we were
+   * away (files changed while the peer was down, or the index forgot us: pass []).
+   */
+  reconcile(listed: readonly FileEntry[]): Promise<ShareChange> {
     return this.serially(() => {
-      this.announced = new Map();
+      this.announced = new Map(listed.map((entry) => [indexName(entry.name), entry]));
       return this.announce();
     });
   }
@@ -153,7 +160,7 @@ export class ShareFolder {
   /** Shares files of the folder by name (the shell's publish); throws NOT_IN_SHARE for others. */
   share(names: readonly string[]): Promise<ShareChange> {
     return this.serially(async () => {
-      await this.syncNow();
+      await this.syncNow(true);
       const wanted = names.map(indexName);
       const missing = wanted.filter((name) => !this.known.has(name));
       if (missing.length > 0) {
@@ -203,7 +210,7 @@ export class ShareFolder {
     if (this.closed || this.debounce) return;
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
-      this.sync().catch((error) => this.logger.warn('share.sync.failed', { error }));
+      this.serially(() => this.syncNow(false)).catch((error) => this.logger.warn('share.sync.failed', { error }));
     }, delayMs).unref();
   }
 
@@ -216,7 +223,22 @@ export class ShareFolder {
     return run;
   }
 
-  private async syncNow(): Promise<ShareChange> {
+  /**
+   * One look at the folder, then the announcement. A patient sync (an explicit call) waits a few
+   * settle periods for files still being written; a background one leaves them for a later look.
+   */
+  private async syncNow(patient: boolean): Promise<ShareChange> {
+    let unsettled = await this.look();
+    for (let round = 0; patient && unsettled && round < PATIENT_ROUNDS; round++) {
+      await new Promise((resolve) => setTimeout(resolve, this.settleMs));
+      unsettled = await this.look();
+    }
+    if (unsettled) this.recheckLater();
+    return this.announce();
+  }
+
+  /** Updates what is known of the folder; true when some file was still being written. */
+  private async look(): Promise<boolean> {
     const scan = await scanFolder(this.dir);
     for (const { diskName, reason } of scan.skipped) this.warnOnce(diskName, reason);
     const next = new Map<string, KnownFile>();
@@ -238,9 +260,9 @@ export class ShareFolder {
       }
     }
     this.known = next;
-    if (unsettled) this.recheckLater();
-    return this.announce();
+    return unsettled;
   }
+
 
   /** The file with its hash: from the database when size and mtime match, else hashed now. */
   private async hashed(file: DiskFile): Promise<KnownFile | 'unsettled' | undefined> {

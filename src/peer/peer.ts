@@ -1,0 +1,486 @@
+// A peer: client of the index server (UDP), file server to other peers (TCP), downloader. The CLI
+// and the web GUI both drive this one class, so every behaviour exists once. Live updates (messages
+// crossing, share changes, transfers, registration state) come out as events.
+import { EventEmitter } from 'node:events';
+import { isIPv6 } from 'node:net';
+import { IndexClient, IndexClientError, type Contact, type MessageSeen, type PeerInfo, type RetryPolicy, type ServerAddress } from '../client/index.js';
+import type { FileEntry, FileHolder, PeerListing } from '../generated/types.js';
+import { silentLogger, type Logger } from '../log/index.js';
+import { downloadFile, startFileServer, type DownloadProgress, type DownloadResult, type FileServer, type UploadEvent, type UploadInfo } from '../transfer/index.js';
+import { addressTowards } from './address.js';
+import { PeerDatabase } from './database.js';
+import { PeerError } from './errors.js';
+import { ShareFolder, type ShareChange, type ShareMode, type SharedFile } from './share/folder.js';
+import type { DiskFile } from './share/scan.js';
+import { indexName } from './share/names.js';
+
+/**
+ * How often a registered peer refreshes its registration. The server expires peers not heard from
+ * for 5 minutes by default: a refresh every minute survives three lost in a row, retries included.
+ */
+export const KEEPALIVE_MS = 60_000;
+
+export type RegistrationState =
+  | 'unregistered' // not registered (yet, or any more)
+  | 'registered' // the server confirmed our registration
+  | 'unreachable' // registered, but the last refresh got no answer: retrying at the next keepalive
+  | 'refused'; // the server refused to (re-)register us; `reason` says why
+
+export interface RegistrationChange {
+  state: RegistrationState;
+  reason?: string;
+}
+
+export interface DownloadInfo extends DownloadProgress {
+  id: number;
+  file: string;
+  startedAt: Date;
+}
+
+export type DownloadEvent =
+  | { kind: 'started'; download: DownloadInfo }
+  | { kind: 'progress'; download: DownloadInfo }
+  | { kind: 'finished'; download: DownloadInfo; result: DownloadResult }
+  | { kind: 'failed'; download: DownloadInfo; error: Error };
+
+export interface PeerEvents {
+  message: [MessageSeen];
+  registration: [RegistrationChange];
+  share: [ShareChange];
+  upload: [UploadEvent];
+  download: [DownloadEvent];
+}
+
+export interface PeerOptions {
+  server: ServerAddress;
+  /** The peer's name; may be left out when the share's database remembers one. */
+  name?: string;
+  /** The share folder; without one the peer shares nothing (it still registers a TCP port). */
+  share?: string;
+  /** `auto`: every file of the folder is shared (serve). `manual`: only what publish() names (the shell). */
+  shareMode?: ShareMode;
+  /** Store URL of the peer's database. Default sqlite://<share>/.p2fs/peer.sqlite, or memory:// without a share. */
+  database?: string;
+  /** The IP to advertise. Default: the local address that reaches the server. */
+  host?: string;
+  /** Address the file server listens on. Default every interface. */
+  listenHost?: string;
+  tcpPort?: number;
+  udpPort?: number;
+  retry?: Partial<RetryPolicy>;
+  maxUploads?: number;
+  keepaliveMs?: number;
+  logger?: Logger;
+  /** Share-folder timings (tests shorten them) and a hook called before each file is hashed. */
+  shareTiming?: { settleMs?: number; debounceMs?: number; rescanMs?: number };
+  onHash?: (file: DiskFile) => void;
+}
+
+export interface DownloadRequestOptions {
+  /** Only from this peer. */
+  from?: string;
+  outDir: string;
+  overwrite?: boolean;
+  signal?: AbortSignal;
+  stallTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface PeerStatus {
+  name: string;
+  server: string;
+  registration: RegistrationState;
+  /** When the server last answered anything. */
+  lastHeardFromServer: Date | undefined;
+  contact: Contact;
+  /** Where the file server listens. */
+  tcpAddress: string;
+  shareDir: string | undefined;
+  sharedFiles: number;
+  uploads: UploadInfo[];
+  downloads: DownloadInfo[];
+}
+
+/** A peer with no share folder serves nothing. */
+const NOTHING_SHARED = { lookup: () => undefined };
+
+export class Peer extends EventEmitter<PeerEvents> {
+  private state: RegistrationState = 'unregistered';
+  private lastHeard: Date | undefined;
+  private keepalive: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private readonly downloads = new Map<number, DownloadInfo>();
+  private nextDownloadId = 1;
+  private stopped = false;
+
+  private constructor(
+    readonly name: string,
+    private client: IndexClient,
+    private fileServer: FileServer,
+    private readonly database: PeerDatabase,
+    readonly share: ShareFolder | undefined,
+    private ip: string,
+    private readonly options: PeerOptions,
+    private readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  /**
+   * Binds the UDP and TCP ports, opens the database and looks at the share folder (hashing what
+   * changed). The peer is not registered yet: call register().
+   */
+  static async open(options: PeerOptions): Promise<Peer> {
+    const logger = options.logger ?? silentLogger;
+    const cleanup: Array<() => Promise<unknown>> = [];
+    let peer: Peer | undefined;
+    try {
+      const url = options.database ?? (options.share ? await PeerDatabase.urlFor(options.share) : 'memory://');
+      const database = await PeerDatabase.open(url);
+      cleanup.push(() => database.close());
+      const remembered = await database.loadIdentity();
+      const name = options.name ?? remembered?.name;
+      if (!name) throw new PeerError('NO_NAME', 'no peer name: give --name (the share folder remembers none)');
+
+      const client = await IndexClient.open({
+        server: options.server,
+        udpPort: options.udpPort,
+        retry: options.retry,
+        logger,
+        name,
+        ...(remembered && remembered.name === name && remembered.server === serverKey(options.server) && remembered.token
+          ? { token: remembered.token }
+          : {}),
+        onMessage: (seen) => peer?.onMessage(seen),
+      });
+      cleanup.push(() => client.close());
+      const ip = options.host ?? (await addressTowards(options.server.host, options.server.port));
+
+      let share: ShareFolder | undefined;
+      if (options.share) {
+        const opened = await ShareFolder.open({
+          dir: options.share,
+          files: database.files,
+          choices: database.choices,
+          mode: options.shareMode ?? 'auto',
+          logger,
+          onChange: (change) => peer?.announce(change),
+          ...(options.onHash ? { onHash: options.onHash } : {}),
+          ...options.shareTiming,
+        });
+        share = opened;
+        cleanup.push(() => opened.close());
+        await share.sync();
+      }
+      const fileServer = await startFileServer({
+        host: options.listenHost ?? (isIPv6(ip) ? '::' : '0.0.0.0'),
+        port: options.tcpPort ?? 0,
+        catalog: share ?? NOTHING_SHARED,
+        shareDir: share?.dir ?? process.cwd(),
+        ...(options.maxUploads === undefined ? {} : { maxUploads: options.maxUploads }),
+        logger,
+        onUpload: (event) => peer?.emit('upload', event),
+      });
+      peer = new Peer(name, client, fileServer, database, share, ip, options, logger);
+      share?.watch();
+      return peer;
+    } catch (error) {
+      for (const close of cleanup.reverse()) await close().catch(() => {});
+      throw error;
+    }
+  }
+
+  get registration(): RegistrationState {
+    return this.state;
+  }
+
+  /** Where other peers reach us, as registered. */
+  get contact(): Contact {
+    return this.client.contact ?? { name: this.name, ip: this.ip, udpPort: this.client.udpPort, tcpPort: this.fileServer.address.port };
+  }
+
+  get serverLabel(): string {
+    return this.client.serverLabel;
+  }
+
+  /**
+   * REGISTER (a refresh when the database holds our token), then bring the index in step with the
+   * share: whatever it lists for us that we no longer share is removed, the rest published.
+   */
+  async register(): Promise<void> {
+    this.assertRunning();
+    await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port });
+    await this.remember();
+    this.setState('registered');
+    if (this.share) {
+      const listed = await this.client.retrieveInfo(this.name);
+      await this.share.reconcile(listed.files);
+    }
+    this.startKeepalive();
+  }
+
+  /** DE-REGISTER: the index forgets us and our files. */
+  async deregister(): Promise<void> {
+    this.assertRunning();
+    this.stopKeepalive();
+    await this.client.deregister();
+    await this.database.forgetToken();
+    this.setState('unregistered');
+  }
+
+  /** Shares files of the share folder by name (all of them when `names` is empty) and publishes them. */
+  async publish(names: readonly string[]): Promise<FileEntry[]> {
+    this.assertRegistered('publish');
+    const share = this.requireShare('publish');
+    const wanted = names.length > 0 ? names : share.available().map((f) => f.name);
+    await share.share(wanted);
+    const chosen = new Set(wanted.map(indexName));
+    return share.entries().filter((entry) => chosen.has(entry.name));
+  }
+
+  /** Stops sharing files by name and removes them from the index. */
+  async remove(names: readonly string[]): Promise<void> {
+    this.assertRegistered('remove');
+    if (this.share) await this.share.unshare(names);
+    else await this.client.remove(names.map(indexName));
+  }
+
+  listPeers(): Promise<PeerListing[]> {
+    this.assertRunning();
+    return this.client.retrieveAll();
+  }
+
+  peerInfo(name: string): Promise<PeerInfo> {
+    this.assertRunning();
+    return this.client.retrieveInfo(name);
+  }
+
+  search(file: string): Promise<FileHolder[]> {
+    this.assertRunning();
+    return this.client.searchFile(indexName(file));
+  }
+
+  /**
+   * Asks the index who has `file`, then downloads and verifies it (against FILE-END and what each
+   * holder published) into outDir, trying the next holder when one fails.
+   */
+  async download(file: string, options: DownloadRequestOptions): Promise<DownloadResult> {
+    const name = indexName(file);
+    const everyone = await this.search(name);
+    const others = everyone.filter((holder) => holder.name !== this.name || holder.name === options.from);
+    const holders = options.from === undefined ? others : others.filter((holder) => holder.name === options.from);
+    if (holders.length === 0) throw new PeerError('NO_HOLDER', noHolderMessage(name, everyone, options.from, this.name));
+    const info: DownloadInfo = { id: this.nextDownloadId++, file: name, startedAt: new Date(), bytes: 0, chunk: 0, holder: holders[0]!.name };
+    const sizes = new Set(holders.map((h) => h.size));
+    if (sizes.size === 1 && holders[0]!.size !== undefined) info.totalBytes = holders[0]!.size;
+    this.downloads.set(info.id, info);
+    this.emit('download', { kind: 'started', download: { ...info } });
+    try {
+      const result = await downloadFile({
+        file: name,
+        holders,
+        outDir: options.outDir,
+        logger: this.logger,
+        ...(options.overwrite ? { overwrite: true } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.stallTimeoutMs ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
+        ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+        onProgress: (progress) => {
+          Object.assign(info, progress);
+          this.emit('download', { kind: 'progress', download: { ...info } });
+        },
+      });
+      this.emit('download', { kind: 'finished', download: { ...info }, result });
+      return result;
+    } catch (error) {
+      this.emit('download', { kind: 'failed', download: { ...info }, error: error as Error });
+      throw error;
+    } finally {
+      this.downloads.delete(info.id);
+    }
+  }
+
+  /**
+   * UPDATE-CONTACT. A new TCP or UDP port is bound before the server is told, so the peer is
+   * reachable at what the index lists at every moment; the old socket closes once confirmed.
+   */
+  async updateContact(changes: { ip?: string; tcpPort?: number; udpPort?: number }): Promise<Contact> {
+    this.assertRegistered('update-contact');
+    const current = this.contact;
+    const movingTcp = changes.tcpPort !== undefined && changes.tcpPort !== this.fileServer.address.port;
+    const movingUdp = changes.udpPort !== undefined && changes.udpPort !== this.client.udpPort;
+    const fileServer = movingTcp ? await this.startFileServerOn(changes.tcpPort!) : this.fileServer;
+    let client = this.client;
+    try {
+      if (movingUdp) {
+        client = await IndexClient.open({
+          server: this.options.server, udpPort: changes.udpPort, retry: this.options.retry, logger: this.logger,
+          name: this.name, token: this.client.token, onMessage: (seen) => this.onMessage(seen),
+        });
+      }
+      const confirmed = await client.updateContact({
+        ip: changes.ip ?? current.ip,
+        udpPort: client.udpPort,
+        tcpPort: fileServer.address.port,
+      });
+      const [oldClient, oldServer] = [this.client, this.fileServer];
+      [this.client, this.fileServer, this.ip] = [client, fileServer, confirmed.ip];
+      if (oldClient !== client) await oldClient.close();
+      if (oldServer !== fileServer) await oldServer.close();
+      return confirmed;
+    } catch (error) {
+      if (client !== this.client) await client.close();
+      if (fileServer !== this.fileServer) await fileServer.close();
+      throw error;
+    }
+  }
+
+  /** Whether the index server answers now (any answer counts, a refusal too). */
+  async checkServer(): Promise<boolean> {
+    this.assertRunning();
+    try {
+      await this.client.request({ type: 'SEARCH-FILE', file: 'p2fs-liveness-probe' });
+      return true;
+    } catch (error) {
+      if (error instanceof IndexClientError && error.code === 'TIMEOUT') return false;
+      throw error;
+    }
+  }
+
+  status(): PeerStatus {
+    const address = this.fileServer.address;
+    return {
+      name: this.name,
+      server: this.client.serverLabel,
+      registration: this.state,
+      lastHeardFromServer: this.lastHeard,
+      contact: this.contact,
+      tcpAddress: isIPv6(address.host) ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`,
+      shareDir: this.share?.dir,
+      sharedFiles: this.share?.shared().length ?? 0,
+      uploads: this.fileServer.uploads(),
+      downloads: [...this.downloads.values()].map((d) => ({ ...d })),
+    };
+  }
+
+  /** Files the peer could share (for completion and the GUI). */
+  shareableFiles(): SharedFile[] {
+    return this.share?.available() ?? [];
+  }
+
+  /**
+   * De-registers (when registered) and closes everything. Resolves with the de-registration's
+   * failure, if any: the peer is closed either way.
+   */
+  async stop(): Promise<{ deregisterError?: Error }> {
+    if (this.stopped) return {};
+    let deregisterError: Error | undefined;
+    if (this.state !== 'unregistered') {
+      try {
+        await this.deregister();
+      } catch (error) {
+        deregisterError = error as Error;
+      }
+    }
+    this.stopped = true;
+    this.stopKeepalive();
+    await this.share?.close();
+    await this.fileServer.close();
+    await this.client.close();
+    await this.database.close();
+    return deregisterError ? { deregisterError } : {};
+  }
+
+  /** The share folder's changes, sent to the index while registered (register() reconciles the rest). */
+  private async announce(change: ShareChange): Promise<void> {
+    if (this.state !== 'registered' && this.state !== 'unreachable') return;
+    if (change.publish.length > 0) await this.client.publish(change.publish);
+    if (change.remove.length > 0) await this.client.remove(change.remove);
+    this.emit('share', change);
+  }
+
+  /** The keepalive: REGISTER again; a new token means the server had forgotten us, so republish. */
+  private refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      const before = this.client.token;
+      try {
+        await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port });
+      } catch (error) {
+        const denied = error instanceof IndexClientError && error.code === 'DENIED';
+        this.setState(denied ? 'refused' : 'unreachable', (error as Error).message);
+        return;
+      }
+      if (this.client.token !== before) {
+        this.logger.warn('peer.reregistered', { reason: 'the index server had forgotten this peer; publishing the share again' });
+        await this.remember();
+        await this.share?.reconcile([]);
+      }
+      this.setState('registered');
+    })()
+      .catch((error) => this.logger.warn('peer.keepalive.failed', { error }))
+      .finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private startKeepalive(): void {
+    this.stopKeepalive();
+    this.keepalive = setInterval(() => void this.refresh(), this.options.keepaliveMs ?? KEEPALIVE_MS).unref();
+  }
+
+  private stopKeepalive(): void {
+    clearInterval(this.keepalive);
+    this.keepalive = undefined;
+  }
+
+  private async remember(): Promise<void> {
+    await this.database.saveIdentity({ name: this.name, server: serverKey(this.options.server), token: this.client.token ?? '' });
+  }
+
+  private setState(state: RegistrationState, reason?: string): void {
+    if (state === this.state && reason === undefined) return;
+    this.state = state;
+    this.logger.info('peer.registration', { state, ...(reason ? { reason } : {}) });
+    this.emit('registration', reason ? { state, reason } : { state });
+  }
+
+  private onMessage(seen: MessageSeen): void {
+    if (seen.direction === 'received' && !seen.ignored) this.lastHeard = new Date();
+    this.emit('message', seen);
+  }
+
+  private startFileServerOn(port: number): Promise<FileServer> {
+    return startFileServer({
+      host: this.options.listenHost ?? (isIPv6(this.ip) ? '::' : '0.0.0.0'),
+      port,
+      catalog: this.share ?? NOTHING_SHARED,
+      shareDir: this.share?.dir ?? process.cwd(),
+      ...(this.options.maxUploads === undefined ? {} : { maxUploads: this.options.maxUploads }),
+      logger: this.logger,
+      onUpload: (event) => this.emit('upload', event),
+    });
+  }
+
+  private requireShare(operation: string): ShareFolder {
+    if (!this.share) throw new PeerError('NO_SHARE', `${operation} needs a share folder: start the peer with --share DIR`);
+    return this.share;
+  }
+
+  private assertRegistered(operation: string): void {
+    this.assertRunning();
+    if (this.state === 'unregistered') throw new PeerError('NOT_REGISTERED', `${operation} needs a registration: register first`);
+  }
+
+  private assertRunning(): void {
+    if (this.stopped) throw new PeerError('STOPPED', 'the peer was stopped');
+  }
+}
+
+/** The token is only good on the server that issued it. */
+const serverKey = (server: ServerAddress) => `${server.host}:${server.port}`;
+
+function noHolderMessage(file: string, everyone: readonly FileHolder[], from: string | undefined, self: string): string {
+  const others = everyone.filter((h) => h.name !== self).map((h) => h.name);
+  if (from === undefined) return `nobody shares ${JSON.stringify(file)}`;
+  const alternatives = others.length > 0 ? ` (it is shared by ${others.join(', ')})` : '';
+  return `peer ${JSON.stringify(from)} does not share ${JSON.stringify(file)}${alternatives}`;
+}
