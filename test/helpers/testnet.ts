@@ -39,8 +39,10 @@ export interface TestPeer {
 export interface Testnet {
   server: TestServer;
   peers: TestPeer[];
-  /** Starts one more peer on the same server. */
+  /** Starts one more peer on the same server, with its own folders. */
   addPeer(spec?: TestPeerSpec): Promise<TestPeer>;
+  /** Opens a peer on this server with exactly these options (e.g. on an existing share folder); not registered. */
+  openPeer(options: Partial<PeerOptions>): Promise<Peer>;
 }
 
 /** Share-folder timings short enough for tests, still long enough to coalesce a write. */
@@ -50,14 +52,20 @@ export async function startTestnet(
   t: TestContext,
   config: { peers?: number | TestPeerSpec[]; server?: TestServerOptions } = {},
 ): Promise<Testnet> {
-  const server = await startTestServer(t, config.server ?? {});
+  const server = await startTestServer(config.server ?? {});
   const root = await mkdtemp(join(tmpdir(), 'p2fs-testnet-'));
   const started: Peer[] = [];
-  // Registered last, so it runs first: peers stop (de-register) before the server closes.
+  // One hook, in this order: peers de-register while the server still answers, then it closes.
   t.after(async () => {
     for (const peer of started) await peer.stop().catch(() => {});
+    await server.close();
     await rm(root, { recursive: true, force: true });
   });
+  const openPeer = async (options: Partial<PeerOptions>) => {
+    const peer = await startPeer({ server: server.target, ...options });
+    started.push(peer);
+    return peer;
+  };
   let count = 0;
   const addPeer = async (spec: TestPeerSpec = {}): Promise<TestPeer> => {
     const index = count++;
@@ -67,15 +75,14 @@ export async function startTestnet(
     await mkdir(share, { recursive: true });
     await mkdir(downloads, { recursive: true });
     for (const [file, content] of Object.entries(spec.files ?? {})) await writeFile(join(share, file), content);
-    const peer = await startPeer({ name, share, server: server.target, ...spec.options });
-    started.push(peer);
+    const peer = await openPeer({ name, share, ...spec.options });
     if (spec.register ?? true) await peer.register();
     return { peer, name, share, downloads };
   };
   const specs = typeof config.peers === 'number' ? Array.from({ length: config.peers }, () => ({})) : (config.peers ?? []);
   const peers: TestPeer[] = [];
   for (const spec of specs) peers.push(await addPeer(spec));
-  return { server, peers, addPeer };
+  return { server, peers, addPeer, openPeer };
 }
 
 /** A peer on loopback with test timings; the caller stops it (startTestnet does for its own). */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startPeer, startTestnet, nextEvent } from '../helpers/testnet.js';
+import { startTestnet, nextEvent } from '../helpers/testnet.js';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -46,8 +46,7 @@ test('a restart on the same folder hashes only the files that changed, and the i
   await utimes(join(first.share, 'new.txt'), new Date(), new Date(Date.now() - 60_000));
 
   const hashed: string[] = [];
-  const again = await startPeer({ server: net.server.target, share: first.share, onHash: (file) => hashed.push(file.name) });
-  t.after(() => again.stop());
+  const again = await net.openPeer({ share: first.share, onHash: (file) => hashed.push(file.name) });
   assert.equal(again.name, first.name, 'the name comes back from the peer database');
   assert.deepEqual(hashed.sort(), ['edit.txt', 'new.txt']);
   await again.register();
