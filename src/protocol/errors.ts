@@ -7,7 +7,7 @@ export type ProtocolErrorCode =
   | 'NOT_JSON'
   | 'NOT_OBJECT' // valid JSON, but not a JSON object
   | 'UNKNOWN_TYPE' // a JSON object whose type is missing or not one this side accepts
-  | 'BAD_RQ' // a known type whose rq cannot be read
+  | 'BAD_RQ' // a known request type whose rq cannot be read (replies leave rq to their schema: INVALID)
   | 'INVALID'; // a known type that breaks its schema
 
 const GARBAGE: ReadonlySet<ProtocolErrorCode> = new Set(['TOO_LARGE', 'NOT_UTF8', 'NOT_JSON', 'NOT_OBJECT']);
