@@ -1,0 +1,82 @@
+// The one error type of the web UI's API, and how every other error of the peer becomes one. The
+// page shows `message` next to the action that failed; `code` is stable for scripts and tests.
+import { IndexClientError } from '../client/index.js';
+import { PeerError } from '../peer/errors.js';
+import { DownloadError } from '../transfer/index.js';
+
+export type UiErrorCode =
+  | 'BAD_REQUEST' // the body or a parameter breaks a rule; the message names the field and the rule
+  | 'UNSUPPORTED_MEDIA_TYPE' // the body is not of the type the endpoint takes
+  | 'TOO_LARGE' // the body is over the endpoint's size limit
+  | 'FORBIDDEN' // wrong Host, another origin, or no session token
+  | 'NOT_FOUND' // no such endpoint, file or peer
+  | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT' // the file exists already, or a download of it is running
+  | 'INTERNAL';
+
+/** An API error: sent as `{error: {code, message, ...details}}` with `status`. */
+export class UiError extends Error {
+  override readonly name = 'UiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** Extra fields for the JSON error: the field at fault, the server's reason, the request type. */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (field: string, message: string) => new UiError(400, 'BAD_REQUEST', message, { field });
+
+/** HTTP status for each peer-side error code; the code itself is passed through. */
+const INDEX_STATUS: Record<IndexClientError['code'], number> = {
+  DENIED: 409, // the index server refused: its reason is the message
+  TIMEOUT: 504,
+  INVALID: 400,
+  TOO_LARGE: 400,
+  PROTOCOL: 502,
+  NOT_REGISTERED: 409,
+  BIND: 500,
+  CLOSED: 503,
+};
+const PEER_STATUS: Record<PeerError['code'], number> = {
+  NOT_IN_SHARE: 404,
+  NO_SHARE: 409,
+  NO_HOLDER: 404,
+  NOT_REGISTERED: 409,
+  BAD_SHARE: 500,
+  BAD_ADDRESS: 500,
+  NO_NAME: 500,
+  STOPPED: 503,
+};
+const DOWNLOAD_STATUS: Record<DownloadError['code'], number> = {
+  INVALID_OPTIONS: 400,
+  DESTINATION_EXISTS: 409,
+  PART_IN_USE: 409,
+  NO_HOLDERS: 404,
+  ALL_HOLDERS_FAILED: 502,
+  ABORTED: 499,
+  IO: 500,
+};
+
+/** Any error thrown by a handler, as an API error. Unknown errors keep their message out of the reply. */
+export function toUiError(error: unknown): UiError {
+  if (error instanceof UiError) return error;
+  if (error instanceof IndexClientError) {
+    // A refusal's message is the server's own sentence: that is what a person needs to read.
+    const message = error.code === 'DENIED' && error.reason ? error.reason : error.message;
+    return new UiError(INDEX_STATUS[error.code], error.code, message, {
+      ...(error.requestType ? { request: error.requestType } : {}),
+      ...(error.reason ? { reason: error.reason } : {}),
+    });
+  }
+  if (error instanceof PeerError) return new UiError(PEER_STATUS[error.code], error.code, error.message);
+  if (error instanceof DownloadError) {
+    return new UiError(DOWNLOAD_STATUS[error.code], error.code, error.message, {
+      attempts: error.attempts.map(({ holder, code, reason }) => ({ holder, code, reason })),
+    });
+  }
+  return new UiError(500, 'INTERNAL', 'the peer failed to handle this request; its log says why');
+}
