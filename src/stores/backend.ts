@@ -1,0 +1,33 @@
+// What each kind of store provides under the shared DurableMap behaviour (grouping, deadlines,
+// encoding, error wrapping). Keys here are the caller's keys; each backend adds the namespace prefix.
+import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import type { Batch } from './batch.js';
+
+export interface Backend {
+  /** The decoded value, or undefined when the key is absent. */
+  get(key: string): Promise<unknown>;
+  /** Every entry of the namespace, values decoded, in one read (no paging). */
+  entries(): Promise<Array<[string, unknown]>>;
+  /** Applies the whole batch; resolves once the store has committed it. */
+  commit(batch: Batch): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A keyv over `adapter` for single-key reads. It throws store errors instead of only emitting them,
+ * and adds no key prefix of its own: keyv leaves a key that already starts with "<namespace>:" as it
+ * is, so "ns:x" would alias "x"; the backends prefix every key themselves.
+ */
+export function throwingKeyv(adapter: KeyvStoreAdapter): Keyv {
+  return new Keyv(adapter, {
+    namespace: undefined,
+    useKeyPrefix: false,
+    throwOnErrors: true,
+    serialize: JSON.stringify,
+    deserialize: JSON.parse,
+  });
+}
+
+export function keyPrefix(namespace: string): string {
+  return `${namespace}:`;
+}

@@ -1,0 +1,77 @@
+// The durable key-value layer of the index server and the peer: one URL picks the store, one
+// namespace per kind of state. See durable-map.ts for the contract and store-error.ts for the codes.
+import type { Backend } from './backend.js';
+import { withDeadline } from './deadline.js';
+import type { DurableMap } from './durable-map.js';
+import { GroupedDurableMap } from './grouped-durable-map.js';
+import { openMemoryBackend } from './memory-backend.js';
+import { openMysqlBackend } from './mysql-backend.js';
+import { openPostgresBackend } from './postgres-backend.js';
+import { openRedisBackend } from './redis-backend.js';
+import { openSqliteBackend } from './sqlite-backend.js';
+import { describeCause, StoreError } from './store-error.js';
+import { parseStoreUrl, redactUrl, type StoreTarget } from './store-url.js';
+
+export type { DurableMap } from './durable-map.js';
+export { StoreError, type StoreErrorCode } from './store-error.js';
+export { ACCEPTED_URLS } from './store-url.js';
+
+/** The server's store when none is configured. */
+export const DEFAULT_STORE_URL = 'sqlite://data/registry.sqlite';
+
+/**
+ * How long any one call may take, opening included. A dead store must fail requests within seconds
+ * rather than hang them; a healthy commit of a 20,000-write group takes a few tens of milliseconds.
+ */
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/**
+ * Namespaces become key prefixes, and SQL LIKE/GLOB patterns and Redis SCAN patterns are built from
+ * them: letters, digits, '_', '.' and '-' are literal in all of those.
+ */
+const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export interface StoreOptions {
+  /** Deadline of every call, in milliseconds; DEFAULT_TIMEOUT_MS when absent. */
+  timeoutMs?: number;
+}
+
+export async function openStore<V>(url: string, namespace: string, options: StoreOptions = {}): Promise<DurableMap<V>> {
+  const target = parseStoreUrl(url);
+  if (!NAMESPACE.test(namespace)) {
+    throw new TypeError(`Invalid store namespace ${JSON.stringify(namespace)}: expected ${NAMESPACE.source}`);
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new RangeError(`Invalid store timeoutMs ${timeoutMs}: expected a positive integer`);
+  }
+  const description = redactUrl(url);
+  const what = `${description} [${namespace}]: could not open`;
+  const opening = openBackend(target, namespace, timeoutMs);
+  let backend: Backend;
+  try {
+    backend = await withDeadline(opening, timeoutMs, what);
+  } catch (error) {
+    // An open that completes after its deadline would otherwise hold its connections forever.
+    opening.then((late) => late.close()).catch(() => {});
+    if (error instanceof StoreError) throw error;
+    // Whatever stopped the store from opening, the caller's answer is the same: it is not usable.
+    throw new StoreError('STORE_UNAVAILABLE', `${what}: ${describeCause(error)}`, { cause: error });
+  }
+  return new GroupedDurableMap<V>(backend, { description, namespace, timeoutMs });
+}
+
+function openBackend(target: StoreTarget, namespace: string, timeoutMs: number): Promise<Backend> {
+  switch (target.kind) {
+    case 'memory':
+      return Promise.resolve(openMemoryBackend(target.name, namespace));
+    case 'sqlite':
+      return openSqliteBackend(target.path, namespace, timeoutMs);
+    case 'postgres':
+      return openPostgresBackend(target.url, namespace, timeoutMs);
+    case 'redis':
+      return openRedisBackend(target.url, namespace, timeoutMs);
+    case 'mysql':
+      return openMysqlBackend(target.url, namespace, timeoutMs);
+  }
+}
