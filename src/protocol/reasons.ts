@@ -4,6 +4,9 @@ import type { ErrorObject } from 'ajv';
 
 const MAX_SHOWN_CHARS = 40;
 
+/** Direction overrides are legal in names but would let a quoted value reorder the sentence around it. */
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
 export function reasonFromSchemaError(error: ErrorObject, messageType: string): string {
   const field = fieldName(error.instancePath);
   const schema = (error.parentSchema ?? {}) as Record<string, any>;
@@ -56,7 +59,7 @@ export function show(value: unknown): string {
   if (typeof value === 'string') {
     const chars = [...value];
     const shown = chars.length > MAX_SHOWN_CHARS ? `${chars.slice(0, MAX_SHOWN_CHARS).join('')}…` : value;
-    return JSON.stringify(shown);
+    return JSON.stringify(shown).replace(BIDI_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   }
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
