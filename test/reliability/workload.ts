@@ -20,8 +20,10 @@ export interface WorkloadOptions {
   ip?: string;
   /** The UDP port the server will see a client's requests come from (a relay changes it). */
   sourcePortOf?: (client: IndexClient) => Promise<number>;
-  /** Called between operations; a crash test uses it to pause peers while the server restarts. */
-  beforeEach?: () => Promise<void>;
+  /** Checked before each operation: a crash test runs the peers until its restarts are done. */
+  stop?: () => boolean;
+  /** Most files in one PUBLISH (default 3). */
+  publishMax?: number;
 }
 
 export type OpKind = 'register' | 'deregister' | 'publish' | 'remove' | 'search' | 'retrieve-infot' | 'retrieve-all' | 'update-contact';
@@ -72,14 +74,13 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
 async function runPeer(client: IndexClient, peer: PeerModel, index: number, model: RegistryModel, options: WorkloadOptions, result: WorkloadResult, ip: string): Promise<void> {
   const random = seededRandom(options.seed * 7919 + index);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const own = Array.from({ length: 6 }, (_, k) => `${peer.name}-file-${k}.dat`);
+  const own = Array.from({ length: Math.max(6, options.publishMax ?? 3) }, (_, k) => `${peer.name}-file-${k}.dat`);
   const pool = [...own, ...COMMON_FILES];
   // The size is a function of peer and file, so a listing's size says which publish it came from.
   const entryOf = (file: string): FileEntry => ({ name: file.normalize('NFC'), size: (index + 1) * 1000 + pool.indexOf(file) });
   const who = (kind: string) => `${peer.name} ${kind}`;
 
-  for (let op = 0; op < options.opsPerPeer; op++) {
-    await options.beforeEach?.();
+  for (let op = 0; op < options.opsPerPeer && !options.stop?.(); op++) {
     let kind: OpKind;
     if (peer.registered !== 'yes') kind = 'register';
     else {
@@ -115,7 +116,7 @@ async function runPeer(client: IndexClient, peer: PeerModel, index: number, mode
         await model.mutate(peer, () => client.deregister(), (o, group) => model.deregistered(peer, o.ok, group));
         return;
       case 'publish': {
-        const files = [...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(pool)))];
+        const files = [...new Set(Array.from({ length: 1 + Math.floor(random() * (options.publishMax ?? 3)) }, () => pick(pool)))];
         const entries = files.map(entryOf);
         // Sent as written (one name in NFD); the model knows them NFC, as the server must.
         const sent = files.map((f) => ({ ...entryOf(f), name: f }));
