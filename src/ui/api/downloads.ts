@@ -1,7 +1,8 @@
 // Downloads: start one (the Peer searches, picks holders, verifies), list them, and serve the
 // finished files back from the download folder.
 import { createReadStream } from 'node:fs';
-import { extname } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DownloadInfo, DownloadEvent } from '../../peer/peer.js';
 import type { Handler } from '../context.js';
@@ -28,6 +29,9 @@ export const startDownload: Handler = async ({ peer, downloadDir }, { req }) => 
   const body = await readJson(req);
   const file = checkFileName(body.file, 'file');
   const from = body.from === undefined || body.from === null || body.from === '' ? undefined : checkPeerName(body.from, 'from');
+  if (await exists(join(downloadDir, file))) {
+    throw new UiError(409, 'DESTINATION_EXISTS', `${join(downloadDir, file)} already exists: open it from the finished downloads, or delete it first`, { field: 'file' });
+  }
   if (inFlight.has(file)) throw new UiError(409, 'CONFLICT', `${JSON.stringify(file)} is being downloaded already`, { field: 'file' });
   inFlight.add(file);
   let listener: ((event: DownloadEvent) => void) | undefined;
@@ -46,6 +50,8 @@ export const startDownload: Handler = async ({ peer, downloadDir }, { req }) => 
     peer.off('download', listener!);
   }
 };
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
 
 /** GET /api/downloads */
 export const listDownloads: Handler = async ({ transfers, downloadDir }) => ({ body: { downloadDir, ...transfers.list() } });

@@ -1,0 +1,94 @@
+// Test plumbing for the web UI: a testnet whose peers each serve their page, a raw HTTP client
+// that controls every header (Host, Origin, token), and a poll-until helper.
+import { request as httpRequest } from 'node:http';
+import type { TestContext } from 'node:test';
+import { startTestnet, type TestPeer, type TestPeerSpec, type Testnet } from '../helpers/testnet.js';
+import { startWebUi, type WebUi, type WebUiOptions } from '../../src/ui/index.js';
+
+export interface UiPeer extends TestPeer {
+  ui: WebUi;
+}
+
+/** A testnet of real peers, each with its web UI on 127.0.0.1 port 0 downloading into its own folder. */
+export async function startUiNet(
+  t: TestContext,
+  specs: TestPeerSpec[],
+  uiOptions: Partial<WebUiOptions> = {},
+): Promise<{ net: Testnet; peers: UiPeer[] }> {
+  const net = await startTestnet(t, { peers: specs });
+  const peers: UiPeer[] = [];
+  for (const peer of net.peers) {
+    const ui = await startWebUi(peer.peer, { downloadDir: peer.downloads, ...uiOptions });
+    t.after(() => ui.close());
+    peers.push({ ...peer, ui });
+  }
+  return { net, peers };
+}
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** The parsed body when it is JSON. */
+  json: any;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** Bytes sent as they are (with the content type in `headers`). */
+  raw?: string | Uint8Array;
+  /** Default: the session token, JSON content type for `body`, Origin and Host of the page. */
+  headers?: Record<string, string | undefined>;
+  /** Leave the session token out. */
+  noToken?: boolean;
+}
+
+/** One HTTP request to a peer's page, with every header under the test's control. */
+export function call(ui: WebUi, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
+  const host = `127.0.0.1:${ui.address.port}`;
+  const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const headers: Record<string, string> = {
+    host,
+    ...(options.noToken ? {} : { 'x-p2fs-token': ui.token }),
+    ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...(method !== 'GET' ? { origin: `http://${host}` } : {}),
+  };
+  for (const [key, value] of Object.entries(options.headers ?? {})) {
+    if (value === undefined) delete headers[key.toLowerCase()];
+    else headers[key.toLowerCase()] = value;
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: ui.address.port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Polls `check` until it returns a truthy value (returned) or `timeoutMs` passes (throws its last error). */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
