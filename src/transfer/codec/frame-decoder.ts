@@ -5,8 +5,8 @@
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
 import { PART_FLUSH_BYTES } from '../limits.js';
-import { FrameRejected, parseCanonicalFrame, parseFrameSlow, type DataFrame } from './frame-parser.js';
-import { NEWLINE, type ChunkEncoding } from './layout.js';
+import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
+import { CHUNK_KEY, FILE_KEY, FILE_OPEN, NEWLINE, type ChunkEncoding } from './layout.js';
 
 export interface FrameDecoderOptions {
   rq: number;
@@ -27,22 +27,26 @@ export interface FileEndInfo {
 }
 
 export class FrameDecoder {
-  private readonly fileJson: Buffer;
+  /** `{"type":"FILE","rq":R,"file":F,"chunk":` — how each of the holder's FILE frames starts. */
+  private readonly filePrefix: Buffer;
+  private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8' };
   private out: Buffer;
+  private outView: DataView;
   private used = 0;
   private carry: Buffer[] = [];
   private carryBytes = 0;
   private expectedChunk: number;
   private encodingSeen: ChunkEncoding | undefined;
   private endInfo: FileEndInfo | undefined;
-  /** Frames that took the slow path: 0 for a peer that writes the canonical layout. */
+  /** Frames that took the slow path: just FILE-END for a peer that writes the canonical layout. */
   slowFrames = 0;
 
   constructor(private readonly options: FrameDecoderOptions) {
-    this.fileJson = Buffer.from(JSON.stringify(options.file));
+    this.filePrefix = Buffer.concat([FILE_OPEN, Buffer.from(String(options.rq)), FILE_KEY, Buffer.from(JSON.stringify(options.file)), CHUNK_KEY]);
     this.expectedChunk = options.fromChunk;
     this.encodingSeen = options.encoding;
     this.out = Buffer.allocUnsafe(PART_FLUSH_BYTES + 2 * MAX_LINE_BYTES);
+    this.outView = viewOf(this.out);
   }
 
   /** The encoding the holder uses, once its first frame arrived (or as resumed). */
@@ -70,6 +74,7 @@ export class FrameDecoder {
    * that breaks the rules; bytes after FILE-END are ignored.
    */
   push(data: Buffer): void {
+    const view = viewOf(data);
     let start = 0;
     while (start < data.length && this.endInfo === undefined) {
       const newline = data.indexOf(NEWLINE, start);
@@ -82,9 +87,9 @@ export class FrameDecoder {
         const line = Buffer.concat(this.carry, this.carryBytes);
         this.carry = [];
         this.carryBytes = 0;
-        this.decodeLine(line, 0, line.length);
+        this.decodeLine(line, viewOf(line), 0, line.length);
       } else {
-        this.decodeLine(data, start, newline);
+        this.decodeLine(data, view, start, newline);
       }
       start = newline + 1;
     }
@@ -94,6 +99,7 @@ export class FrameDecoder {
   takeOutput(): Buffer {
     const taken = this.out.subarray(0, this.used);
     this.out = Buffer.allocUnsafe(PART_FLUSH_BYTES + 2 * MAX_LINE_BYTES);
+    this.outView = viewOf(this.out);
     this.used = 0;
     return taken;
   }
@@ -106,21 +112,26 @@ export class FrameDecoder {
     this.carry.push(part);
   }
 
-  private decodeLine(line: Uint8Array, start: number, end: number): void {
+  private decodeLine(line: Uint8Array, lineView: DataView, start: number, end: number): void {
     if (end - start > MAX_LINE_BYTES) {
       throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit`);
     }
     if (this.out.length - this.used < end - start) this.grow(end - start);
-    let frame: DataFrame | null = parseCanonicalFrame(line, start, end, this.fileJson, this.options.file, this.out, this.used);
-    if (frame === null) {
-      this.slowFrames++;
-      try {
-        frame = parseFrameSlow(line.subarray(start, end), this.out, this.used);
-      } catch (error) {
-        if (!(error instanceof FrameRejected)) throw error;
-        if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${show(error.refusal.reason)}`);
-        throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: ${error.message}`);
-      }
+    const dataEnd = parseCanonicalFile(line, lineView, start, end, this.filePrefix, this.out, this.outView, this.used, this.fastFields);
+    if (dataEnd >= 0) {
+      this.checkSequence('FILE', this.fastFields.chunk, this.fastFields.encoding);
+      this.used = dataEnd;
+      this.expectedChunk++;
+      return;
+    }
+    this.slowFrames++;
+    let frame: DataFrame;
+    try {
+      frame = parseFrameSlow(line.subarray(start, end), this.out, this.used);
+    } catch (error) {
+      if (!(error instanceof FrameRejected)) throw error;
+      if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${show(error.refusal.reason)}`);
+      throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: ${error.message}`);
     }
     this.check(frame);
     this.used = frame.dataEnd;
@@ -136,16 +147,21 @@ export class FrameDecoder {
     if (frame.file !== this.options.file) {
       throw new HolderFailure('BAD_FRAME', `${where}: file ${show(frame.file)} is not the file asked for, ${show(this.options.file)}`);
     }
-    if (frame.chunk !== this.expectedChunk) {
-      throw new HolderFailure('BAD_FRAME', `${where}: expected chunk ${this.expectedChunk} (chunks are numbered without gaps from ${this.options.fromChunk})`);
+    this.checkSequence(frame.type, frame.chunk, frame.encoding);
+  }
+
+  /** Chunks come numbered on without gaps, all in one encoding. */
+  private checkSequence(type: DataFrame['type'], chunk: number, encoding: ChunkEncoding): void {
+    if (chunk !== this.expectedChunk) {
+      throw new HolderFailure('BAD_FRAME', `${type} chunk ${chunk}: expected chunk ${this.expectedChunk} (chunks are numbered without gaps from ${this.options.fromChunk})`);
     }
     if (this.encodingSeen === undefined) {
-      this.encodingSeen = frame.encoding;
-    } else if (frame.encoding !== this.encodingSeen) {
+      this.encodingSeen = encoding;
+    } else if (encoding !== this.encodingSeen) {
       // On the first frame of a resumed download this is a holder that encodes the file otherwise
       // (its chunk numbers mean other bytes): the download must start over, with any holder.
-      const resuming = frame.chunk === this.options.fromChunk;
-      throw new HolderFailure('BAD_FRAME', `${where}: encoding ${frame.encoding} differs from the ${this.encodingSeen} of the chunks before it`, { discardPartial: resuming });
+      const resuming = chunk === this.options.fromChunk;
+      throw new HolderFailure('BAD_FRAME', `${type} chunk ${chunk}: encoding ${encoding} differs from the ${this.encodingSeen} of the chunks before it`, { discardPartial: resuming });
     }
   }
 
@@ -153,5 +169,8 @@ export class FrameDecoder {
     const bigger = Buffer.allocUnsafe(this.used + room + PART_FLUSH_BYTES);
     this.out.copy(bigger, 0, 0, this.used);
     this.out = bigger;
+    this.outView = viewOf(bigger);
   }
 }
+
+const viewOf = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

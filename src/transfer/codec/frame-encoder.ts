@@ -9,7 +9,7 @@ import {
   CHUNK_KEY, ENCODING_BASE64, ESCAPES, FILE_CLOSE, FILE_KEY, FILE_OPEN, NEEDS_ESCAPE, QUOTE, TEXT_OPEN,
   writeBytes, writeDecimal, type ChunkEncoding,
 } from './layout.js';
-import { Utf8StreamCheck } from './utf8.js';
+import { jsonSpecialBytes, leadBytes, Utf8StreamCheck } from './utf8.js';
 
 export interface FrameEncoderOptions {
   rq: number;
@@ -26,6 +26,9 @@ export interface FrameEncoderOptions {
 const MAX_ESCAPED_TEXT_BYTES = CHUNK_CHARS * 6;
 /** Longest chunk number in decimal (2^53-1). */
 const MAX_DECIMAL_DIGITS = 16;
+/** 0 for a continuation byte, 1 for a byte that starts a character, 2 for one JSON must escape. */
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, byte) => ((byte & 0xc0) === 0x80 ? 0 : byte < 0x80 && NEEDS_ESCAPE[byte] ? 2 : 1));
+
 /** Enough bytes to complete any partly collected chunk and see whether one more character follows. */
 const LOOKAHEAD_BYTES = MAX_TEXT_CHUNK_BYTES + 1;
 
@@ -42,6 +45,7 @@ export class FrameEncoder {
   private readonly utf8Check: Utf8StreamCheck | undefined;
   private readonly fromChunk: number;
   private batch: Buffer;
+  private batchView: DataView;
   private used = 0;
   private done: Buffer[] = [];
   /** Bytes of the chunk being collected, when a block ended inside it. */
@@ -55,6 +59,7 @@ export class FrameEncoder {
     this.maxFrameBytes = this.framePrefix.length + MAX_DECIMAL_DIGITS + TEXT_OPEN.length + MAX_ESCAPED_TEXT_BYTES + this.frameSuffix.length;
     this.batchBytes = Math.max(options.batchBytes ?? SEND_BATCH_BYTES, this.maxFrameBytes);
     this.batch = this.newBatch();
+    this.batchView = viewOf(this.batch);
     this.utf8Check = options.encoding === 'utf8' ? new Utf8StreamCheck() : undefined;
     this.fromChunk = options.fromChunk ?? 1;
   }
@@ -126,6 +131,7 @@ export class FrameEncoder {
   }
 
   private consumeText(bytes: Uint8Array, start: number, end: number): number {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let at = start;
     for (;;) {
       let next: number;
@@ -133,7 +139,7 @@ export class FrameEncoder {
         next = skipChunk(bytes, at, end);
       } else {
         this.ensureRoom(this.maxFrameBytes);
-        next = this.writeTextFrame(bytes, at, end);
+        next = this.writeTextFrame(bytes, view, at, end);
       }
       if (next === -1) return at;
       at = next;
@@ -145,25 +151,35 @@ export class FrameEncoder {
    * Writes the FILE frame of the 200 code points at bytes[at..); returns the position after them,
    * or -1 (leaving the batch as it was) when no byte after them is in range yet.
    */
-  private writeTextFrame(bytes: Uint8Array, at: number, end: number): number {
+  private writeTextFrame(bytes: Uint8Array, view: DataView, at: number, end: number): number {
     const out = this.batch;
+    const outView = this.batchView;
     let o = this.openFrame();
     let chars = 0;
     let i = at;
-    for (; i < end; i++) {
+    while (i < end) {
+      if (i + 4 <= end) {
+        const word = view.getUint32(i, true);
+        if (jsonSpecialBytes(word) === 0) {
+          const leads = leadBytes(word);
+          if (chars + leads <= CHUNK_CHARS) {
+            outView.setUint32(o, word, true);
+            o += 4;
+            i += 4;
+            chars += leads;
+            continue;
+          }
+        }
+      }
       const byte = bytes[i]!;
-      if (byte < 0x80) {
+      const kind = BYTE_CLASS[byte]!;
+      if (kind !== 0) {
         if (chars === CHUNK_CHARS) break;
         chars++;
-        if (NEEDS_ESCAPE[byte] === 0) out[o++] = byte;
-        else o = writeBytes(out, o, ESCAPES[byte]!);
-      } else {
-        if (byte >= 0xc0) {
-          if (chars === CHUNK_CHARS) break;
-          chars++;
-        }
-        out[o++] = byte;
       }
+      if (kind === 2) o = writeBytes(out, o, ESCAPES[byte]!);
+      else out[o++] = byte;
+      i++;
     }
     if (i === end) return -1;
     this.used = writeBytes(out, o, this.frameSuffix);
@@ -180,7 +196,7 @@ export class FrameEncoder {
   private ensureRoom(bytes: number): void {
     if (this.batch.length - this.used >= bytes) return;
     if (this.used > 0) this.done.push(this.batch.subarray(0, this.used));
-    this.batch = bytes > this.batchBytes ? Buffer.allocUnsafe(bytes) : this.newBatch();
+    this.setBatch(bytes > this.batchBytes ? Buffer.allocUnsafe(bytes) : this.newBatch());
     this.used = 0;
   }
 
@@ -188,12 +204,17 @@ export class FrameEncoder {
   private takeBatches(): Buffer[] {
     if (this.used > 0) {
       this.done.push(this.batch.subarray(0, this.used));
-      this.batch = this.batch.length - this.used >= this.maxFrameBytes ? this.batch.subarray(this.used) : this.newBatch();
+      this.setBatch(this.batch.length - this.used >= this.maxFrameBytes ? this.batch.subarray(this.used) : this.newBatch());
       this.used = 0;
     }
     const batches = this.done;
     this.done = [];
     return batches;
+  }
+
+  private setBatch(batch: Buffer): void {
+    this.batch = batch;
+    this.batchView = viewOf(batch);
   }
 
   private newBatch(): Buffer {
@@ -204,6 +225,8 @@ export class FrameEncoder {
     return new UploadError('CHANGED', `file ${show(this.options.file)} is no longer valid UTF-8: it changed while being sent`);
   }
 }
+
+const viewOf = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** Position after the 200 code points at bytes[at..), or -1 when no byte after them is in range. */
 function skipChunk(bytes: Uint8Array, at: number, end: number): number {

@@ -1,16 +1,14 @@
 // One received line → the fields of a FILE or FILE-END frame plus its decoded file bytes. The fast
-// path reads our own canonical layout (layout.ts) byte by byte without JSON.parse; anything else
-// goes through the protocol edge (JSON.parse + generated validator). The fast path accepts only
-// what the schema accepts — fewer lines, never more — and yields the same fields and bytes; a
-// property test holds it to that.
+// path reads FILE frames in our own canonical layout (layout.ts) byte by byte without JSON.parse;
+// anything else (FILE-END, once per file, included) goes through the protocol edge (JSON.parse +
+// generated validator). The fast path accepts only what the schema accepts — fewer lines, never
+// more — and yields the same chunk, encoding and bytes; a property test holds it to that.
 import { isUtf8 } from 'node:buffer';
 import { decodeTcpFrame, type TcpFrame } from '../../protocol/index.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../limits.js';
 import { decodeBase64Into } from './base64.js';
-import {
-  BACKSLASH, CHUNK_KEY, ENCODING_BASE64, FILE_END_OPEN, FILE_KEY, FILE_OPEN, MAX_RQ, MAX_SAFE, QUOTE,
-  SHA256_OPEN, SIZE_KEY, TEXT_OPEN, type ChunkEncoding,
-} from './layout.js';
+import { jsonSpecialBytes, leadBytes } from './utf8.js';
+import { BACKSLASH, ENCODING_BASE64, MAX_SAFE, QUOTE, TEXT_OPEN, type ChunkEncoding } from './layout.js';
 
 /** A FILE or FILE-END frame; its decoded bytes were written to the caller's buffer. */
 export interface DataFrame {
@@ -38,95 +36,85 @@ export class FrameRejected extends Error {
   }
 }
 
-/**
- * Parses a line in the canonical layout. Returns null when the line is laid out any other way, or
- * when anything about it is doubtful (the slow path then accepts it or says why not). `file` is the
- * name the caller expects, as the JSON bytes the sender would write for it.
- */
-export function parseCanonicalFrame(
-  line: Uint8Array, start: number, end: number, fileJson: Uint8Array, file: string, out: Uint8Array, at: number,
-): DataFrame | null {
-  let p: number;
-  let type: 'FILE' | 'FILE-END';
-  if (matches(line, start, end, FILE_OPEN)) {
-    type = 'FILE';
-    p = start + FILE_OPEN.length;
-  } else if (matches(line, start, end, FILE_END_OPEN)) {
-    type = 'FILE-END';
-    p = start + FILE_END_OPEN.length;
-  } else {
-    return null;
-  }
-  const rq = readInteger(line, p, end, MAX_RQ);
-  if (rq < 0) return null;
-  p = integerEnd;
-  if (!matches(line, p, end, FILE_KEY) || !matches(line, p + FILE_KEY.length, end, fileJson)) return null;
-  p += FILE_KEY.length + fileJson.length;
-  if (!matches(line, p, end, CHUNK_KEY)) return null;
-  const chunk = readInteger(line, p + CHUNK_KEY.length, end, MAX_SAFE);
-  if (chunk < 1) return null;
-  p = integerEnd;
-  if (!matches(line, p, end, TEXT_OPEN)) return null;
-  p += TEXT_OPEN.length;
+/** What the fast path read besides the data: the chunk number and the encoding. */
+export interface FastFrameFields {
+  chunk: number;
+  encoding: ChunkEncoding;
+}
 
-  // The text, unescaped into out. Only the escapes JSON.stringify writes for ASCII are taken here.
+/**
+ * Byte classes of a FILE frame's text for the fast path: 0 a continuation byte, 1 a byte that
+ * starts a character, 2 a backslash (an escape follows), 3 a byte JSON forbids raw (`"`, controls).
+ */
+const TEXT_CLASS = Uint8Array.from({ length: 256 }, (_, byte) =>
+  byte === BACKSLASH ? 2 : byte === QUOTE || byte < 0x20 ? 3 : (byte & 0xc0) === 0x80 ? 0 : 1,
+);
+const BASE64_SUFFIX = Buffer.concat([Buffer.from([QUOTE]), ENCODING_BASE64, Buffer.from('}')]);
+const TEXT_SUFFIX = Buffer.from('"}');
+
+/**
+ * Parses a FILE frame in the canonical layout, whose bytes up to the chunk number must be exactly
+ * `prefix` (`{"type":"FILE","rq":R,"file":F,"chunk":`, known to the downloader). Decodes its data
+ * into out at `at` and returns where the data ends, filling `fields`; returns -1 when the line is
+ * anything else, laid out otherwise, or doubtful (the slow path then accepts it or says why not).
+ */
+export function parseCanonicalFile(
+  line: Uint8Array, lineView: DataView, start: number, end: number, prefix: Uint8Array,
+  out: Uint8Array, outView: DataView, at: number, fields: FastFrameFields,
+): number {
+  if (!matches(line, start, end, prefix)) return -1;
+  const chunk = readInteger(line, start + prefix.length, end, MAX_SAFE);
+  if (chunk < 1) return -1;
+  const textStart = integerEnd + TEXT_OPEN.length;
+  if (!matches(line, integerEnd, end, TEXT_OPEN)) return -1;
+  fields.chunk = chunk;
+
+  if (matches(line, end - BASE64_SUFFIX.length, end, BASE64_SUFFIX)) {
+    // 200 characters of base64 = 150 bytes; the decoder refuses anything outside the alphabet,
+    // which includes every escape and raw control character.
+    const textEnd = end - BASE64_SUFFIX.length;
+    if (textEnd - textStart !== CHUNK_CHARS) return -1;
+    fields.encoding = 'base64';
+    const dataEnd = decodeBase64Into(line, textStart, textEnd, out, at);
+    return dataEnd - at === BASE64_CHUNK_BYTES ? dataEnd : -1;
+  }
+  if (!matches(line, end - TEXT_SUFFIX.length, end, TEXT_SUFFIX)) return -1;
+  const textEnd = end - TEXT_SUFFIX.length;
+  if (textEnd < textStart) return -1;
+  fields.encoding = 'utf8';
   let o = at;
-  let escaped = false;
-  for (;; p++) {
-    if (p >= end) return null;
-    const byte = line[p]!;
-    if (byte === QUOTE) break;
-    if (byte < 0x20) return null;
-    if (byte !== BACKSLASH) {
+  let chars = 0;
+  let i = textStart;
+  while (i < textEnd) {
+    if (i + 4 <= textEnd) {
+      const word = lineView.getUint32(i, true);
+      if (jsonSpecialBytes(word) === 0) {
+        outView.setUint32(o, word, true);
+        o += 4;
+        i += 4;
+        chars += leadBytes(word);
+        continue;
+      }
+    }
+    const byte = line[i]!;
+    const kind = TEXT_CLASS[byte]!;
+    if (kind < 2) {
       out[o++] = byte;
+      chars += kind;
+      i++;
       continue;
     }
-    escaped = true;
-    const unescaped = readEscape(line, p + 1, end);
-    if (unescaped < 0) return null;
+    if (kind === 3) return -1;
+    // Only the escapes JSON.stringify writes for ASCII are taken here; a backslash just before the
+    // closing quote means the quote was escaped and the text does not end where it seemed to.
+    const unescaped = readEscape(line, i + 1, textEnd);
+    if (unescaped < 0) return -1;
     out[o++] = unescaped;
-    p = escapeEnd - 1;
+    chars++;
+    i = escapeEnd;
   }
-  p++; // the closing quote
-
-  let encoding: ChunkEncoding = 'utf8';
-  if (matches(line, p, end, ENCODING_BASE64)) {
-    encoding = 'base64';
-    p += ENCODING_BASE64.length;
-  }
-  let size: number | undefined;
-  let sha256: string | undefined;
-  if (type === 'FILE-END') {
-    if (!matches(line, p, end, SIZE_KEY)) return null;
-    size = readInteger(line, p + SIZE_KEY.length, end, MAX_SAFE);
-    if (size < 0) return null;
-    p = integerEnd;
-    if (!matches(line, p, end, SHA256_OPEN) || end - p < SHA256_OPEN.length + 65) return null;
-    p += SHA256_OPEN.length;
-    for (let i = p; i < p + 64; i++) if (!isLowerHex(line[i]!)) return null;
-    sha256 = Buffer.from(line.buffer, line.byteOffset + p, 64).toString('latin1');
-    p += 64;
-    if (line[p] !== QUOTE) return null;
-    p++;
-  }
-  if (p + 1 !== end || line[p] !== 0x7d) return null; // `}` and nothing after it
-
-  let dataEnd: number;
-  if (encoding === 'base64') {
-    // Base64 text never needs an escape; a frame that has one was not written by JSON.stringify.
-    const chars = o - at;
-    if (escaped || chars > CHUNK_CHARS || (type === 'FILE' && chars !== CHUNK_CHARS)) return null;
-    dataEnd = decodeBase64Into(out, at, o, out, at);
-    if (dataEnd < 0 || (type === 'FILE' && dataEnd - at !== BASE64_CHUNK_BYTES)) return null;
-  } else {
-    const chars = countLeadBytes(out, at, o);
-    if (chars > CHUNK_CHARS || (type === 'FILE' && chars !== CHUNK_CHARS)) return null;
-    if (!isUtf8(out.subarray(at, o))) return null;
-    dataEnd = o;
-  }
-  return size === undefined
-    ? { type, rq, file, chunk, encoding, dataEnd }
-    : { type, rq, file, chunk, encoding, dataEnd, size, sha256: sha256! };
+  if (chars !== CHUNK_CHARS || !isUtf8(out.subarray(at, o))) return -1;
+  return o;
 }
 
 /**
@@ -163,7 +151,7 @@ export function parseFrameSlow(line: Uint8Array, out: Uint8Array, at: number): D
 }
 
 function matches(line: Uint8Array, at: number, end: number, expected: Uint8Array): boolean {
-  if (end - at < expected.length) return false;
+  if (at < 0 || end - at < expected.length) return false;
   for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected[i]) return false;
   return true;
 }
@@ -219,10 +207,3 @@ function hexValue(byte: number): number {
   return -1;
 }
 
-const isLowerHex = (byte: number): boolean => (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66);
-
-function countLeadBytes(bytes: Uint8Array, start: number, end: number): number {
-  let count = 0;
-  for (let i = start; i < end; i++) if ((bytes[i]! & 0xc0) !== 0x80) count++;
-  return count;
-}

@@ -1,0 +1,175 @@
+// Benchmark of the transfer protocol (not a test): npm run bench:transfer [-- --mb 100 --runs 1]
+//
+// In one run: a raw TCP pipe of the file between two Node processes (the ceiling), then a download
+// of a 100 MB text file and a 100 MB binary file from a file-server process to a downloader
+// process through the real API. Reports MB/s of file payload (hashing, verification, fsync and
+// rename included), the ratio to the raw pipe, and the peak RSS of both processes.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { downloadFile, startFileServer, type SharedFile } from '../src/transfer/index.js';
+
+const TARGETS = { textMBps: 150, binaryMBps: 100, rssMB: 150 };
+
+interface ChildReport {
+  port?: number;
+  seconds?: number;
+  bytes?: number;
+  maxRssMB: number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, runs: { type: 'string', default: '1' } } });
+  const size = Number(values.mb) * 1_000_000;
+  const runs = Number(values.runs);
+  const dir = await mkdtemp(join(tmpdir(), 'p2fs-bench-'));
+  try {
+    const shareDir = join(dir, 'share');
+    await import('node:fs/promises').then((fs) => fs.mkdir(shareDir));
+    process.stdout.write(`generating ${values.mb} MB text and binary files in ${dir} …\n`);
+    await writeFile(join(shareDir, 'text.txt'), makeText(size));
+    await writeFile(join(shareDir, 'binary.bin'), randomBytes(size));
+
+    const rows: string[][] = [];
+    let rawMBps = 0;
+    for (let run = 0; run < runs; run++) {
+      const raw = await rawPipe(join(shareDir, 'text.txt'));
+      rawMBps = Math.max(rawMBps, raw.mbps);
+      rows.push(['raw TCP pipe', fmt(raw.mbps), fmt(raw.mbps / 1.048576), '1.00', fmt(raw.senderRss), fmt(raw.receiverRss), '']);
+      for (const [file, target] of [['text.txt', TARGETS.textMBps], ['binary.bin', TARGETS.binaryMBps]] as const) {
+        const result = await transfer(shareDir, file, join(dir, `out-${run}`));
+        const verdict = result.mbps >= target && Math.max(result.serverRss, result.downloaderRss) < TARGETS.rssMB ? 'meets target' : 'MISSES target';
+        rows.push([`download ${file}`, fmt(result.mbps), fmt(result.mbps / 1.048576), (result.mbps / raw.mbps).toFixed(2), fmt(result.serverRss), fmt(result.downloaderRss), `${verdict} (≥ ${target} MB/s, < ${TARGETS.rssMB} MB RSS)`]);
+      }
+    }
+    printTable(['what', 'MB/s', 'MiB/s', 'ratio to raw', 'sender RSS MB', 'receiver RSS MB', ''], rows);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Prose-like text: ASCII mostly, with accents, CJK, emoji, quotes and a newline every line. */
+function makeText(size: number): Buffer {
+  const lines = [
+    'The quick brown fox jumps over the lazy dog; "quoted" text and a back\\slash.',
+    'Ünïcödé text with accents: café, naïve, résumé, Straße, smörgåsbord.',
+    '日本語のテキストと中文文本，还有한국어 문장도 있습니다。',
+    'Emoji and astral characters: 😀 🚀 👍🏽 🇨🇦 𝄞 and tabs\tbetween\twords.',
+  ];
+  const block = Buffer.from(`${lines.join('\n')}\n`);
+  const data = Buffer.alloc(size);
+  for (let at = 0; at < size; at += block.length) block.copy(data, at);
+  // The last copy may cut a character: end on whole characters so the file stays valid UTF-8.
+  let end = size;
+  while (end > 0 && (data[end - 1]! & 0xc0) === 0x80) end--;
+  if (end > 0 && data[end - 1]! >= 0xc0) end--;
+  data.fill(0x2e, end);
+  return data;
+}
+
+async function rawPipe(path: string): Promise<{ mbps: number; senderRss: number; receiverRss: number }> {
+  const sender = startChild(['raw-send', path]);
+  const { port } = await sender.next();
+  const receiver = startChild(['raw-receive', String(port)]);
+  const received = await receiver.next();
+  const sent = await sender.next();
+  return { mbps: received.bytes! / 1e6 / received.seconds!, senderRss: sent.maxRssMB, receiverRss: received.maxRssMB };
+}
+
+async function transfer(shareDir: string, file: string, outDir: string): Promise<{ mbps: number; serverRss: number; downloaderRss: number }> {
+  const server = startChild(['serve', shareDir]);
+  const { port } = await server.next();
+  const downloader = startChild(['download', file, String(port), outDir]);
+  const done = await downloader.next();
+  server.stop();
+  const served = await server.next();
+  const original = createHash('sha256').update(await readFile(join(shareDir, file))).digest('hex');
+  const copy = createHash('sha256').update(await readFile(join(outDir, file))).digest('hex');
+  if (original !== copy) throw new Error(`${file}: the downloaded copy differs`);
+  await rm(outDir, { recursive: true, force: true });
+  return { mbps: done.bytes! / 1e6 / done.seconds!, serverRss: served.maxRssMB, downloaderRss: done.maxRssMB };
+}
+
+/** A child process of this script in another role; it reports JSON lines on stdout. */
+function startChild(args: string[]): { next(): Promise<ChildReport>; stop(): void } {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async next() {
+      const { value, done } = await lines.next();
+      if (done) throw new Error(`child ${args[0]} exited without reporting`);
+      return JSON.parse(value) as ChildReport;
+    },
+    stop: () => child.stdin.end(),
+  };
+}
+
+function report(fields: Partial<ChildReport>): void {
+  process.stdout.write(`${JSON.stringify({ ...fields, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+}
+
+async function rawSend(path: string): Promise<void> {
+  const server = createServer((socket) => {
+    createReadStream(path, { highWaterMark: 256 * 1024 }).pipe(socket);
+    socket.on('close', () => {
+      server.close();
+      report({});
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  report({ port: (server.address() as AddressInfo).port });
+}
+
+async function rawReceive(port: number): Promise<void> {
+  const started = performance.now();
+  const socket = connect({ host: '127.0.0.1', port });
+  let bytes = 0;
+  for await (const chunk of socket) bytes += (chunk as Buffer).length;
+  report({ bytes, seconds: (performance.now() - started) / 1000 });
+}
+
+async function serve(shareDir: string): Promise<void> {
+  const entries = new Map<string, SharedFile>();
+  for (const name of ['text.txt', 'binary.bin']) {
+    const path = join(shareDir, name);
+    entries.set(name, { name, path, size: (await stat(path)).size, sha256: '' });
+  }
+  const server = await startFileServer({ host: '127.0.0.1', shareDir, catalog: { lookup: (name) => entries.get(name) } });
+  report({ port: server.address.port });
+  process.stdin.resume();
+  await once(process.stdin, 'end');
+  await server.close();
+  report({});
+}
+
+async function download(file: string, port: number, outDir: string): Promise<void> {
+  const started = performance.now();
+  const result = await downloadFile({ file, holders: [{ name: 'bench', ip: '127.0.0.1', tcpPort: port }], outDir });
+  report({ bytes: result.size, seconds: (performance.now() - started) / 1000 });
+}
+
+function fmt(value: number): string {
+  return value.toFixed(value >= 100 ? 0 : 1);
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(`\n${line(header)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
+}
+
+// Last, so that every declaration above is initialised when a role runs.
+const role = process.argv[2];
+if (role === 'raw-send') await rawSend(process.argv[3]!);
+else if (role === 'raw-receive') await rawReceive(Number(process.argv[3]));
+else if (role === 'serve') await serve(process.argv[3]!);
+else if (role === 'download') await download(process.argv[3]!, Number(process.argv[4]), process.argv[5]!);
+else await main();
