@@ -22,21 +22,25 @@ interface Setup {
 
 let nextRq = 1;
 
+type Request = { rq: number; [field: string]: unknown };
+/** RawClient.request with any fields (the helper's type takes only rq, so literals need this). */
+const ask = (client: RawClient, message: Request) => client.request(message);
+
 async function setup(t: TestContext): Promise<Setup> {
   const server = await startTestServer(t);
   const me = await RawClient.open(server.target, t);
   const name = uniqueName('hostile');
-  const registered = await me.request({ type: 'REGISTER', rq: nextRq++, name, ip: '127.0.0.1', udpPort: me.address.port, tcpPort: 7000 });
+  const registered = await ask(me, { type: 'REGISTER', rq: nextRq++, name, ip: '127.0.0.1', udpPort: me.address.port, tcpPort: 7000 });
   assert.equal(registered.type, 'REGISTERED');
   const token = (registered as { token: string }).token;
-  assert.equal((await me.request({ type: 'PUBLISH', rq: nextRq++, name, token, files: ['a.txt', 'café.txt', { name: 'b.bin', size: 3 }] })).type, 'PUBLISHED');
+  assert.equal((await ask(me, { type: 'PUBLISH', rq: nextRq++, name, token, files: ['a.txt', 'café.txt', { name: 'b.bin', size: 3 }] })).type, 'PUBLISHED');
   // Another peer with enough files that listings are paged: replies as large as the limit allows.
   const other = await RawClient.open(server.target, t);
   const otherName = uniqueName('other');
-  const reg2 = await other.request({ type: 'REGISTER', rq: nextRq++, name: otherName, ip: '127.0.0.1', udpPort: other.address.port, tcpPort: 7001 });
+  const reg2 = await ask(other, { type: 'REGISTER', rq: nextRq++, name: otherName, ip: '127.0.0.1', udpPort: other.address.port, tcpPort: 7001 });
   const files = Array.from({ length: 60 }, (_, i) => ({ name: `shared-file-with-a-long-name-${String(i).padStart(3, '0')}.iso`, size: 1e9 + i, sha256: randomBytes(32).toString('hex') }));
   for (let i = 0; i < files.length; i += 5) {
-    assert.equal((await other.request({ type: 'PUBLISH', rq: nextRq++, name: otherName, token: (reg2 as { token: string }).token, files: files.slice(i, i + 5) })).type, 'PUBLISHED');
+    assert.equal((await ask(other, { type: 'PUBLISH', rq: nextRq++, name: otherName, token: (reg2 as { token: string }).token, files: files.slice(i, i + 5) })).type, 'PUBLISHED');
   }
   return { server, me, sender: { name, token, ip: '127.0.0.1', udpPort: me.address.port } };
 }
@@ -54,7 +58,7 @@ async function throwCase(client: RawClient, probeName: string, token: string, ho
   }
   // A query sent after it: once its answer is here, the case has been handled (and the datagram, if dropped, was dropped).
   const probe = nextRq++;
-  await client.request({ type: 'RETRIEVE-INFOT', rq: probe, name: probeName, token });
+  await ask(client, { type: 'RETRIEVE-INFOT', rq: probe, name: probeName, token });
   return client.received().slice(before).filter((r) => r.reply?.rq !== probe).map((r) => r.bytes);
 }
 
@@ -106,9 +110,9 @@ describe('hostile input: every request type, from a registered client and from a
     const { server, me, sender } = await setup(t);
     const before = snapshot(server);
     const nfd = 'cafe\u0301.txt';
-    assert.equal((await me.request({ type: 'PUBLISH', rq: nextRq++, name: sender.name, token: sender.token, files: [nfd] })).type, 'PUBLISHED');
+    assert.equal((await ask(me, { type: 'PUBLISH', rq: nextRq++, name: sender.name, token: sender.token, files: [nfd] })).type, 'PUBLISHED');
     assert.equal(snapshot(server), before, 'publishing café.txt in NFD again adds nothing');
-    const found = await me.request({ type: 'SEARCH-FILE', rq: nextRq++, file: nfd, token: sender.token });
+    const found = await ask(me, { type: 'SEARCH-FILE', rq: nextRq++, file: nfd, token: sender.token });
     assert.equal(found.type, 'SEARCH-FILE');
     assert.deepEqual((found as { peers: Array<{ name: string }> }).peers.map((p) => p.name), [sender.name]);
   });
@@ -131,7 +135,7 @@ describe('hostile input: every request type, from a registered client and from a
       const mark = stranger.received().length;
       stranger.send(hostile.bytes);
       // Once a query sent after it is answered, the server has handled it (garbage: dropped).
-      await me.request({ type: 'RETRIEVE-INFOT', rq: nextRq++, name: sender.name, token: sender.token });
+      await ask(me, { type: 'RETRIEVE-INFOT', rq: nextRq++, name: sender.name, token: sender.token });
       const expectsReply = !('drop' in hostile.expect);
       const replies = expectsReply ? [await stranger.waitFor((r) => stranger.received().indexOf(r) >= mark, 3000)] : stranger.received().slice(mark);
       for (const got of replies) {
@@ -147,7 +151,7 @@ describe('hostile input: every request type, from a registered client and from a
     assert.equal(snapshot(server), before);
 
     // A registered client's cheapest queries and the largest replies they can draw.
-    const queries = [
+    const queries: Request[] = [
       { type: 'RETRIEVE-ALL', rq: nextRq++, token: sender.token },
       { type: 'RETRIEVE-INFOT', rq: nextRq++, name: server.registry.names().find((n) => n.startsWith('other'))!, token: sender.token },
       { type: 'SEARCH-FILE', rq: nextRq++, file: 'shared-file-with-a-long-name-000.iso', token: sender.token },
@@ -158,7 +162,7 @@ describe('hostile input: every request type, from a registered client and from a
       const sent = Buffer.byteLength(JSON.stringify(query));
       assert.ok(bytes.length <= MAX_DATAGRAM_BYTES, `${query.type}: reply of ${bytes.length} bytes`);
       const ratio = bytes.length / sent;
-      if (ratio > registeredWorst.ratio) registeredWorst = { ratio, wire: (bytes.length + HEADERS) / (sent + HEADERS), bytes: bytes.length, label: query.type };
+      if (ratio > registeredWorst.ratio) registeredWorst = { ratio, wire: (bytes.length + HEADERS) / (sent + HEADERS), bytes: bytes.length, label: String(query.type) };
     }
     const text =
       `stranger: worst ${strangerWorst.ratio.toFixed(1)}× payload (${strangerWorst.wire.toFixed(1)}× on the wire, ${strangerWorst.bytes} B reply) for "${strangerWorst.label}"; ` +
