@@ -48,10 +48,24 @@ export async function startTestServer(first?: TestContext | TestServerOptions, m
 const isTestContext = (value: unknown): value is TestContext =>
   typeof value === 'object' && value !== null && typeof (value as TestContext).after === 'function' && typeof (value as TestContext).test === 'function';
 
-/** A UDP socket for one test: send requests (objects or raw bytes), await the reply of an rq. */
+/** One datagram a RawClient received: its bytes, the reply when it is a valid one, else why not. */
+export interface Received {
+  bytes: Buffer;
+  reply: UdpReply | undefined;
+  /** The rq it carries, read even when the reply is invalid (so a bad reply fails its request at once). */
+  rq: unknown;
+  invalid: string | undefined;
+}
+
+/**
+ * A UDP socket for one test: sends requests (objects or raw bytes) and awaits the reply of an rq.
+ * Every datagram received is decoded with the generated reply validators, and checked against
+ * `maxReplyBytes`: a request whose reply breaks the schema or the size limit fails.
+ */
 export class RawClient {
-  private readonly replies: Array<{ bytes: Buffer; reply: UdpReply | undefined }> = [];
+  private readonly inbox: Received[] = [];
   private waiters: Array<() => void> = [];
+  maxReplyBytes = 1200;
 
   private constructor(
     readonly socket: Socket,
@@ -59,17 +73,25 @@ export class RawClient {
   ) {
     socket.on('message', (bytes) => {
       let reply: UdpReply | undefined;
+      let invalid: string | undefined;
+      let rq: unknown;
       try {
         reply = decodeUdpReply(bytes, 65_507);
-      } catch {
-        reply = undefined; // kept as bytes: the test asserting on it will say what was wrong
+        rq = reply.rq;
+      } catch (error) {
+        invalid = (error as Error).message;
+        try {
+          rq = JSON.parse(bytes.toString('utf8'))?.rq;
+        } catch {
+          rq = undefined;
+        }
       }
-      this.replies.push({ bytes, reply });
+      this.inbox.push({ bytes, reply, rq, invalid });
       for (const wake of this.waiters.splice(0)) wake();
     });
   }
 
-  /** A client bound to an ephemeral port on `bindHost` (default: the server's loopback family). */
+  /** A client bound to an ephemeral port on `bindHost` (default: loopback of the server's family). */
   static async open(server: { host: string; port: number }, t?: TestContext, bindHost?: string): Promise<RawClient> {
     const host = bindHost ?? (isIPv6(server.host) ? '::1' : '127.0.0.1');
     const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
@@ -80,6 +102,7 @@ export class RawClient {
     return client;
   }
 
+  /** The address the server sees this client at (what it registers as ip and udpPort). */
   get address(): { ip: string; port: number } {
     const a = this.socket.address();
     return { ip: a.address, port: a.port };
@@ -91,37 +114,38 @@ export class RawClient {
   }
 
   /** Sends `message` and awaits the reply carrying its rq (resending the same bytes if none comes). */
-  async request(message: { rq: number } & object, timeoutMs = 5000): Promise<UdpReply> {
-    const { reply } = await this.exchange(message, timeoutMs);
-    return reply;
+  async request(message: { rq: number } & object, timeoutMs = 10_000): Promise<UdpReply> {
+    return (await this.exchange(message, timeoutMs)).reply;
   }
 
   /** Like request(), with the reply's exact bytes too. */
-  async exchange(message: { rq: number } & object, timeoutMs = 5000): Promise<{ reply: UdpReply; bytes: Buffer }> {
+  async exchange(message: { rq: number } & object, timeoutMs = 10_000): Promise<{ reply: UdpReply; bytes: Buffer }> {
     const bytes = Buffer.from(JSON.stringify(message));
     const deadline = Date.now() + timeoutMs;
-    // Loopback does not lose datagrams unless a buffer overflows; a resend keeps a busy CI machine honest.
+    // Loopback loses nothing unless a buffer overflows; resending keeps a busy CI machine honest.
     for (let attempt = 0; ; attempt++) {
+      const seen = this.inbox.length;
       this.send(bytes);
-      const got = await this.waitFor((r) => r.reply?.rq === message.rq, Math.min(1000 * 2 ** attempt, deadline - Date.now()));
-      if (got) return { reply: got.reply!, bytes: got.bytes };
+      const got = await this.waitFor((r, i) => i >= seen && r.rq === message.rq, Math.min(1000 * 2 ** attempt, deadline - Date.now()));
+      if (got) {
+        if (!got.reply) throw new Error(`invalid reply ${got.bytes.toString('utf8').slice(0, 300)}: ${got.invalid}`);
+        if (got.bytes.length > this.maxReplyBytes) throw new Error(`reply of ${got.bytes.length} bytes is over ${this.maxReplyBytes}`);
+        return { reply: got.reply, bytes: got.bytes };
+      }
       if (Date.now() >= deadline) throw new Error(`no reply to ${JSON.stringify(message).slice(0, 200)} within ${timeoutMs} ms`);
     }
   }
 
-  /** Every datagram received so far (the raw bytes, and the decoded reply when it decodes). */
-  received(): ReadonlyArray<{ bytes: Buffer; reply: UdpReply | undefined }> {
-    return this.replies;
+  /** Every datagram received so far. */
+  received(): readonly Received[] {
+    return this.inbox;
   }
 
-  /** Resolves with the first received datagram matching `match` (already received or to come), or undefined at the timeout. */
-  async waitFor(
-    match: (r: { bytes: Buffer; reply: UdpReply | undefined }) => boolean,
-    timeoutMs: number,
-  ): Promise<{ bytes: Buffer; reply: UdpReply | undefined } | undefined> {
+  /** The first received datagram matching `match` (already received or to come), or undefined at the timeout. */
+  async waitFor(match: (r: Received, index: number) => boolean, timeoutMs: number): Promise<Received | undefined> {
     const deadline = Date.now() + Math.max(0, timeoutMs);
     for (;;) {
-      const found = this.replies.find(match);
+      const found = this.inbox.find(match);
       if (found) return found;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
