@@ -2,7 +2,7 @@
 // every peer that stayed registered during its scan exactly once, even while others come and go.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PeerListing } from '../../src/generated/types.js';
+import type { PeerListing, SearchFileReply } from '../../src/generated/types.js';
 import type { RawClient } from '../helpers/server.js';
 import { uniqueName } from '../helpers/server.js';
 import { client, conformanceTarget, deregisterAfter, expectRefusal, expectType, registeredPeer, rq } from './target.js';
@@ -128,7 +128,7 @@ test('RETRIEVE-INFOT pages one peer\'s files and SEARCH-FILE pages the holders o
   const found: string[] = [];
   cursor = undefined;
   do {
-    const reply = expectType(await c.request({ type: 'SEARCH-FILE', rq: rq(), file: common, token: owner.token, ...(cursor ? { cursor } : {}) }), 'SEARCH-FILE');
+    const reply: SearchFileReply = expectType(await c.request({ type: 'SEARCH-FILE', rq: rq(), file: common, token: owner.token, ...(cursor ? { cursor } : {}) }), 'SEARCH-FILE');
     found.push(...reply.peers.map((p) => p.name));
     cursor = reply.next;
   } while (cursor);

@@ -48,6 +48,9 @@ export async function startTestServer(first?: TestContext | TestServerOptions, m
 const isTestContext = (value: unknown): value is TestContext =>
   typeof value === 'object' && value !== null && typeof (value as TestContext).after === 'function' && typeof (value as TestContext).test === 'function';
 
+/** A request as a test writes it: any fields (tests send invalid ones on purpose), with an rq to match the reply. */
+export type WireRequest = { rq: number; [field: string]: unknown };
+
 /** One datagram a RawClient received: its bytes, the reply when it is a valid one, else why not. */
 export interface Received {
   bytes: Buffer;
@@ -114,12 +117,12 @@ export class RawClient {
   }
 
   /** Sends `message` and awaits the reply carrying its rq (resending the same bytes if none comes). */
-  async request(message: { rq: number } & object, timeoutMs = 10_000): Promise<UdpReply> {
+  async request(message: WireRequest, timeoutMs = 10_000): Promise<UdpReply> {
     return (await this.exchange(message, timeoutMs)).reply;
   }
 
   /** Like request(), with the reply's exact bytes too. */
-  async exchange(message: { rq: number } & object, timeoutMs = 10_000): Promise<{ reply: UdpReply; bytes: Buffer }> {
+  async exchange(message: WireRequest, timeoutMs = 10_000): Promise<{ reply: UdpReply; bytes: Buffer }> {
     const bytes = Buffer.from(JSON.stringify(message));
     const deadline = Date.now() + timeoutMs;
     // Loopback loses nothing unless a buffer overflows; resending keeps a busy CI machine honest.
