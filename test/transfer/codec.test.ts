@@ -1,0 +1,255 @@
+// The frame codec on its own: any file round-trips through encoder and decoder whatever the block
+// and packet boundaries, every frame it writes is one the schema accepts, and the decoder's fast
+// path agrees with the protocol edge (JSON.parse + validator) on every line, mutated ones included.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
+import fc from 'fast-check';
+import { decodeTcpFrame } from '../../src/protocol/index.js';
+import { decodeBase64Into, encodeBase64Into } from '../../src/transfer/codec/base64.js';
+import { FrameDecoder } from '../../src/transfer/codec/frame-decoder.js';
+import { FrameEncoder } from '../../src/transfer/codec/frame-encoder.js';
+import { FrameRejected, parseCanonicalFile, parseFrameSlow, type FastFrameFields } from '../../src/transfer/codec/frame-parser.js';
+import { CHUNK_KEY, FILE_KEY, FILE_OPEN, type ChunkEncoding } from '../../src/transfer/codec/layout.js';
+import { countCodePoints, incompleteTailLength, Utf8StreamCheck } from '../../src/transfer/codec/utf8.js';
+import { HolderFailure } from '../../src/transfer/errors.js';
+import { sha256 } from './helpers.js';
+
+const SEED = 20_240_611;
+const RQ = 77;
+const FILE = 'a "quoted" file é.txt';
+
+/** Characters that stress the codec: escapes, every UTF-8 length, astral pairs, combining marks. */
+const trickyChar = fc.constantFrom(
+  'a', 'Z', ' ', '"', '\\', '/', '\n', '\r', '\t', '\b', '\f', '\u0000', '\u001f', '\u007f',
+  'é', 'ß', '\u0301', '\u00a0', '€', '日', '\u2028', '\ufeff', '\uffff', '😀', '𝄞', '\u{10ffff}',
+);
+const textBytes = fc.oneof(
+  fc.array(trickyChar, { maxLength: 900 }).map((chars) => Buffer.from(chars.join(''))),
+  fc.string({ unit: 'binary', maxLength: 700 }).map((text) => Buffer.from(text)),
+  fc.string({ unit: 'grapheme-ascii', maxLength: 700 }).map((text) => Buffer.from(text)),
+);
+const anyBytes = fc.oneof(textBytes, fc.uint8Array({ maxLength: 1500 }).map((bytes) => Buffer.from(bytes)));
+
+/** Splits bytes at the given cut points (sorted, deduplicated, in range). */
+function split(data: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((cut) => cut % (data.length + 1)))].sort((a, b) => a - b);
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const point of points) {
+    pieces.push(data.subarray(from, point));
+    from = point;
+  }
+  pieces.push(data.subarray(from));
+  return pieces;
+}
+
+function encode(data: Buffer, blockCuts: number[], fromChunk = 1): { wire: Buffer; encoding: ChunkEncoding } {
+  const encoding: ChunkEncoding = isUtf8(data) ? 'utf8' : 'base64';
+  const encoder = new FrameEncoder({ rq: RQ, file: FILE, encoding, fromChunk });
+  const batches: Buffer[] = [];
+  for (const block of split(data, blockCuts)) batches.push(...encoder.push(block));
+  batches.push(...encoder.end(data.length, sha256(data)));
+  return { wire: Buffer.concat(batches), encoding };
+}
+
+test('any file round-trips through encoder and decoder, whatever the block and packet boundaries', () => {
+  fc.assert(
+    fc.property(anyBytes, fc.array(fc.nat(), { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), (data, blockCuts, packetCuts) => {
+      const { wire, encoding } = encode(data, blockCuts);
+      const decoder = new FrameDecoder({ rq: RQ, file: FILE, fromChunk: 1 });
+      for (const packet of split(wire, packetCuts)) decoder.push(packet);
+      assert.deepEqual(decoder.takeOutput(), data);
+      assert.equal(decoder.encoding, encoding);
+      const chunkBytes = encoding === 'base64' ? data.length / 150 : countCodePoints(data) / 200;
+      assert.deepEqual(decoder.fileEnd, { size: data.length, sha256: sha256(data), chunk: Math.max(1, Math.ceil(chunkBytes)) });
+      assert.equal(decoder.slowFrames, 1, 'only FILE-END leaves the fast path');
+    }),
+    { seed: SEED, numRuns: 400 },
+  );
+});
+
+test('every frame the encoder writes is accepted by the schema, FILE exactly 200 characters', () => {
+  fc.assert(
+    fc.property(anyBytes, fc.array(fc.nat(), { maxLength: 4 }), (data, blockCuts) => {
+      const { wire, encoding } = encode(data, blockCuts);
+      const lines = wire.toString('utf8').split('\n').slice(0, -1);
+      lines.forEach((line, index) => {
+        const frame = decodeTcpFrame(Buffer.from(line));
+        assert.equal(frame.type, index === lines.length - 1 ? 'FILE-END' : 'FILE');
+        assert.equal(line, JSON.stringify(frame), 'frames are canonical: exactly what JSON.stringify writes');
+        if (frame.type !== 'DOWNLOAD-ERROR') {
+          assert.equal(frame.chunk, index + 1);
+          assert.equal(frame.encoding, encoding === 'base64' ? 'base64' : undefined);
+          if (frame.type === 'FILE') assert.equal([...frame.text].length, 200);
+        }
+      });
+    }),
+    { seed: SEED, numRuns: 300 },
+  );
+});
+
+test('fromChunk: the encoder skips earlier chunks and still ends with the whole file size and hash', () => {
+  fc.assert(
+    fc.property(anyBytes, fc.nat(), fc.array(fc.nat(), { maxLength: 4 }), (data, pick, blockCuts) => {
+      const whole = encode(data, []).wire.toString('utf8').split('\n').slice(0, -1);
+      const fromChunk = 1 + (pick % whole.length);
+      const resumed = encode(data, blockCuts, fromChunk).wire.toString('utf8').split('\n').slice(0, -1);
+      assert.deepEqual(resumed, whole.slice(fromChunk - 1));
+    }),
+    { seed: SEED, numRuns: 200 },
+  );
+});
+
+test('fromChunk past the last chunk is refused by the encoder', () => {
+  const encoder = new FrameEncoder({ rq: 1, file: 'x', encoding: 'utf8', fromChunk: 3 });
+  encoder.push(Buffer.from('a'.repeat(250)));
+  assert.throws(() => encoder.end(250, sha256(Buffer.from('a'.repeat(250)))), { code: 'FROM_CHUNK_PAST_END', message: /fromChunk 3 is past the last chunk \(2\)/ });
+});
+
+/** Lines to hold the fast path to: canonical FILE frames, then the same with damage done to them. */
+const longFile = fc.oneof(
+  fc.array(trickyChar, { minLength: 201, maxLength: 700 }).map((chars) => Buffer.from(chars.join(''))),
+  fc.string({ unit: 'grapheme-ascii', minLength: 201, maxLength: 500 }).map((text) => Buffer.from(text)),
+  fc.uint8Array({ minLength: 151, maxLength: 600 }).map((bytes) => Buffer.from([0xff, ...bytes])),
+);
+const frameLine = fc.tuple(longFile, fc.nat()).map(([data, pick]) => {
+  const lines = encode(data, []).wire.toString('utf8').split('\n').slice(0, -1);
+  return Buffer.from(lines[pick % (lines.length - 1)]!); // a FILE frame, never the FILE-END
+});
+const damage = fc.oneof(
+  fc.record({ at: fc.nat(), byte: fc.constantFrom(0x22, 0x5c, 0x00, 0x0a, 0x1f, 0x20, 0x2c, 0x30, 0x39, 0x7d, 0x80, 0xbf, 0xc3, 0xf0, 0xff, 0x3d, 0x2b, 0x2d, 0x41, 0x61, 0x35) }).map((d) => ({ ...d, kind: 'replace' as const })),
+  fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }).map((d) => ({ ...d, kind: 'insert' as const })),
+  fc.record({ at: fc.nat(), byte: fc.constant(0) }).map((d) => ({ ...d, kind: 'delete' as const })),
+);
+
+function applyDamage(line: Buffer, changes: Array<{ kind: 'replace' | 'insert' | 'delete'; at: number; byte: number }>): Buffer {
+  let bytes = [...line];
+  for (const change of changes) {
+    const at = change.at % (bytes.length + 1);
+    if (change.kind === 'replace' && at < bytes.length) bytes[at] = change.byte;
+    if (change.kind === 'insert') bytes.splice(at, 0, change.byte);
+    if (change.kind === 'delete') bytes.splice(at, 1);
+    bytes = bytes.slice(0);
+  }
+  return Buffer.from(bytes);
+}
+
+const PREFIX = Buffer.concat([FILE_OPEN, Buffer.from(String(RQ)), FILE_KEY, Buffer.from(JSON.stringify(FILE)), CHUNK_KEY]);
+
+function fast(line: Buffer): { chunk: number; encoding: ChunkEncoding; bytes: Buffer } | null {
+  const out = Buffer.alloc(line.length + 8);
+  const fields: FastFrameFields = { chunk: 0, encoding: 'utf8' };
+  const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = parseCanonicalFile(line, view(line), 0, line.length, PREFIX, out, view(out), 4, fields);
+  return end < 0 ? null : { chunk: fields.chunk, encoding: fields.encoding, bytes: out.subarray(4, end) };
+}
+
+function slow(line: Buffer): { type: string; rq: number; file: string; chunk: number; encoding: ChunkEncoding; bytes: Buffer } | string {
+  const out = Buffer.alloc(line.length + 8);
+  try {
+    const frame = parseFrameSlow(line, out, 4);
+    return { type: frame.type, rq: frame.rq, file: frame.file, chunk: frame.chunk, encoding: frame.encoding, bytes: out.subarray(4, frame.dataEnd) };
+  } catch (error) {
+    if (error instanceof FrameRejected) return error.message;
+    throw error;
+  }
+}
+
+test('fast path ≡ slow path: the fast path never accepts a line the schema refuses, and reads the same data', () => {
+  let fastAccepted = 0;
+  let damagedAccepted = 0;
+  fc.assert(
+    fc.property(frameLine, fc.array(damage, { maxLength: 3 }), (line, changes) => {
+      const damaged = applyDamage(line, changes);
+      const quick = fast(damaged);
+      if (changes.length === 0) assert.notEqual(quick, null, `a canonical FILE frame left the fast path: ${damaged}`);
+      if (quick === null) return;
+      fastAccepted++;
+      if (!damaged.equals(line)) damagedAccepted++;
+      const careful = slow(damaged);
+      assert.notEqual(typeof careful, 'string', `fast path accepted a line the slow path refuses (${careful}): ${damaged}`);
+      assert.deepEqual(careful, { type: 'FILE', rq: RQ, file: FILE, ...quick });
+    }),
+    { seed: SEED, numRuns: 4000 },
+  );
+  assert.ok(fastAccepted > 1000 && damagedAccepted > 100, `the fast path took ${fastAccepted} lines, ${damagedAccepted} of them damaged: too few to prove anything`);
+});
+
+test('fast path ≡ slow path on FILE frames JSON.stringify builds from arbitrary text', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', minLength: 195, maxLength: 205 }), fc.nat({ max: 2 ** 31 }), fc.boolean(), (text, chunk, base64) => {
+      const frame = { type: 'FILE', rq: RQ, file: FILE, chunk, text, ...(base64 ? { encoding: 'base64' } : {}) };
+      const line = Buffer.from(JSON.stringify(frame));
+      const quick = fast(line);
+      if (quick === null) return;
+      const careful = slow(line);
+      assert.notEqual(typeof careful, 'string', `fast path accepted a line the slow path refuses (${careful}): ${line}`);
+      assert.deepEqual(careful, { type: 'FILE', rq: RQ, file: FILE, ...quick });
+    }),
+    { seed: SEED, numRuns: 2000 },
+  );
+});
+
+test('the decoder holds the holder to rq, file, chunk numbering and one encoding', () => {
+  const data = Buffer.from('x'.repeat(450));
+  const lines = encode(data, []).wire.toString('utf8').split('\n').slice(0, -1).map((line) => `${line}\n`);
+  const decoderFor = (overrides: { rq?: number; file?: string; fromChunk?: number; encoding?: ChunkEncoding } = {}) =>
+    new FrameDecoder({ rq: RQ, file: FILE, fromChunk: 1, ...overrides });
+  const feed = (decoder: FrameDecoder, ...sent: string[]) => () => decoder.push(Buffer.from(sent.join('')));
+
+  assert.throws(feed(decoderFor({ rq: RQ + 1 }), lines[0]!), (error: HolderFailure) => error.code === 'BAD_FRAME' && /rq 77 does not answer DOWNLOAD rq 78/.test(error.message));
+  assert.throws(feed(decoderFor({ file: 'other.txt' }), lines[0]!), /file "a \\"quoted\\" file é.txt" is not the file asked for/);
+  assert.throws(feed(decoderFor(), lines[1]!), /expected chunk 1/);
+  assert.throws(feed(decoderFor(), lines[0]!, lines[2]!), /expected chunk 2/);
+  assert.throws(feed(decoderFor({ fromChunk: 2, encoding: 'base64' }), lines[1]!), (error: HolderFailure) => /encoding utf8 differs/.test(error.message) && error.discardPartial);
+  assert.throws(feed(decoderFor(), 'x'.repeat(20_000)), /over the 16384-byte limit/);
+  assert.throws(feed(decoderFor(), 'not json\n'), (error: HolderFailure) => error.code === 'BAD_FRAME' && /not JSON/.test(error.message));
+  assert.throws(
+    feed(decoderFor(), `${JSON.stringify({ type: 'DOWNLOAD-ERROR', rq: RQ, reason: 'busy, try later' })}\n`),
+    (error: HolderFailure) => error.code === 'REFUSED' && /busy, try later/.test(error.message),
+  );
+  const lone = JSON.stringify({ type: 'FILE-END', rq: RQ, file: FILE, chunk: 1, text: 'a\ud800', size: 2, sha256: '0'.repeat(64) });
+  assert.throws(feed(decoderFor(), `${lone}\n`), /lone surrogate/);
+  const loose = JSON.stringify({ type: 'FILE-END', rq: RQ, file: FILE, chunk: 1, text: 'QQ-_', encoding: 'base64', size: 3, sha256: '0'.repeat(64) });
+  assert.throws(feed(decoderFor(), `${loose}\n`), /not base64/);
+
+  const decoder = decoderFor();
+  decoder.push(Buffer.from(lines.join('') + 'anything after FILE-END is ignored\n'));
+  assert.deepEqual(decoder.takeOutput(), data);
+});
+
+test('base64 decoding is strict: alphabet, padding only at the end, zero padding bits', () => {
+  const decode = (text: string) => decodeBase64Into(Buffer.from(text, 'latin1'), 0, text.length, Buffer.alloc(300), 0);
+  assert.equal(decode('QUJD'), 3);
+  assert.equal(decode('QUI='), 2);
+  assert.equal(decode('QQ=='), 1);
+  assert.equal(decode(''), 0);
+  for (const bad of ['QUJ', 'QU=D', 'Q===', 'QR==', 'QUJ=', 'QU-_', 'QU\nD', 'QUJD====', '=QUJ', 'QUé=']) assert.equal(decode(bad), -1, bad);
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+      const encoded = Buffer.alloc(Math.ceil(bytes.length / 3) * 4);
+      assert.equal(encodeBase64Into(bytes, 0, bytes.length, encoded, 0), encoded.length);
+      assert.equal(encoded.toString('latin1'), Buffer.from(bytes).toString('base64'));
+      const decoded = Buffer.alloc(bytes.length);
+      assert.equal(decodeBase64Into(encoded, 0, encoded.length, decoded, 0), bytes.length);
+      assert.deepEqual(new Uint8Array(decoded), bytes);
+    }),
+    { seed: SEED, numRuns: 300 },
+  );
+});
+
+test('UTF-8 checked block by block agrees with isUtf8 over the whole, wherever the blocks are cut', () => {
+  fc.assert(
+    fc.property(anyBytes, fc.array(fc.nat(), { maxLength: 8 }), (data, cuts) => {
+      const check = new Utf8StreamCheck();
+      let valid = true;
+      for (const block of split(data, cuts)) valid = check.push(block) && valid;
+      assert.equal(valid && check.end(), isUtf8(data));
+    }),
+    { seed: SEED, numRuns: 1000 },
+  );
+  assert.equal(incompleteTailLength(Buffer.from('a😀').subarray(0, 3)), 2);
+  assert.equal(incompleteTailLength(Buffer.from('a😀')), 0);
+  assert.equal(incompleteTailLength(Buffer.from('é').subarray(0, 1)), 1);
+});
