@@ -411,9 +411,12 @@ export class Peer extends EventEmitter<PeerEvents> {
         return;
       }
       if (this.client.token !== before) {
-        this.logger.warn('peer.reregistered', { reason: 'the index server had forgotten this peer; publishing the share again' });
+        const reason = 'the index server had forgotten this peer: registered again';
+        this.logger.warn('peer.reregistered', { reason });
         await this.remember();
+        this.setState('registered', reason);
         await this.share?.reconcile([]);
+        return;
       }
       this.setState('registered');
     })()

@@ -1,0 +1,137 @@
+// Command-line flags from one table per command: the parser and --help are built from the same
+// specs, so they cannot disagree. Every mistake is a UsageError naming the flag and the rule.
+import { isIP } from 'node:net';
+import { UsageError } from './errors.js';
+import { didYouMean } from './suggest.js';
+
+export interface FlagSpec<T = unknown> {
+  /** Placeholder shown in --help (`HOST:PORT`); a flag without one is a switch. */
+  value?: string;
+  help: string;
+  /** Turns the text into a value, throwing UsageError; default keeps the string. */
+  parse?: (text: string, flag: string) => T;
+  /** Shorthand such as `-v`. */
+  short?: string;
+}
+
+export type FlagSpecs = Record<string, FlagSpec>;
+
+export type FlagValues<S extends FlagSpecs> = {
+  [K in keyof S]: S[K] extends { parse: (text: string, flag: string) => infer R }
+    ? R | undefined
+    : S[K] extends { value: string }
+      ? string | undefined
+      : boolean;
+};
+
+export interface ParsedCommandLine<S extends FlagSpecs> {
+  flags: FlagValues<S>;
+  positionals: string[];
+}
+
+/** Parses `--flag value`, `--flag=value`, switches, `-x` shorthands and positionals (`--` ends flags). */
+export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: S, where: string): ParsedCommandLine<S> {
+  const flags: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) if (spec.value === undefined) flags[name] = false;
+  const positionals: string[] = [];
+  const byShort = new Map(Object.entries(specs).filter(([, s]) => s.short).map(([name, s]) => [s.short!, name]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const [written, inline] = splitOnce(arg, '=');
+    const name = written.startsWith('--') ? written.slice(2) : byShort.get(written);
+    const spec = name === undefined ? undefined : specs[name];
+    if (name === undefined || spec === undefined) {
+      const known = Object.keys(specs).map((n) => `--${n}`);
+      throw new UsageError(`${where}: unknown flag ${written}${didYouMean(written, known)}`);
+    }
+    if (spec.value === undefined) {
+      if (inline !== undefined) throw new UsageError(`${where}: --${name} is a switch and takes no value`);
+      flags[name] = true;
+      continue;
+    }
+    const text = inline ?? argv[++i];
+    if (text === undefined || (inline === undefined && text.startsWith('--'))) {
+      throw new UsageError(`${where}: --${name} needs a value (${spec.value})`);
+    }
+    flags[name] = spec.parse ? spec.parse(text, `--${name}`) : text;
+  }
+  return { flags: flags as FlagValues<S>, positionals };
+}
+
+/** The flags part of --help: one line per flag, aligned. */
+export function describeFlags(specs: FlagSpecs): string {
+  const rows = Object.entries(specs).map(([name, spec]) => {
+    const left = `${spec.short ? `${spec.short}, ` : '    '}--${name}${spec.value ? ` ${spec.value}` : ''}`;
+    return [left, spec.help] as const;
+  });
+  const width = Math.max(...rows.map(([left]) => left.length));
+  return rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`).join('\n');
+}
+
+const splitOnce = (text: string, separator: string): [string, string | undefined] => {
+  const at = text.indexOf(separator);
+  return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+};
+
+// ---- value parsers ----------------------------------------------------------------------------
+
+/** The index server's port when --server names only a host. */
+export const DEFAULT_SERVER_PORT = 4000;
+
+/** `HOST:PORT`, `[v6]:PORT`, or a bare host (port 4000). */
+export function parseServer(text: string, flag: string): { host: string; port: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  let host: string;
+  let port: string | undefined;
+  if (bracketed) [, host, port] = bracketed as unknown as [string, string, string | undefined];
+  else if (isIP(text) === 6) host = text;
+  else [host, port] = splitOnce(text, ':');
+  if (host === '') throw new UsageError(`${flag} "${text}" needs a host, as in 192.0.2.7:4000 or localhost:4000`);
+  return { host, port: port === undefined ? DEFAULT_SERVER_PORT : parsePort(port, flag) };
+}
+
+export function parsePort(text: string, flag: string): number {
+  return parseInteger(text, flag, 1, 65535, 'a port from 1 to 65535');
+}
+
+/** Like parsePort but 0 (any free port) is allowed. */
+export function parseBindPort(text: string, flag: string): number {
+  return parseInteger(text, flag, 0, 65535, 'a port from 0 (any free one) to 65535');
+}
+
+export function parseCount(text: string, flag: string): number {
+  return parseInteger(text, flag, 0, 1000, 'a whole number from 0 to 1000');
+}
+
+export function parsePositive(text: string, flag: string): number {
+  return parseInteger(text, flag, 1, 100_000, 'a whole number from 1 to 100000');
+}
+
+/** Milliseconds: `500`, `500ms`, `1.5s`. */
+export function parseDuration(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
+  const ms = match ? Number(match[1]) * (match[2] === 's' ? 1000 : 1) : NaN;
+  if (!Number.isFinite(ms) || ms < 1 || ms > 600_000) {
+    throw new UsageError(`${flag} must be a duration from 1ms to 600s, such as 500, 500ms or 1.5s; got "${text}"`);
+  }
+  return Math.round(ms);
+}
+
+export function parseIp(text: string, flag: string): string {
+  if (!isIP(text)) throw new UsageError(`${flag} must be an IPv4 or IPv6 address such as 192.0.2.7 or 2001:db8::7; got "${text}"`);
+  return text;
+}
+
+function parseInteger(text: string, flag: string, min: number, max: number, rule: string): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be ${rule}; got "${text}"`);
+  return value;
+}
