@@ -74,6 +74,20 @@ test('the keepalive re-registers and republishes when the server forgot the peer
   await other.peer.stop();
 });
 
+test('a peer that restarts without de-registering (killed) refreshes its registration with the stored token', async (t) => {
+  const net = await startTestnet(t);
+  const first = await net.addPeer({ files: { 'a.txt': 'a' } });
+  const token = net.server.registry.snapshot().peers[0]!.token;
+  // A second process on the same share folder, as after a crash: new UDP and TCP ports, same database.
+  const restarted = await net.openPeer({ share: first.share });
+  await restarted.register();
+  const registration = net.server.registry.snapshot().peers;
+  assert.equal(registration.length, 1);
+  assert.equal(registration[0]!.token, token, 'the same registration, refreshed');
+  assert.equal(registration[0]!.tcpPort, restarted.contact.tcpPort, 'now reached at the new address');
+  assert.deepEqual(registration[0]!.files.map((f) => f.name), ['a.txt']);
+});
+
 test('update-contact moves the file server to a new TCP port, and downloads follow it', async (t) => {
   const net = await startTestnet(t, { peers: [{ files: { 'moving.txt': 'follow me' } }, {}] });
   const [alice, bob] = net.peers as [typeof net.peers[0], typeof net.peers[0]];
