@@ -1,16 +1,18 @@
 // Shared fixtures of the transfer tests: temp folders, catalogs, a file server on 127.0.0.1 port 0,
 // raw TCP clients, and fake holders that misbehave on purpose.
 import type { TestContext } from 'node:test';
+import { isUtf8 } from 'node:buffer';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { FrameEncoder } from '../../src/transfer/codec/frame-encoder.js';
 import type { ChunkEncoding } from '../../src/transfer/codec/layout.js';
 import { startFileServer, type FileServer, type FileServerOptions, type Holder, type ShareCatalog, type SharedFile } from '../../src/transfer/index.js';
-import { isUtf8 } from 'node:buffer';
 
 export const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -124,4 +126,39 @@ export async function startFakeHolder(
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return { server, address: { port: (server.address() as AddressInfo).port }, requests };
+}
+
+/** Text of about `bytes` bytes with multi-byte characters, cut on a character boundary. */
+export function sampleText(bytes: number): Buffer {
+  const line = Buffer.from('Ünïcödé text — 日本語 — emoji 😀 — "quotes" and \\backslashes\\\tand tabs\n');
+  const data = Buffer.alloc(bytes);
+  for (let at = 0; at < bytes; at += line.length) line.copy(data, at);
+  let end = bytes;
+  while (end > 0 && (data[end - 1]! & 0xc0) === 0x80) end--;
+  if (end > 0 && data[end - 1]! >= 0xc0) end--;
+  return data.subarray(0, end);
+}
+
+/** A child process running a fixture script; killed (if still running) when the test ends. */
+export function startFixture(t: TestContext, script: string, args: string[]): { child: ChildProcess; lines: AsyncIterator<string> } {
+  const path = new URL(`./fixtures/${script}`, import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
+}
+
+/** The next JSON line a fixture prints. */
+export async function nextLine<T = Record<string, any>>(lines: AsyncIterator<string>): Promise<T> {
+  const { value, done } = await lines.next();
+  if (done) throw new Error('the child process ended without printing the expected line');
+  return JSON.parse(value) as T;
+}
+
+/** Sends SIGKILL and waits until the process is gone. */
+export async function kill9(child: ChildProcess): Promise<void> {
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
 }

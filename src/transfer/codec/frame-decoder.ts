@@ -130,7 +130,7 @@ export class FrameDecoder {
       frame = parseFrameSlow(line.subarray(start, end), this.out, this.used);
     } catch (error) {
       if (!(error instanceof FrameRejected)) throw error;
-      if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${show(error.refusal.reason)}`);
+      if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${error.refusal.reason}`);
       throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: ${error.message}`);
     }
     this.check(frame);
