@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openStore, type DurableMap } from '../stores/index.js';
+import { PeerError } from './errors.js';
 import type { FileRecord, ShareChoice } from './share/folder.js';
 import { PEER_DATA_FOLDER } from './share/names.js';
 
@@ -24,10 +25,20 @@ export class PeerDatabase {
     private readonly identity: DurableMap<Identity>,
   ) {}
 
-  /** The default database of a share folder: sqlite://<dir>/.p2fs/peer.sqlite (the folder is created). */
+  /** The default database of a share folder: sqlite://<dir>/.p2fs/peer.sqlite (.p2fs is created). */
   static async urlFor(shareDir: string): Promise<string> {
     const folder = join(shareDir, PEER_DATA_FOLDER);
-    await mkdir(folder, { recursive: true });
+    try {
+      await mkdir(folder);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Never create the share folder itself: a typo in --share must not quietly share an empty folder.
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new PeerError('BAD_SHARE', `cannot share ${shareDir}: it is not an existing folder`);
+      if (code === 'EACCES' || code === 'EROFS') {
+        throw new PeerError('BAD_SHARE', `cannot create ${folder} for the peer's database (${code}); give --db URL to keep it elsewhere`);
+      }
+      if (code !== 'EEXIST') throw error;
+    }
     return `sqlite://${join(folder, PEER_DATABASE_FILE)}`;
   }
 

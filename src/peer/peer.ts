@@ -109,6 +109,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private lastHeard: Date | undefined;
   private keepalive: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  private needsReconcile = false;
   private readonly downloads = new Map<number, DownloadInfo>();
   private nextDownloadId = 1;
   private stopped = false;
@@ -212,11 +213,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port });
     await this.remember();
     this.setState('registered');
-    if (this.share) {
-      const listed = await this.client.retrieveInfo(this.name);
-      await this.share.reconcile(listed.files);
-    }
     this.startKeepalive();
+    await this.reconcile();
   }
 
   /** DE-REGISTER: the index forgets us and our files. */
@@ -399,6 +397,18 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.emit('share', change);
   }
 
+  /**
+   * Makes the index list exactly what we share. Until it succeeds once after a registration, the
+   * keepalive tries again, so a lost answer here cannot leave the index out of step for long.
+   */
+  private async reconcile(listed?: readonly FileEntry[]): Promise<void> {
+    if (!this.share) return;
+    this.needsReconcile = true;
+    const files = listed ?? (await this.client.retrieveInfo(this.name)).files;
+    await this.share.reconcile(files);
+    this.needsReconcile = false;
+  }
+
   /** The keepalive: REGISTER again; a new token means the server had forgotten us, so republish. */
   private refresh(): Promise<void> {
     this.refreshing ??= (async () => {
@@ -415,10 +425,11 @@ export class Peer extends EventEmitter<PeerEvents> {
         this.logger.warn('peer.reregistered', { reason });
         await this.remember();
         this.setState('registered', reason);
-        await this.share?.reconcile([]);
+        await this.reconcile([]);
         return;
       }
       this.setState('registered');
+      if (this.needsReconcile) await this.reconcile();
     })()
       .catch((error) => this.logger.warn('peer.keepalive.failed', { error }))
       .finally(() => (this.refreshing = undefined));

@@ -37,6 +37,7 @@ export const serve = define({
     ...COMMON_FLAGS,
     ...NETWORK_FLAGS,
     'max-uploads': { value: 'N', help: 'uploads served at once; more get "busy, try later" (default 8)', parse: parsePositive },
+    db: { value: 'URL', help: `the peer's database (default sqlite://DIR/${PEER_DATA_FOLDER}/peer.sqlite)` },
   },
   async run(flags, args) {
     if (args.length > 0) throw new UsageError(`serve takes no arguments, got "${args[0]}"`);
@@ -46,6 +47,7 @@ export const serve = define({
       ...peerOptionsFrom(flags, 'peer'),
       share: flags.share,
       shareMode: 'auto',
+      ...(flags.db === undefined ? {} : { database: flags.db }),
       ...(flags['max-uploads'] === undefined ? {} : { maxUploads: flags['max-uploads'] }),
     });
     reportPeer(peer, process.stdout, { json: flags.json, messages: flags.verbose, activity: true });
@@ -121,12 +123,17 @@ Input may be piped: each line runs in turn; the exit code is 1 if any command fa
   flags: {
     share: { value: 'DIR', help: 'a folder to serve and publish files from' },
     out: { value: 'DIR', help: 'where download saves files (default: the share folder, else the current folder)' },
+    db: { value: 'URL', help: `the peer's database (default sqlite://DIR/${PEER_DATA_FOLDER}/peer.sqlite with --share, else memory://)` },
     ...COMMON_FLAGS,
     ...NETWORK_FLAGS,
   },
   async run(flags, args) {
     if (args.length > 0) throw new UsageError(`shell takes no arguments, got "${args[0]}"`);
-    const peer = await Peer.open({ ...peerOptionsFrom(flags, 'shell'), ...(flags.share ? { share: flags.share, shareMode: 'manual' as const } : {}) });
+    const peer = await Peer.open({
+      ...peerOptionsFrom(flags, 'shell'),
+      ...(flags.share ? { share: flags.share, shareMode: 'manual' as const } : {}),
+      ...(flags.db === undefined ? {} : { database: flags.db }),
+    });
     reportPeer(peer, process.stderr, { json: flags.json, messages: flags.verbose, activity: false });
     try {
       return await runShell({
