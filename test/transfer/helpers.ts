@@ -27,7 +27,7 @@ export async function catalogOf(shareDir: string, names?: string[]): Promise<Sha
   const entries = new Map<string, SharedFile>();
   for (const name of names ?? (await readdir(shareDir))) {
     const path = join(shareDir, name);
-    if (!(await stat(path)).isFile()) continue;
+    if (!(await stat(path).catch(() => undefined))?.isFile()) continue;
     const data = await readFile(path);
     entries.set(name.normalize('NFC'), { name: name.normalize('NFC'), path, size: data.length, sha256: sha256(data) });
   }
@@ -40,7 +40,7 @@ export function carelessCatalog(shareDir: string): ShareCatalog {
 }
 
 export async function startServer(t: TestContext, options: Partial<FileServerOptions> & Pick<FileServerOptions, 'shareDir'>): Promise<FileServer> {
-  const server = await startFileServer({ host: '127.0.0.1', catalog: await catalogOf(options.shareDir), ...options });
+  const server = await startFileServer({ host: '127.0.0.1', ...options, catalog: options.catalog ?? (await catalogOf(options.shareDir)) });
   t.after(() => server.close());
   return server;
 }
@@ -161,4 +161,9 @@ export async function kill9(child: ChildProcess): Promise<void> {
   const exited = once(child, 'exit');
   child.kill('SIGKILL');
   await exited;
+}
+
+/** Waits (polling) until `condition` holds: for state with no event to await, like a count. */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
