@@ -25,14 +25,22 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+export interface ServerProcessOptions {
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** A command the server runs under, e.g. `ip netns exec NS` (it must exec, so the pid stays the server's). */
+  wrap?: string[];
+  timeoutMs?: number;
+}
+
 /** Starts `node --import tsx scripts/server.ts` and resolves once it printed its start line. */
-export async function startServerProcess(port: number, db: string, timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/server.ts', '--host', '127.0.0.1', '--port', String(port), '--db', db,
-      '--rate', '0', '--expire-after', '0', '--log-level', 'error'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+export async function startServerProcess(port: number, db: string, options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const { host = '127.0.0.1', wrap = [], timeoutMs = 20_000 } = options;
+  const command = [
+    ...wrap, process.execPath, '--import', 'tsx', 'scripts/server.ts', '--host', host, '--port', String(port), '--db', db,
+    '--rate', '0', '--expire-after', '0', '--log-level', 'error',
+  ];
+  const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   const exited = new Promise<void>((resolve) => {
