@@ -1,7 +1,7 @@
 // The command line's small parts: words, flags, suggestions, tables and message lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitWords, quoteWord } from '../../src/peer/cli/words.js';
+import { completeWord, splitWords, quoteWord } from '../../src/peer/cli/words.js';
 import { parseFlags, parseDuration, parseServer } from '../../src/peer/cli/flags.js';
 import { closest } from '../../src/peer/cli/suggest.js';
 import { messageLine, table } from '../../src/peer/cli/format.js';
@@ -13,6 +13,10 @@ test('shell lines split like a Unix shell: quotes group, backslashes escape', ()
   assert.throws(() => splitWords('remove "open'), UsageError);
   assert.equal(quoteWord('plain.txt'), 'plain.txt');
   assert.equal(quoteWord('with space "q".txt'), '"with space \\"q\\".txt"');
+  // Completion continues in the style the person started: quoted, or with backslashes.
+  assert.equal(completeWord('bob notes.txt', '"bo'), '"bob notes.txt"');
+  assert.equal(completeWord('bob notes.txt', 'bo'), 'bob\\ notes.txt');
+  assert.deepEqual(splitWords(completeWord('it\'s "x".txt', 'it')), ['it\'s "x".txt']);
 });
 
 test('flags: values inline or apart, switches, shorthands, and errors naming the flag', () => {

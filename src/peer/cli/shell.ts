@@ -9,7 +9,7 @@ import { describeFlags } from './flags.js';
 import { progressReporter, type ProgressStream } from './progress.js';
 import { commandNames, parseCommandWords, SHELL_COMMANDS, type ShellContext } from './shell-commands.js';
 import { didYouMean } from './suggest.js';
-import { quoteWord, splitWords } from './words.js';
+import { completeWord, splitWords } from './words.js';
 
 /** Lines of history kept between sessions: plenty to scroll back, a few tens of kB at most. */
 const HISTORY_LINES = 500;
@@ -133,9 +133,9 @@ function help(topic: string | undefined, names: Map<string, string>): string {
 
 function completer(peer: Peer, names: Map<string, string>, seenPeers: Set<string>, seenFiles: Set<string>): Completer {
   return (line: string) => {
-    const words = line.split(/\s+/);
+    const words = rawWords(line);
     const current = words.at(-1) ?? '';
-    const bare = current.replace(/^["']/, '');
+    const bare = unescapeTyped(current);
     let candidates: string[];
     if (words.length <= 1) {
       candidates = [...names.keys(), 'help', 'quit'];
@@ -162,9 +162,40 @@ function completer(peer: Peer, names: Map<string, string>, seenPeers: Set<string
         }
       }
     }
-    const hits = candidates.filter((c) => c.startsWith(bare)).sort().map(quoteWord);
+    // A trailing space on a finished word, as shells do, so the next word can follow at once.
+    const hits = candidates.filter((c) => c.startsWith(bare)).sort().map((c) => `${completeWord(c, current)} `);
     return [hits, current];
   };
+}
+
+/** The words of a partly typed line as typed (quotes and backslashes kept); the last may be ''. */
+function rawWords(line: string): string[] {
+  const words: string[] = [''];
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!;
+    if (!quote && /\s/.test(char)) {
+      if (words.at(-1) !== '') words.push('');
+      continue;
+    }
+    if (char === '\\' && quote !== "'" && i + 1 < line.length) {
+      words[words.length - 1] += char + line[++i];
+      continue;
+    }
+    if (char === quote) quote = undefined;
+    else if (!quote && (char === '"' || char === "'")) quote = char;
+    words[words.length - 1] += char;
+  }
+  return words;
+}
+
+/** What a partly typed word says so far: `"bob no` and `bob\ no` both mean `bob no`. */
+function unescapeTyped(typed: string): string {
+  try {
+    return splitWords(`${typed}${/^["']/.test(typed) && !/["']$/.test(typed.slice(1)) ? typed[0] : ''}`)[0] ?? '';
+  } catch {
+    return typed.replace(/^["']/, '');
+  }
 }
 
 function loadHistory(file: string | undefined): string[] {

@@ -37,3 +37,13 @@ export function splitWords(line: string): string[] {
 export function quoteWord(word: string): string {
   return /^[^\s"'\\]+$/.test(word) ? word : `"${word.replace(/["\\]/g, '\\$&')}"`;
 }
+
+/**
+ * How completion writes `word` when the person has typed `typed` of it: in the same style (inside
+ * quotes when they opened one, else with backslashes), so the completion extends what is there.
+ */
+export function completeWord(word: string, typed: string): string {
+  if (typed.startsWith('"')) return `"${word.replace(/["\\]/g, '\\$&')}"`;
+  if (typed.startsWith("'")) return `'${word}'`;
+  return word.replace(/[\s"'\\]/g, '\\$&');
+}
