@@ -5,7 +5,7 @@ import { isIPv6 } from 'node:net';
 import { silentLogger, type Logger } from '../log/index.js';
 import { MAX_DATAGRAM_BYTES } from '../protocol/index.js';
 import { Registry, type RegistryStore } from '../registry/index.js';
-import { DEFAULT_STORE_URL, openStore, type DurableMap } from '../stores/index.js';
+import { DEFAULT_STORE_URL, openStore, StoreError, type DurableMap } from '../stores/index.js';
 import type { StoredPeer } from '../registry/index.js';
 import { Counters, statsOf, type ServerStats } from './counters.js';
 import { ServerError } from './errors.js';
@@ -145,7 +145,9 @@ async function openRegistryStore(store: RegistryStore | string): Promise<{ store
     const opened = await openStore<StoredPeer>(store, 'peers');
     return { store: opened, owned: opened };
   } catch (error) {
-    throw new ServerError('STORE_FAILED', (error as Error).message, { cause: error });
+    // A URL no store serves is a usage mistake (exit 2 from the CLI); anything else is the store failing.
+    const code = error instanceof StoreError && error.code === 'STORE_URL_INVALID' ? 'BAD_OPTION' : 'STORE_FAILED';
+    throw new ServerError(code, (error as Error).message, { cause: error });
   }
 }
 
