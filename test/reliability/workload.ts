@@ -14,6 +14,8 @@ export interface WorkloadOptions {
   /** Where the clients send (the server, or a relay in front of it). */
   server: { host: string; port: number };
   retry: Partial<RetryPolicy>;
+  /** A retry policy per peer (by index), overriding `retry`: lets some peers give up quickly. */
+  retryFor?: (peer: number) => Partial<RetryPolicy> | undefined;
   /** Peer names start with this (unique per run). */
   prefix: string;
   /** The IP the clients bind and register. */
@@ -36,6 +38,8 @@ export interface WorkloadResult {
   /** Failures other than TIMEOUT (each is also a violation). */
   failed: number;
   byKind: Record<OpKind, { attempted: number; completed: number; timedOut: number }>;
+  /** Requests sent again with the same bytes (a reply or the request itself went missing). */
+  retransmissions: number;
   ms: number;
 }
 
@@ -52,11 +56,18 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
   const ip = options.ip ?? '127.0.0.1';
   const model = new RegistryModel();
   const kinds = Object.fromEntries(OP_WEIGHTS.map(([k]) => [k, { attempted: 0, completed: 0, timedOut: 0 }]).concat([['register', { attempted: 0, completed: 0, timedOut: 0 }]])) as WorkloadResult['byKind'];
-  const result: WorkloadResult = { model, attempted: 0, completed: 0, timedOut: 0, failed: 0, byKind: kinds, ms: 0 };
+  const result: WorkloadResult = { model, attempted: 0, completed: 0, timedOut: 0, failed: 0, byKind: kinds, retransmissions: 0, ms: 0 };
   const clients: IndexClient[] = [];
   try {
     for (let i = 0; i < options.peers; i++) {
-      clients.push(await IndexClient.open({ server: options.server, bindAddress: ip, retry: options.retry }));
+      clients.push(await IndexClient.open({
+        server: options.server,
+        bindAddress: ip,
+        retry: options.retryFor?.(i) ?? options.retry,
+        onMessage: (seen) => {
+          if (seen.direction === 'sent' && (seen.attempt ?? 1) > 1) result.retransmissions++;
+        },
+      }));
     }
     await Promise.all(clients.map(async (client, i) => {
       const name = `${options.prefix}-${i}`;
