@@ -55,8 +55,15 @@ export async function startWebUi(peer: Peer, options: WebUiOptions = {}): Promis
   const statusSoon = () => {
     statusTimer ??= setTimeout(() => {
       statusTimer = undefined;
-      hub.broadcast('status', statusView(peer, downloadDir));
+      let status;
+      try {
+        status = statusView(peer, downloadDir);
+      } catch {
+        return; // the peer has stopped (its sockets are closed): nothing to report
+      }
+      hub.broadcast('status', status);
     }, STATUS_INTERVAL_MS);
+    statusTimer.unref();
   };
   const listeners = {
     registration: (change: unknown) => {

@@ -1,6 +1,10 @@
 // Test plumbing for the web UI: a testnet whose peers each serve their page, a raw HTTP client
 // that controls every header (Host, Origin, token), and a poll-until helper.
 import { request as httpRequest } from 'node:http';
+import { connect, createServer } from 'node:net';
+import { Transform } from 'node:stream';
+import { IndexClient } from '../../src/client/index.js';
+import type { FileEntry } from '../../src/generated/types.js';
 import type { TestContext } from 'node:test';
 import { startTestnet, type TestPeer, type TestPeerSpec, type Testnet } from '../helpers/testnet.js';
 import { startWebUi, type WebUi, type WebUiOptions } from '../../src/ui/index.js';
@@ -91,4 +95,56 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_0
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * A holder that sends slowly: a TCP relay to `target` (a real peer's file server) that passes at
+ * most `bytesPerSecond` towards the downloader, registered with the index server under `name` as
+ * sharing `files` (published with their size and hash), so a download from it can be watched mid-way.
+ */
+export async function startSlowHolder(
+  t: TestContext,
+  options: { server: { host: string; port: number }; name: string; target: { host: string; port: number }; files: FileEntry[]; bytesPerSecond: number },
+): Promise<{ close(): Promise<void> }> {
+  const open = new Set<import('node:net').Socket>();
+  const relay = createServer((inbound) => {
+    open.add(inbound);
+    inbound.on('close', () => open.delete(inbound));
+    const outbound = connect(options.target.port, options.target.host);
+    inbound.pipe(outbound);
+    const throttle = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        const slices: Buffer[] = [];
+        for (let i = 0; i < chunk.length; i += 16 * 1024) slices.push(chunk.subarray(i, i + 16 * 1024));
+        const next = () => {
+          const slice = slices.shift();
+          if (!slice) return done();
+          this.push(slice);
+          setTimeout(next, (slice.length / options.bytesPerSecond) * 1000);
+        };
+        next();
+      },
+    });
+    outbound.pipe(throttle).pipe(inbound);
+    // The holder's end flows through the throttle and ends the downloader's side once all is sent.
+    const end = () => {
+      inbound.destroy();
+      outbound.destroy();
+    };
+    inbound.on('error', end).on('close', () => outbound.destroy());
+    outbound.on('error', end);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const client = await IndexClient.open({ server: options.server });
+  await client.register({ name: options.name, ip: '127.0.0.1', tcpPort: (relay.address() as { port: number }).port });
+  await client.publish(options.files);
+  let closed: Promise<void> | undefined;
+  const close = () => (closed ??= (async () => {
+    await client.deregister().catch(() => {});
+    await client.close();
+    for (const socket of open) socket.destroy();
+    await new Promise((resolve) => relay.close(resolve));
+  })());
+  t.after(close);
+  return { close };
 }
