@@ -23,6 +23,12 @@ export const READ_BLOCK_BYTES = 256 * 1024;
 export const SEND_BATCH_BYTES = 256 * 1024;
 
 /**
+ * An upload queues up to this much on its socket before it waits for the socket to drain, so the
+ * encoder keeps working while the kernel sends. Bounds each upload's memory.
+ */
+export const SEND_QUEUE_BYTES = 1024 * 1024;
+
+/**
  * The downloader writes verified data to the .part file in blocks of this size, or sooner when the
  * sender pauses (see PART_FLUSH_INTERVAL_MS), so a crash loses at most this much work.
  */

@@ -6,9 +6,16 @@ const PAD = 0x3d; // '='
 
 const ENCODE = new Uint8Array(64);
 const DECODE = new Int16Array(256).fill(-1);
+// Pair tables: two characters ⇄ 12 bits in one lookup, halving the lookups of the hot loops.
+const ENCODE_PAIR = new Uint16Array(4096);
+const DECODE_PAIR = new Int16Array(65536).fill(-1);
 for (let i = 0; i < 64; i++) {
   ENCODE[i] = ALPHABET.charCodeAt(i);
   DECODE[ALPHABET.charCodeAt(i)] = i;
+  for (let j = 0; j < 64; j++) {
+    ENCODE_PAIR[(i << 6) | j] = (ALPHABET.charCodeAt(i) << 8) | ALPHABET.charCodeAt(j);
+    DECODE_PAIR[(ALPHABET.charCodeAt(i) << 8) | ALPHABET.charCodeAt(j)] = (i << 6) | j;
+  }
 }
 
 /** Characters of base64 for `bytes` bytes. */
@@ -20,10 +27,12 @@ export function encodeBase64Into(src: Uint8Array, start: number, end: number, ou
   let i = start;
   for (; i + 3 <= end; i += 3) {
     const n = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
-    out[o] = ENCODE[n >>> 18]!;
-    out[o + 1] = ENCODE[(n >>> 12) & 63]!;
-    out[o + 2] = ENCODE[(n >>> 6) & 63]!;
-    out[o + 3] = ENCODE[n & 63]!;
+    const high = ENCODE_PAIR[n >>> 12]!;
+    const low = ENCODE_PAIR[n & 4095]!;
+    out[o] = high >>> 8;
+    out[o + 1] = high & 255;
+    out[o + 2] = low >>> 8;
+    out[o + 3] = low & 255;
     o += 4;
   }
   const rest = end - i;
@@ -51,12 +60,10 @@ export function decodeBase64Into(src: Uint8Array, start: number, end: number, ou
   const fullEnd = padding > 0 ? end - 4 : end;
   let o = at;
   for (let i = start; i < fullEnd; i += 4) {
-    const a = DECODE[src[i]!]!;
-    const b = DECODE[src[i + 1]!]!;
-    const c = DECODE[src[i + 2]!]!;
-    const d = DECODE[src[i + 3]!]!;
-    if ((a | b | c | d) < 0) return -1;
-    const n = (a << 18) | (b << 12) | (c << 6) | d;
+    const high = DECODE_PAIR[(src[i]! << 8) | src[i + 1]!]!;
+    const low = DECODE_PAIR[(src[i + 2]! << 8) | src[i + 3]!]!;
+    if ((high | low) < 0) return -1;
+    const n = (high << 12) | low;
     out[o] = n >>> 16;
     out[o + 1] = (n >>> 8) & 255;
     out[o + 2] = n & 255;

@@ -62,8 +62,16 @@ export function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
     const onAbort = () => fail(new DownloadError('ABORTED', `download of ${file} aborted`, file));
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    /** Writes the verified data decoded so far to the .part file, one write at a time. */
+    /**
+     * Writes the verified data decoded so far to the .part file. Writes run one at a time; while
+     * one is in flight the socket keeps being read into the next buffer, and only when that one is
+     * full too does reading pause (the disk is the bottleneck then).
+     */
+    let writesInFlight = 0;
     const flush = (): Promise<void> => {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+      writesInFlight++;
       writing = writing.then(async () => {
         if (!part.encoding && decoder.encoding) await part.adoptEncoding(decoder.encoding);
         if (decoder.pendingBytes === 0) return;
@@ -74,14 +82,19 @@ export function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
         }
         options.onWritten();
       });
+      writing.then(() => writesInFlight--, () => writesInFlight--);
       return writing;
     };
-    const flushThenResume = () => {
-      clearTimeout(flushTimer);
-      flushTimer = undefined;
+    const flushInBackground = () => {
+      if (writesInFlight === 0) {
+        flush().catch(fail);
+        return;
+      }
+      if (socket.isPaused()) return;
       socket.pause();
-      flush().then(() => {
+      writing.then(() => {
         if (settled) return;
+        flush().catch(fail);
         stallTimer?.refresh();
         socket.resume();
       }, fail);
@@ -111,9 +124,9 @@ export function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
         socket.pause();
         flush().then(() => succeed(decoder.fileEnd!), fail);
       } else if (decoder.pendingBytes >= PART_FLUSH_BYTES) {
-        flushThenResume();
+        flushInBackground();
       } else if (flushTimer === undefined && decoder.pendingBytes > 0) {
-        flushTimer = setTimeout(flushThenResume, PART_FLUSH_INTERVAL_MS);
+        flushTimer = setTimeout(flushInBackground, PART_FLUSH_INTERVAL_MS);
       }
     });
     socket.on('end', () => {
