@@ -12,6 +12,7 @@ import { describeError, errorAsJson, exitCodeOf, EXIT_OK, isExpected, UsageError
 import { describeFlags, parseFlags } from '../src/peer/cli/flags.js';
 import { commandNames } from '../src/peer/cli/shell-commands.js';
 import { didYouMean } from '../src/peer/cli/suggest.js';
+import { expandBareUiFlag } from '../src/ui/cli.js';
 
 const COMMANDS: Record<string, PeerCommand> = { serve, get, shell };
 const DEFAULT_COMMAND = 'shell';
@@ -56,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   return command.run(flags, positionals);
 }
 
-const argv = process.argv.slice(2);
+const argv = expandBareUiFlag(process.argv.slice(2));
 const json = argv.includes('--json');
 let code: number;
 try {

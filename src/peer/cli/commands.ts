@@ -11,6 +11,7 @@ import { bytes, hostPort } from './format.js';
 import { progressReporter } from './progress.js';
 import { reportPeer } from './report.js';
 import { runShell } from './shell.js';
+import { startUiFromFlags, UI_FLAGS } from '../../ui/cli.js';
 
 export interface PeerCommand<S extends FlagSpecs = FlagSpecs> {
   summary: string;
@@ -30,7 +31,7 @@ with a warning. The peer keeps its database (file hashes, name, token) in DIR/${
 
 export const serve = define({
   summary: 'share a folder: register, publish it, keep the index in step, serve downloads until Ctrl-C',
-  usage: 'serve --share DIR --name NAME --server HOST:PORT [--tcp-port P] [--udp-port P] [--host IP]',
+  usage: 'serve --share DIR --name NAME --server HOST:PORT [--tcp-port P] [--udp-port P] [--host IP] [--ui [PORT]]',
   notes: `${SHARE_RULES}\nFiles added, changed or deleted while serving are published, republished or removed.\nOn SIGINT or SIGTERM the peer de-registers and exits 0.`,
   flags: {
     share: { value: 'DIR', help: 'the folder to share (required)' },
@@ -38,6 +39,7 @@ export const serve = define({
     ...NETWORK_FLAGS,
     'max-uploads': { value: 'N', help: 'uploads served at once; more get "busy, try later" (default 8)', parse: parsePositive },
     db: { value: 'URL', help: `the peer's database (default sqlite://DIR/${PEER_DATA_FOLDER}/peer.sqlite)` },
+    ...UI_FLAGS,
   },
   async run(flags, args) {
     if (args.length > 0) throw new UsageError(`serve takes no arguments, got "${args[0]}"`);
@@ -62,8 +64,13 @@ export const serve = define({
     process.stdout.write(flags.json
       ? `${JSON.stringify({ event: 'serving', name: peer.name, share: s.shareDir, files: s.sharedFiles, contact: s.contact, server: s.server })}\n`
       : `serving ${s.sharedFiles} file${s.sharedFiles === 1 ? '' : 's'} from ${s.shareDir} as ${peer.name} (${where}) · index server ${s.server}\n`);
+    const ui = await startUiFromFlags(peer, flags, process.stdout).catch(async (error) => {
+      await peer.stop();
+      throw error;
+    });
     const signal = await stop;
     if (!flags.json) process.stdout.write(`${signal}: de-registering and stopping\n`);
+    await ui?.close();
     const { deregisterError } = await peer.stop();
     if (deregisterError) process.stderr.write(`warning: could not de-register (${describeError(deregisterError)}); the index server will expire this peer\n`);
     return EXIT_OK;

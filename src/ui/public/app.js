@@ -87,7 +87,8 @@ function renderStatus(status) {
   answers.textContent = status.serverAnswers === true ? 'answers' : status.serverAnswers === false ? 'does not answer' : 'not asked yet';
   answers.className = `badge ${status.serverAnswers === true ? 'ok' : status.serverAnswers === false ? 'bad' : ''}`;
   $('#st-registration').textContent = status.registration;
-  $('#st-tcp').textContent = `${status.tcpAddress} (advertised ${status.contact.ip}:${status.contact.tcpPort})`;
+  const advertised = `${status.contact.ip}:${status.contact.tcpPort}`;
+  $('#st-tcp').textContent = advertised === status.tcpAddress ? advertised : `${advertised} (listening on ${status.tcpAddress})`;
   $('#st-shared').textContent = String(status.sharedFiles);
   $('#st-uploads').textContent = String(status.uploads);
   $('#st-downloads').textContent = String(status.downloads);
@@ -201,7 +202,7 @@ function renderHolders({ file, holders, self: me }) {
     button.setAttribute('aria-label', `Download ${file} from ${holder.name}`);
     button.addEventListener('click', () => act(button, msg, 'Starting…', async () => {
       const reply = await api('POST', '/api/downloads', { file, from: holder.name });
-      return `Downloading from ${reply.download.holder}: progress below.`;
+      return `Started from ${reply.download.holder}.`;
     }));
     return el('tr', { 'data-holder': holder.name },
       el('td', { className: 'name' }, holder.name === me ? `${holder.name} (this peer)` : holder.name),
