@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,10 +35,10 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'p2fs-bench-'));
   try {
     const shareDir = join(dir, 'share');
-    await import('node:fs/promises').then((fs) => fs.mkdir(shareDir));
+    await mkdir(shareDir);
     process.stdout.write(`generating ${values.mb} MB text and binary files in ${dir} …\n`);
-    await writeFile(join(shareDir, 'text.txt'), makeText(size));
-    await writeFile(join(shareDir, 'binary.bin'), randomBytes(size));
+    await writeInBlocks(join(shareDir, 'text.txt'), size, textBlock);
+    await writeInBlocks(join(shareDir, 'binary.bin'), size, (bytes) => randomBytes(bytes));
 
     const rows: string[][] = [];
     let rawMBps = 0;
@@ -68,22 +68,31 @@ async function main(): Promise<void> {
 }
 
 /** Prose-like text: ASCII mostly, with accents, CJK, emoji, quotes and a newline every line. */
-function makeText(size: number): Buffer {
-  const lines = [
+const TEXT_LINES = Buffer.from(
+  [
     'The quick brown fox jumps over the lazy dog; "quoted" text and a back\\slash.',
     'Ünïcödé text with accents: café, naïve, résumé, Straße, smörgåsbord.',
     '日本語のテキストと中文文本，还有한국어 문장도 있습니다。',
     'Emoji and astral characters: 😀 🚀 👍🏽 🇨🇦 𝄞 and tabs\tbetween\twords.',
-  ];
-  const block = Buffer.from(`${lines.join('\n')}\n`);
-  const data = Buffer.alloc(size);
-  for (let at = 0; at < size; at += block.length) block.copy(data, at);
-  // The last copy may cut a character: end on whole characters so the file stays valid UTF-8.
-  let end = size;
-  while (end > 0 && (data[end - 1]! & 0xc0) === 0x80) end--;
-  if (end > 0 && data[end - 1]! >= 0xc0) end--;
-  data.fill(0x2e, end);
+  ].join('\n') + '\n',
+);
+
+/** `bytes` bytes of text made of whole lines, padded with '.' (stays valid UTF-8). */
+function textBlock(bytes: number): Buffer {
+  const data = Buffer.alloc(bytes, 0x2e);
+  for (let at = 0; at + TEXT_LINES.length <= bytes; at += TEXT_LINES.length) TEXT_LINES.copy(data, at);
   return data;
+}
+
+/** Writes a file block by block, so that generating 1 GB never holds 1 GB (or skews RSS figures). */
+async function writeInBlocks(path: string, size: number, block: (bytes: number) => Buffer): Promise<void> {
+  const BLOCK = 4 * 1024 * 1024;
+  const handle = await open(path, 'w');
+  try {
+    for (let written = 0; written < size; written += BLOCK) await handle.write(block(Math.min(BLOCK, size - written)));
+  } finally {
+    await handle.close();
+  }
 }
 
 async function rawPipe(path: string): Promise<{ mbps: number; senderRss: number; receiverRss: number }> {
@@ -104,9 +113,7 @@ async function transfer(
   const done = await downloader.next();
   server.stop();
   const served = await server.next();
-  const original = createHash('sha256').update(await readFile(join(shareDir, file))).digest('hex');
-  const copy = createHash('sha256').update(await readFile(join(outDir, file))).digest('hex');
-  if (original !== copy) throw new Error(`${file}: the downloaded copy differs`);
+  if ((await sha256Of(join(shareDir, file))) !== (await sha256Of(join(outDir, file)))) throw new Error(`${file}: the downloaded copy differs`);
   await rm(outDir, { recursive: true, force: true });
   return {
     mbps: done.bytes! / 1e6 / done.seconds!, serverRss: served.maxRssMB, downloaderRss: done.maxRssMB,
@@ -129,7 +136,27 @@ function startChild(args: string[]): { next(): Promise<ChildReport>; stop(): voi
 }
 
 function report(fields: Partial<ChildReport>): void {
-  process.stdout.write(`${JSON.stringify({ ...fields, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...fields, maxRssMB: peakRssMB() })}\n`);
+}
+
+/**
+ * Peak RSS of this process. Linux's VmHWM belongs to this program alone; getrusage's maxRSS can
+ * carry the spawning parent's peak across fork and exec.
+ */
+function peakRssMB(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) / 1024;
+  } catch {
+    // Not Linux: fall back to getrusage.
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 async function rawSend(path: string): Promise<void> {
