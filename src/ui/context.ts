@@ -11,6 +11,8 @@ export interface UiContext {
   downloadDir: string;
   /** Largest file the page may add to the share. */
   maxUploadBytes: number;
+  /** Names being downloaded through the page right now: a second click is refused, not raced. */
+  downloading: Set<string>;
   hub: EventHub;
   transfers: Transfers;
   logger: Logger;

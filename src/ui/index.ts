@@ -46,7 +46,7 @@ export async function startWebUi(peer: Peer, options: WebUiOptions = {}): Promis
   await mkdir(downloadDir, { recursive: true });
   const hub = new EventHub();
   const transfers = new Transfers(peer, hub);
-  const ctx = { peer, downloadDir, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, hub, transfers, logger };
+  const ctx = { peer, downloadDir, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, downloading: new Set<string>(), hub, transfers, logger };
   const token = newSessionToken();
   let port = 0;
   const server = createUiServer(ctx, token, () => port);

@@ -17,23 +17,20 @@ const INLINE_TYPES: Record<string, string> = {
   '.webp': 'image/webp', '.pdf': 'application/pdf', '.mp3': 'audio/mpeg', '.mp4': 'video/mp4',
 };
 
-/** Names being downloaded through the page right now: a second click is refused, not raced. */
-const inFlight = new Set<string>();
-
 /**
  * POST /api/downloads {file, from?}: replies 202 once the download has started (its id and holder),
  * or with the error that kept it from starting (nobody shares the file, the file exists…). Progress,
  * completion and failure then arrive as `download` events.
  */
-export const startDownload: Handler = async ({ peer, downloadDir }, { req }) => {
+export const startDownload: Handler = async ({ peer, downloadDir, downloading }, { req }) => {
   const body = await readJson(req);
   const file = checkFileName(body.file, 'file');
   const from = body.from === undefined || body.from === null || body.from === '' ? undefined : checkPeerName(body.from, 'from');
   if (await exists(join(downloadDir, file))) {
     throw new UiError(409, 'DESTINATION_EXISTS', `${join(downloadDir, file)} already exists: open it from the finished downloads, or delete it first`, { field: 'file' });
   }
-  if (inFlight.has(file)) throw new UiError(409, 'CONFLICT', `${JSON.stringify(file)} is being downloaded already`, { field: 'file' });
-  inFlight.add(file);
+  if (downloading.has(file)) throw new UiError(409, 'CONFLICT', `${JSON.stringify(file)} is being downloaded already`, { field: 'file' });
+  downloading.add(file);
   let listener: ((event: DownloadEvent) => void) | undefined;
   const started = new Promise<DownloadInfo>((resolve) => {
     listener = (event) => {
@@ -42,7 +39,7 @@ export const startDownload: Handler = async ({ peer, downloadDir }, { req }) => 
     peer.on('download', listener);
   });
   const run = peer.download(file, { outDir: downloadDir, ...(from ? { from } : {}) });
-  run.catch(() => {}).finally(() => inFlight.delete(file));
+  run.catch(() => {}).finally(() => downloading.delete(file));
   try {
     const download = await Promise.race([started, run.then(() => started)]);
     return { status: 202, body: { download: { id: download.id, file: download.file, holder: download.holder, totalBytes: download.totalBytes ?? null } } };
