@@ -2,6 +2,7 @@
 // streams the published file back as FILE … FILE-END frames, or answers DOWNLOAD-ERROR. Defends
 // itself against idle and slow clients (a deadline for the request line), over-long and garbage
 // lines, too many connections and too many uploads, and keeps serving everyone else.
+import { stat } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { DownloadRequest } from '../generated/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
@@ -81,6 +82,9 @@ export async function startFileServer(options: FileServerOptions): Promise<FileS
   const uploadIdleTimeoutMs = options.uploadIdleTimeoutMs ?? DEFAULT_UPLOAD_IDLE_TIMEOUT_MS;
   for (const [name, value] of Object.entries({ maxUploads, maxConnections, requestTimeoutMs, uploadIdleTimeoutMs })) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  if (!(await stat(options.shareDir).catch(() => undefined))?.isDirectory()) {
+    throw new Error(`shareDir ${options.shareDir} is not a folder this peer can read`);
   }
   const log = (options.logger ?? silentLogger).child({ component: 'file-server' });
   const emit = options.onUpload ?? (() => {});
@@ -218,7 +222,12 @@ export async function startFileServer(options: FileServerOptions): Promise<FileS
     }
   }
 
+  /**
+   * Text or base64: the catalog's hint, else remembered from an earlier upload of this version,
+   * else a pass over the file (isUtf8, block by block). The encoder still checks every byte.
+   */
   async function encodingOf(opened: OpenedFile): Promise<ChunkEncoding> {
+    if (opened.entry.utf8 !== undefined && opened.entry.size === opened.size) return opened.entry.utf8 ? 'utf8' : 'base64';
     const known = encodings.get(opened.version);
     if (known) return known;
     const encoding: ChunkEncoding = (await isUtf8File(opened.handle, opened.size)) ? 'utf8' : 'base64';

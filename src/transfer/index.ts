@@ -4,6 +4,7 @@ export type { FileServer, FileServerOptions, ShareCatalog, SharedFile, UploadEve
 export { downloadFile } from './download.js';
 export type { DownloadOptions, DownloadProgress, DownloadResult, Holder } from './download.js';
 export { partPathsFor } from './download/part-file.js';
+export { inspectFile, type FileFacts } from './inspect-file.js';
 export { DownloadError, HolderFailure, UploadError } from './errors.js';
 export type { DownloadErrorCode, HolderAttempt, HolderFailureCode, UploadErrorCode } from './errors.js';
 export type { ChunkEncoding } from './codec/layout.js';

@@ -17,6 +17,12 @@ export const MAX_TEXT_CHUNK_BYTES = CHUNK_CHARS * 4;
 export const READ_BLOCK_BYTES = 256 * 1024;
 
 /**
+ * Whole-file scans (the UTF-8 pre-pass, inspectFile, the resume scan of a .part file) read in
+ * larger blocks: fewer system calls, and only one such buffer per scan.
+ */
+export const SCAN_BLOCK_BYTES = 1024 * 1024;
+
+/**
  * Frames are batched into socket writes of about this size: one write per frame costs a syscall
  * and a callback each (77 MiB/s measured), large writes approach the raw pipe.
  */

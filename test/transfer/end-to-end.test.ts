@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { downloadFile } from '../../src/transfer/index.js';
+import { downloadFile, inspectFile, type SharedFile } from '../../src/transfer/index.js';
 import { holderOf, sha256, share, startServer, tempDir } from './helpers.js';
 
 const MIXED = 'Ünïcödé, 日本語のテキスト, emoji 😀👍🏽🇨🇦, combining e\u0301 a\u0308, "quotes" \\ back\\slash\ttab\r\n\u0000\u001f\u007f\u2028';
@@ -85,5 +85,23 @@ test('a 50 MB file arrives intact', async (t) => {
   assert.equal(result.encoding, 'utf8');
   assert.equal(result.sha256, published.sha256);
   assert.ok(progressCalls > 1, 'progress is reported while the download runs');
+  assert.ok((await readFile(result.path)).equals(text));
+});
+
+test('inspectFile finds size, hash and UTF-8 in one pass; the server takes the hint instead of a pre-pass', async (t) => {
+  const shareDir = await tempDir(t);
+  const text = Buffer.from('déjà vu 😀\n'.repeat(100_000));
+  const binary = Buffer.concat([text, Buffer.from([0xc3])]); // cut mid-character at the very end
+  await share(shareDir, 'text.txt', text);
+  await share(shareDir, 'binary.txt', binary);
+  assert.deepEqual(await inspectFile(join(shareDir, 'text.txt')), { size: text.length, sha256: sha256(text), utf8: true });
+  assert.deepEqual(await inspectFile(join(shareDir, 'binary.txt')), { size: binary.length, sha256: sha256(binary), utf8: false });
+
+  // A hint that says base64 is taken as is: the text file travels base64 and still arrives intact.
+  const entry: SharedFile = { name: 'text.txt', path: join(shareDir, 'text.txt'), size: text.length, sha256: sha256(text), utf8: false };
+  const server = await startServer(t, { shareDir, catalog: { lookup: (name) => (name === 'text.txt' ? entry : undefined) } });
+  const outDir = await tempDir(t);
+  const result = await downloadFile({ file: 'text.txt', outDir, holders: [holderOf(server)] });
+  assert.equal(result.encoding, 'base64');
   assert.ok((await readFile(result.path)).equals(text));
 });

@@ -160,6 +160,28 @@ test('a downloader killed -9 mid-file resumes from its .part file with fromChunk
   assert.deepEqual(await readdir(outDir), ['resume me.txt']);
 });
 
+test('an aborted download stops at once and leaves nothing, or its .part when asked to keep it', async (t) => {
+  const shareDir = await tempDir(t);
+  const data = sampleText(1_000_000);
+  await share(shareDir, 'a.txt', data);
+  // A holder that sends part of the file and then nothing: the download waits until aborted.
+  const slow = await startFakeHolder(t, (socket, request) => socket.write(framesFor(data, request).slice(0, 1000).join('')));
+
+  for (const keepPartial of [false, true]) {
+    const outDir = await tempDir(t);
+    const controller = new AbortController();
+    const failure = downloadFile({
+      file: 'a.txt', outDir, keepPartial, signal: controller.signal, holders: [holderOf(slow, 'slow')],
+      onProgress: () => controller.abort(),
+    }).catch((error: unknown) => error);
+    const error = await failure;
+    assert.ok(error instanceof DownloadError && error.code === 'ABORTED', String(error));
+    const paths = partPathsFor(outDir, 'a.txt');
+    assert.ok(!existsSync(join(outDir, 'a.txt')));
+    assert.equal(existsSync(paths.part), keepPartial);
+  }
+});
+
 test('a destination that exists is never overwritten silently', async (t) => {
   const shareDir = await tempDir(t);
   const outDir = await tempDir(t);

@@ -10,7 +10,7 @@ import { show } from '../../protocol/index.js';
 import type { ChunkEncoding } from '../codec/layout.js';
 import { isContinuationByte, Utf8StreamCheck } from '../codec/utf8.js';
 import { DownloadError } from '../errors.js';
-import { BASE64_CHUNK_BYTES, CHUNK_CHARS, READ_BLOCK_BYTES } from '../limits.js';
+import { BASE64_CHUNK_BYTES, CHUNK_CHARS, SCAN_BLOCK_BYTES } from '../limits.js';
 
 export interface PartPaths {
   /** The data: verified chunks, in order. */
@@ -258,9 +258,9 @@ async function offsetOfCharacter(handle: FileHandle, size: number, index: number
 
 /** Calls `visit` with successive blocks of the first `size` bytes until it returns false. */
 async function forEachBlock(handle: FileHandle, size: number, visit: (block: Buffer) => boolean): Promise<boolean> {
-  const buffer = Buffer.allocUnsafe(READ_BLOCK_BYTES);
+  const buffer = Buffer.allocUnsafe(SCAN_BLOCK_BYTES);
   for (let position = 0; position < size; ) {
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_BLOCK_BYTES, size - position), position);
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(SCAN_BLOCK_BYTES, size - position), position);
     if (bytesRead === 0) break;
     if (!visit(buffer.subarray(0, bytesRead))) return false;
     position += bytesRead;

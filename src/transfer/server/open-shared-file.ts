@@ -16,6 +16,12 @@ export interface SharedFile {
   path: string;
   size: number;
   sha256: string;
+  /**
+   * Whether the file is valid UTF-8 (it then travels as text), when the catalog knows it — e.g.
+   * from inspectFile(), which finds it in the same pass as the hash. Saves the server a pass over
+   * the whole file before the first frame; trusted only while the file still has `size` bytes.
+   */
+  utf8?: boolean;
 }
 
 /** The peer's published files, by name. Only names it returns are ever served. */

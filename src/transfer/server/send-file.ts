@@ -9,7 +9,7 @@ import { FrameEncoder } from '../codec/frame-encoder.js';
 import type { ChunkEncoding } from '../codec/layout.js';
 import { Utf8StreamCheck } from '../codec/utf8.js';
 import { UploadError } from '../errors.js';
-import { READ_BLOCK_BYTES, SEND_QUEUE_BYTES } from '../limits.js';
+import { READ_BLOCK_BYTES, SCAN_BLOCK_BYTES, SEND_QUEUE_BYTES } from '../limits.js';
 
 export interface SendFileOptions {
   socket: Socket;
@@ -67,9 +67,9 @@ export async function sendFile(options: SendFileOptions): Promise<SentFile> {
 /** Whether a file is valid UTF-8 throughout (then it travels as text), read block by block. */
 export async function isUtf8File(handle: FileHandle, size: number): Promise<boolean> {
   const check = new Utf8StreamCheck();
-  const buffer = Buffer.allocUnsafe(READ_BLOCK_BYTES);
+  const buffer = Buffer.allocUnsafe(SCAN_BLOCK_BYTES);
   for (let position = 0; position < size; ) {
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_BLOCK_BYTES, size - position), position);
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(SCAN_BLOCK_BYTES, size - position), position);
     if (bytesRead === 0) break;
     if (!check.push(buffer.subarray(0, bytesRead))) return false;
     position += bytesRead;
