@@ -3,6 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
+import type { MessageSeen } from '../client/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { Peer } from '../peer/peer.js';
 import { filesView } from './api/files.js';
@@ -76,8 +77,15 @@ export async function startWebUi(peer: Peer, options: WebUiOptions = {}): Promis
     },
     upload: statusSoon,
     download: statusSoon,
+    // Every message to and from the index server, as --verbose shows them (never the token).
+    message: (seen: MessageSeen) => hub.broadcast('message', {
+      direction: seen.direction, type: seen.message.type, rq: seen.message.rq, server: seen.server,
+      ...(seen.attempt && seen.attempt > 1 ? { attempt: seen.attempt } : {}),
+      ...('reason' in seen.message ? { reason: seen.message.reason } : {}),
+      ...(seen.ignored ? { ignored: seen.ignored } : {}),
+    }),
   };
-  for (const [event, listener] of Object.entries(listeners)) peer.on(event as 'share', listener);
+  for (const [event, listener] of Object.entries(listeners)) peer.on(event as 'share', listener as () => void);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -95,7 +103,7 @@ export async function startWebUi(peer: Peer, options: WebUiOptions = {}): Promis
     url, address: { host, port }, token, downloadDir,
     async close() {
       clearTimeout(statusTimer);
-      for (const [event, listener] of Object.entries(listeners)) peer.off(event as 'share', listener);
+      for (const [event, listener] of Object.entries(listeners)) peer.off(event as 'share', listener as () => void);
       transfers.close();
       hub.close();
       server.closeAllConnections();

@@ -123,6 +123,14 @@ test('web UI in Chromium', { skip: executablePath ? false : 'chromium is not ins
     const msg = alicePage.locator('#contact-msg.error');
     await msg.waitFor();
     assert.match((await msg.textContent())!, /ip "0\.0\.0\.0" is the unspecified address/);
+    // A download that cannot start says why, beside its button.
+    const aliceHolder = bobPage.locator('#holders-table tr[data-holder="alice"]');
+    await aliceHolder.getByRole('button', { name: 'Download movie.bin from alice' }).click();
+    await aliceHolder.locator('.msg.error').getByText(/movie\.bin already exists/).waitFor();
+    // Every message with the index server is listed as it crosses.
+    await bobPage.getByText('Messages with the index server').click();
+    await bobPage.getByRole('button', { name: 'Refresh the list' }).click();
+    await bobPage.locator('#message-log li', { hasText: '← RETRIEVE rq' }).first().waitFor();
     await bobPage.getByLabel('File name').fill('nothing-here.txt');
     await bobPage.getByLabel('File name').press('Enter');
     await bobPage.getByText('Nobody shares nothing-here.txt.').waitFor();

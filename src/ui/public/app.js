@@ -296,6 +296,17 @@ $('#register').addEventListener('click', (event) => act(event.currentTarget, $('
   return `The server answered ${reply.answer}; the share is published again.`;
 }));
 
+// ---- Messages with the index server ----
+const MESSAGE_LOG_SIZE = 50;
+function logMessage(m) {
+  const arrow = m.direction === 'sent' ? '→' : '←';
+  const extra = [m.attempt ? `try ${m.attempt}` : '', m.reason ? `"${m.reason}"` : '', m.ignored ? `ignored: ${m.ignored}` : ''].filter(Boolean).join(' · ');
+  const item = el('li', {}, el('time', {}, new Date().toLocaleTimeString()), ` ${arrow} ${m.type} rq ${m.rq ?? '—'}${extra ? ` · ${extra}` : ''}`);
+  const log = $('#message-log');
+  log.prepend(item);
+  while (log.children.length > MESSAGE_LOG_SIZE) log.lastElementChild.remove();
+}
+
 // ---- Live updates ----
 function connect() {
   const source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
@@ -304,6 +315,7 @@ function connect() {
   source.addEventListener('status', (event) => renderStatus(JSON.parse(event.data)));
   source.addEventListener('share', (event) => renderFiles(JSON.parse(event.data).files));
   source.addEventListener('download', (event) => onTransfer(JSON.parse(event.data)));
+  source.addEventListener('message', (event) => logMessage(JSON.parse(event.data)));
   source.addEventListener('registration', (event) => {
     const change = JSON.parse(event.data);
     $('#st-registration').textContent = change.state;
