@@ -11,7 +11,7 @@ import type { ChunkEncoding } from './codec/layout.js';
 import { UploadError } from './errors.js';
 import {
   DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UPLOADS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_UPLOAD_IDLE_TIMEOUT_MS,
-  ENCODING_CACHE_ENTRIES, ERROR_LINGER_MS, UPLOAD_PROGRESS_INTERVAL_MS,
+  ABUSE_LOG_INTERVAL_MS, ENCODING_CACHE_ENTRIES, ERROR_LINGER_MS, UPLOAD_PROGRESS_INTERVAL_MS,
 } from './limits.js';
 import { openSharedFile, type OpenedFile, type ShareCatalog } from './server/open-shared-file.js';
 import { isUtf8File, sendFile } from './server/send-file.js';
@@ -72,6 +72,9 @@ export interface FileServer {
   close(): Promise<void>;
 }
 
+/** Refusals that hostile or broken clients cause in bulk: logged as counts, not one by one. */
+const ABUSE: ReadonlySet<string> = new Set(['BAD_REQUEST', 'REQUEST_TIMEOUT', 'TOO_MANY_CONNECTIONS']);
+
 /** The longest reason the schema allows in DOWNLOAD-ERROR. */
 const MAX_REASON_CHARS = 600;
 
@@ -91,6 +94,8 @@ export async function startFileServer(options: FileServerOptions): Promise<FileS
   const sockets = new Set<Socket>();
   const uploads = new Map<number, UploadInfo>();
   const encodings = new Map<string, ChunkEncoding>();
+  const abuse = new Map<string, number>();
+  let abuseReport: NodeJS.Timeout | undefined;
   let uploadsStarting = 0;
   let nextUploadId = 1;
 
@@ -237,9 +242,25 @@ export async function startFileServer(options: FileServerOptions): Promise<FileS
   }
 
   function refuse(socket: Socket, peer: string, rq: number | null, error: UploadError, file?: string): void {
-    log.warn('download.refused', { peer, rq, file, code: error.code, reason: error.message, ...(error.cause ? { detail: String(error.cause) } : {}) });
+    const fields = { peer, rq, file, code: error.code, reason: error.message, ...(error.cause ? { detail: String(error.cause) } : {}) };
+    if (ABUSE.has(error.code)) {
+      // A flood of these must not flood the log: each at debug, a count at warn once per interval.
+      log.debug('download.refused', fields);
+      abuse.set(error.code, (abuse.get(error.code) ?? 0) + 1);
+      abuseReport ??= setTimeout(reportAbuse, ABUSE_LOG_INTERVAL_MS).unref();
+    } else {
+      log.info('download.refused', fields);
+    }
     emit({ kind: 'refused', peer, rq, ...(file === undefined ? {} : { file }), error });
     if (!socket.destroyed) sendError(socket, rq, error.message);
+  }
+
+  function reportAbuse(): void {
+    clearTimeout(abuseReport);
+    abuseReport = undefined;
+    if (abuse.size === 0) return;
+    log.warn('download.refusals', { intervalMs: ABUSE_LOG_INTERVAL_MS, ...Object.fromEntries(abuse) });
+    abuse.clear();
   }
 
   /**
@@ -276,6 +297,7 @@ export async function startFileServer(options: FileServerOptions): Promise<FileS
     openConnections: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
+        reportAbuse();
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       }),

@@ -83,6 +83,9 @@ export const UPLOAD_PROGRESS_INTERVAL_MS = 250;
  */
 export const ENCODING_CACHE_ENTRIES = 1024;
 
+/** Refusals of garbage, timed-out and surplus connections are logged as one count per interval. */
+export const ABUSE_LOG_INTERVAL_MS = 10_000;
+
 /** How long the downloader waits for a TCP connection to a holder. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
