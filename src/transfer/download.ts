@@ -139,7 +139,9 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
     }
     throw new DownloadError('ALL_HOLDERS_FAILED', `could not download ${show(file)}: ${summary(attempts)}`, file, attempts);
   } catch (error) {
-    await (options.keepPartial ? part.release() : part.discard()).catch(() => {});
+    // A destination that appeared meanwhile is not replaced, but the verified data is not lost.
+    const keep = options.keepPartial || (error instanceof DownloadError && error.code === 'DESTINATION_EXISTS');
+    await (keep ? part.release() : part.discard()).catch(() => {});
     if (error instanceof DownloadError) {
       throw error.attempts.length > 0 || attempts.length === 0 ? error : new DownloadError(error.code, error.message, file, attempts, { cause: error });
     }

@@ -2,7 +2,7 @@
 // verified (resuming where it can) or fails cleanly, leaving nothing at the destination name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadFile, DownloadError, partPathsFor } from '../../src/transfer/index.js';
@@ -194,6 +194,17 @@ test('a destination that exists is never overwritten silently', async (t) => {
 
   await downloadFile({ file: 'a.txt', outDir, holders: [holderOf(server)], overwrite: true });
   assert.equal(await readFile(join(outDir, 'a.txt'), 'utf8'), 'new');
+
+  // A file that appears at the destination during the download is not replaced either, and the
+  // verified data stays in the .part file.
+  const racing = await tempDir(t);
+  const failure = await downloadFile({
+    file: 'a.txt', outDir: racing, holders: [holderOf(server)],
+    onProgress: () => writeFileSync(join(racing, 'a.txt'), 'theirs'),
+  }).catch((error: unknown) => error);
+  assert.ok(failure instanceof DownloadError && failure.code === 'DESTINATION_EXISTS', String(failure));
+  assert.equal(await readFile(join(racing, 'a.txt'), 'utf8'), 'theirs');
+  assert.equal(await readFile(partPathsFor(racing, 'a.txt').part, 'utf8'), 'new');
 });
 
 test('an unreachable holder, a refusal and a bad option each say what went wrong', async (t) => {

@@ -133,6 +133,7 @@ export function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
       if (!decoder.fileEnd) fail(new HolderFailure('CLOSED_EARLY', `closed the connection after chunk ${decoder.nextChunk - 1}`));
     });
     socket.on('error', (error) => {
+      if (decoder.fileEnd) return; // everything arrived; a reset while closing changes nothing
       if (connected) fail(new HolderFailure('CLOSED_EARLY', `connection failed after chunk ${decoder.nextChunk - 1}: ${error.message}`));
       else fail(new HolderFailure('CONNECT_FAILED', `cannot connect: ${error.message}`));
     });
@@ -149,7 +150,8 @@ export function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
     function succeed(end: FileEndInfo): void {
       if (settled) return;
       cleanUp();
-      if (decoder.slowFrames > 0) log.debug('download.slow-frames', { holder: describeHolder(holder), frames: decoder.slowFrames });
+      // FILE-END always takes the slow path; more means the holder writes another layout.
+      if (decoder.slowFrames > 1) log.debug('download.slow-frames', { holder: describeHolder(holder), frames: decoder.slowFrames });
       resolve(end);
     }
 
