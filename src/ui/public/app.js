@@ -121,11 +121,11 @@ function renderFiles(files) {
       return undefined;
     }));
     return el('tr', { 'data-file': file.name },
-      el('td', { className: 'name' }, file.name),
-      el('td', {}, bytes(file.size)),
-      el('td', { className: 'hash', title: file.sha256 }, shortHash(file.sha256)),
-      el('td', { className: file.shared ? 'state-shared' : 'state-unshared' }, file.shared ? 'published' : 'not shared'),
-      el('td', {}, button, msg));
+      el('td', { className: 'name', 'data-label': 'Name' }, file.name),
+      el('td', { 'data-label': 'Size' }, bytes(file.size)),
+      el('td', { className: 'hash', title: file.sha256, 'data-label': 'SHA-256' }, shortHash(file.sha256)),
+      el('td', { className: file.shared ? 'state-shared' : 'state-unshared', 'data-label': 'State' }, file.shared ? 'published' : 'not shared'),
+      el('td', { 'data-label': 'Action' }, button, msg));
   }));
   $('#files-empty').hidden = files.length > 0;
 }
@@ -156,10 +156,10 @@ async function loadPeers() {
     button.addEventListener('click', () => showPeer(peer.name, button));
     const files = peer.files.length === 0 ? 'none' : peer.files.map((f) => f.name).join(', ');
     return el('tr', { 'data-peer': peer.name },
-      el('td', { className: 'name' }, peer.name === reply.self ? `${peer.name} (this peer)` : peer.name),
-      el('td', {}, `${peer.ip}:${peer.tcpPort}`),
-      el('td', { className: 'name' }, `${peer.files.length}: ${files}`),
-      el('td', {}, button));
+      el('td', { className: 'name', 'data-label': 'Peer' }, peer.name === reply.self ? `${peer.name} (this peer)` : peer.name),
+      el('td', { 'data-label': 'Address' }, `${peer.ip}:${peer.tcpPort}`),
+      el('td', { className: 'name', 'data-label': 'Files' }, `${peer.files.length}: ${files}`),
+      el('td', { 'data-label': 'Details' }, button));
   }));
   say($('#network-msg'), `${reply.peers.length} peer${reply.peers.length === 1 ? '' : 's'} registered · ${new Date().toLocaleTimeString()}`);
 }
@@ -205,11 +205,11 @@ function renderHolders({ file, holders, self: me }) {
       return `Started from ${reply.download.holder}.`;
     }));
     return el('tr', { 'data-holder': holder.name },
-      el('td', { className: 'name' }, holder.name === me ? `${holder.name} (this peer)` : holder.name),
-      el('td', {}, `${holder.ip}:${holder.tcpPort}`),
-      el('td', {}, bytes(holder.size)),
-      el('td', { className: 'hash', title: holder.sha256 ?? '' }, shortHash(holder.sha256)),
-      el('td', {}, button, msg));
+      el('td', { className: 'name', 'data-label': 'Peer' }, holder.name === me ? `${holder.name} (this peer)` : holder.name),
+      el('td', { 'data-label': 'Address' }, `${holder.ip}:${holder.tcpPort}`),
+      el('td', { 'data-label': 'Size' }, bytes(holder.size)),
+      el('td', { className: 'hash', title: holder.sha256 ?? '', 'data-label': 'SHA-256' }, shortHash(holder.sha256)),
+      el('td', { 'data-label': 'Download' }, button, msg));
   }));
 }
 
