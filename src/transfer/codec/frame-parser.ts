@@ -84,6 +84,7 @@ export function parseCanonicalFile(
   fields.encoding = 'utf8';
   let o = at;
   let chars = 0;
+  let highBits = 0; // any byte ≥ 0x80 seen: only then can the text be invalid UTF-8
   let i = textStart;
   while (i < textEnd) {
     if (i + 4 <= textEnd) {
@@ -93,6 +94,7 @@ export function parseCanonicalFile(
         o += 4;
         i += 4;
         chars += leadBytes(word);
+        highBits |= word;
         continue;
       }
     }
@@ -101,6 +103,7 @@ export function parseCanonicalFile(
     if (kind < 2) {
       out[o++] = byte;
       chars += kind;
+      highBits |= byte;
       i++;
       continue;
     }
@@ -113,7 +116,8 @@ export function parseCanonicalFile(
     chars++;
     i = escapeEnd;
   }
-  if (chars !== CHUNK_CHARS || !isUtf8(out.subarray(at, o))) return -1;
+  if (chars !== CHUNK_CHARS) return -1;
+  if ((highBits & 0x80808080) !== 0 && !isUtf8(out.subarray(at, o))) return -1;
   return o;
 }
 
