@@ -1,5 +1,6 @@
 // Test plumbing for the web UI: a testnet whose peers each serve their page, a raw HTTP client
 // that controls every header (Host, Origin, token), and a poll-until helper.
+import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { Transform } from 'node:stream';
@@ -19,7 +20,10 @@ export async function startUiNet(
   specs: TestPeerSpec[],
   uiOptions: Partial<WebUiOptions> = {},
 ): Promise<{ net: Testnet; peers: UiPeer[] }> {
-  const net = await startTestnet(t, { peers: specs });
+  // The UI's tests are not about the peer's database: an in-memory one each keeps them off SQLite's
+  // file locks, which a loaded machine running every test file at once can trip (SQLITE_BUSY).
+  const withMemoryDb = specs.map((spec) => ({ ...spec, options: { database: `memory://ui-test-${randomUUID()}`, ...spec.options } }));
+  const net = await startTestnet(t, { peers: withMemoryDb });
   const peers: UiPeer[] = [];
   for (const peer of net.peers) {
     const ui = await startWebUi(peer.peer, { downloadDir: peer.downloads, ...uiOptions });
