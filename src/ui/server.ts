@@ -62,7 +62,7 @@ export function createUiServer(ctx: UiContext, token: string, port: () => number
 
   return createServer((req, res) => {
     handle(req, res).catch((error) => {
-      if (!(error instanceof UiError)) ctx.logger.warn('ui.request.failed', { method: req.method, url: req.url, error });
+      if (!(error instanceof UiError)) ctx.logger.warn('ui.request.failed', { method: req.method, path: req.url?.split('?')[0], error }); // the query may hold the token
       // A refused body is not read: close the connection rather than wait for the rest of it.
       if (error instanceof UiError && (error.status === 413 || error.status === 415)) res.setHeader('Connection', 'close');
       sendError(res, error);

@@ -1,7 +1,7 @@
 // My files: the share folder's files, publish/remove one, and add one from the page.
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { link, unlink } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { copyFile, link, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -63,7 +63,7 @@ export const uploadFile: Handler = async ({ peer, maxUploadBytes }, { req, url }
   });
   try {
     await pipeline(req, limit, createWriteStream(temporary, { flags: 'wx', mode: 0o644 }));
-    await link(temporary, destination).catch((error: NodeJS.ErrnoException) => {
+    await placeWithoutReplacing(temporary, destination).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EEXIST') throw new UiError(409, 'CONFLICT', `the share already has a file named ${JSON.stringify(name)}`, { field: 'name' });
       throw error;
     });
@@ -73,6 +73,20 @@ export const uploadFile: Handler = async ({ peer, maxUploadBytes }, { req, url }
   const published = await publishWhenSettled(peer, name);
   return { status: 201, body: { added: name, size, published, files: filesView(peer) } };
 };
+
+/**
+ * Puts the finished temporary file at `destination` unless something is there already (EEXIST),
+ * atomically: a hard link where the file system has them, else an exclusive copy.
+ */
+async function placeWithoutReplacing(temporary: string, destination: string): Promise<void> {
+  try {
+    await link(temporary, destination);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    await copyFile(temporary, destination, constants.COPYFILE_EXCL);
+  }
+}
 
 /** The share folder waits until a new file has settled before hashing it: publish once it has. */
 async function publishWhenSettled(peer: Peer, name: string) {
