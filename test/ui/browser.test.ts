@@ -137,6 +137,19 @@ test('web UI in Chromium', { skip: executablePath ? false : 'chromium is not ins
     await shot(alicePage, 'refused');
   });
 
+  await t.test("de-register and register again from alice's page, with the server's answers", async () => {
+    await alicePage.getByRole('button', { name: 'De-register' }).click();
+    await alicePage.getByText('The server answered DE-REGISTERED').waitFor();
+    await alicePage.locator('#st-registration', { hasText: 'unregistered' }).waitFor();
+    await bobPage.getByRole('button', { name: 'Refresh the list' }).click();
+    await bobPage.waitForFunction(() => !document.querySelector('#peers-table tr[data-peer="alice"]'));
+    await alicePage.getByRole('button', { name: 'Register again' }).click();
+    await alicePage.getByText('The server answered REGISTERED').waitFor();
+    await bobPage.getByRole('button', { name: 'Refresh the list' }).click();
+    await bobPage.locator('#peers-table tr[data-peer="alice"]').waitFor();
+    await shot(alicePage, 'registered-again');
+  });
+
   await t.test('a file added from the page is published; the page is usable at 360 px and by keyboard', async (st: TestContext) => {
     const page = await open(alice, { width: 360, height: 800 });
     st.after(() => page.close());
