@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { downloadFile, inspectFile, type SharedFile } from '../../src/transfer/index.js';
 import { holderOf, sha256, share, startServer, tempDir } from './helpers.js';
 
+/** A guard against a hang (a socket that never closes), not a timing goal. */
+const HANG_GUARD = { timeout: 120_000 };
+
 const MIXED = 'Ünïcödé, 日本語のテキスト, emoji 😀👍🏽🇨🇦, combining e\u0301 a\u0308, "quotes" \\ back\\slash\ttab\r\n\u0000\u001f\u007f\u2028';
 
 const cases: Array<[string, Buffer]> = [
@@ -24,7 +27,7 @@ const cases: Array<[string, Buffer]> = [
 ];
 
 for (const [name, data] of cases) {
-  test(`downloads ${JSON.stringify(name)} (${data.length} bytes) byte-identical`, async (t) => {
+  test(`downloads ${JSON.stringify(name)} (${data.length} bytes) byte-identical`, HANG_GUARD, async (t) => {
     const shareDir = await tempDir(t);
     const outDir = await tempDir(t);
     const published = await share(shareDir, name, data);
@@ -40,7 +43,7 @@ for (const [name, data] of cases) {
   });
 }
 
-test('chunk counts: 200 characters per chunk, the last one in FILE-END', async (t) => {
+test('chunk counts: 200 characters per chunk, the last one in FILE-END', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const expectations: Array<[string, Buffer, number, 'utf8' | 'base64']> = [
     ['e.txt', Buffer.alloc(0), 1, 'utf8'],
@@ -61,7 +64,7 @@ test('chunk counts: 200 characters per chunk, the last one in FILE-END', async (
   }
 });
 
-test('a 50 MB file arrives intact', async (t) => {
+test('a 50 MB file arrives intact', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const outDir = await tempDir(t);
   const line = Buffer.from('The quick brown fox — jumps over the lazy dog. 速い茶色の狐 🦊\n');
@@ -88,7 +91,7 @@ test('a 50 MB file arrives intact', async (t) => {
   assert.ok((await readFile(result.path)).equals(text));
 });
 
-test('inspectFile finds size, hash and UTF-8 in one pass; the server takes the hint instead of a pre-pass', async (t) => {
+test('inspectFile finds size, hash and UTF-8 in one pass; the server takes the hint instead of a pre-pass', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const text = Buffer.from('déjà vu 😀\n'.repeat(100_000));
   const binary = Buffer.concat([text, Buffer.from([0xc3])]); // cut mid-character at the very end

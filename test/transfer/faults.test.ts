@@ -10,7 +10,10 @@ import {
   framesFor, holderOf, kill9, nextLine, sampleText, sha256, share, startFakeHolder, startFixture, startServer, tempDir,
 } from './helpers.js';
 
-test('the uploading peer is killed -9 mid-transfer: the download resumes at the next holder', async (t) => {
+/** A guard against a hang (a socket that never closes), not a timing goal. */
+const HANG_GUARD = { timeout: 120_000 };
+
+test('the uploading peer is killed -9 mid-transfer: the download resumes at the next holder', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const outDir = await tempDir(t);
   const data = sampleText(32 * 1024 * 1024);
@@ -39,7 +42,7 @@ test('the uploading peer is killed -9 mid-transfer: the download resumes at the 
   assert.ok((await readFile(result.path)).equals(data));
 });
 
-test('the only holder is killed -9 mid-transfer: a clean failure, nothing left behind', async (t) => {
+test('the only holder is killed -9 mid-transfer: a clean failure, nothing left behind', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const outDir = await tempDir(t);
   const data = sampleText(32 * 1024 * 1024);
@@ -62,7 +65,7 @@ test('the only holder is killed -9 mid-transfer: a clean failure, nothing left b
   assert.deepEqual(await readdir(outDir), [], 'no destination file, no .part, no state file');
 });
 
-test('a holder that stalls is left after stallTimeoutMs and the next one resumes after its last chunk', async (t) => {
+test('a holder that stalls is left after stallTimeoutMs and the next one resumes after its last chunk', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const outDir = await tempDir(t);
   const data = sampleText(300_000);
@@ -85,7 +88,7 @@ test('a holder that stalls is left after stallTimeoutMs and the next one resumes
   assert.ok((await readFile(result.path)).equals(data));
 });
 
-test('a holder that lies (altered text, the real size and hash) is caught: nothing saved, the next holder starts over', async (t) => {
+test('a holder that lies (altered text, the real size and hash) is caught: nothing saved, the next holder starts over', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const outDir = await tempDir(t);
   const data = sampleText(100_000);
@@ -111,7 +114,7 @@ test('a holder that lies (altered text, the real size and hash) is caught: nothi
   assert.deepEqual(await readdir(alone), [], 'altered data is never saved');
 });
 
-test('a holder whose file verifies but is not what it published is refused', async (t) => {
+test('a holder whose file verifies but is not what it published is refused', HANG_GUARD, async (t) => {
   const outDir = await tempDir(t);
   const real = Buffer.from('the published version\n');
   const other = Buffer.from('another version\n');
@@ -125,7 +128,7 @@ test('a holder whose file verifies but is not what it published is refused', asy
   assert.deepEqual(await readdir(outDir), []);
 });
 
-test('a downloader killed -9 mid-file resumes from its .part file with fromChunk and verifies', async (t) => {
+test('a downloader killed -9 mid-file resumes from its .part file with fromChunk and verifies', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const outDir = await tempDir(t);
   const data = sampleText(2_000_000);
@@ -160,7 +163,7 @@ test('a downloader killed -9 mid-file resumes from its .part file with fromChunk
   assert.deepEqual(await readdir(outDir), ['resume me.txt']);
 });
 
-test('an aborted download stops at once and leaves nothing, or its .part when asked to keep it', async (t) => {
+test('an aborted download stops at once and leaves nothing, or its .part when asked to keep it', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const data = sampleText(1_000_000);
   await share(shareDir, 'a.txt', data);
@@ -182,7 +185,7 @@ test('an aborted download stops at once and leaves nothing, or its .part when as
   }
 });
 
-test('a destination that exists is never overwritten silently', async (t) => {
+test('a destination that exists is never overwritten silently', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const outDir = await tempDir(t);
   await share(shareDir, 'a.txt', Buffer.from('new'));
@@ -207,7 +210,7 @@ test('a destination that exists is never overwritten silently', async (t) => {
   assert.equal(await readFile(partPathsFor(racing, 'a.txt').part, 'utf8'), 'new');
 });
 
-test('an unreachable holder, a refusal and a bad option each say what went wrong', async (t) => {
+test('an unreachable holder, a refusal and a bad option each say what went wrong', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const outDir = await tempDir(t);
   const server = await startServer(t, { shareDir });

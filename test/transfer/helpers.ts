@@ -163,7 +163,14 @@ export async function kill9(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Waits (polling) until `condition` holds: for state with no event to await, like a count. */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+/**
+ * Waits (polling) until `condition` holds: for state with no event to await, like a count. Throws
+ * after `limitMs` so that a broken promise fails the test instead of hanging it.
+ */
+export async function until(condition: () => boolean, what = 'the condition', limitMs = 20_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
