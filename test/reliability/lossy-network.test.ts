@@ -1,7 +1,7 @@
 // 20 peers × 50 mixed operations through a relay that loses 20 % of datagrams in each direction,
 // duplicates 5 % and reorders 5 %. Retry timeouts are scaled down (tens of ms, loopback answers in
 // well under one) so the run takes seconds; the number of tries is what is under test.
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_ATTEMPTS, type RetryPolicy } from '../../src/client/index.js';
 import { startTestServer } from '../helpers/server.js';
@@ -18,7 +18,7 @@ const FAST = { firstTimeoutMs: 40, maxTimeoutMs: 160 } satisfies Partial<RetryPo
 /** Enough tries that losing every one is out of reach (0.36^24 ≈ 2e-11 per request). */
 const LARGE_ATTEMPTS = 24;
 
-async function scenario(t: import('node:test').TestContext, seed: number, attempts: number): Promise<WorkloadResult & { relay: LossyRelay; lost: number }> {
+async function scenario(t: TestContext, seed: number, attempts: number): Promise<WorkloadResult & { relay: LossyRelay; lost: number }> {
   const server = await startTestServer(t);
   const relay = await LossyRelay.start({ target: server.target, seed, up: FAULTS, down: FAULTS });
   t.after(() => relay.close());
