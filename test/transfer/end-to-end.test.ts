@@ -108,3 +108,16 @@ test('inspectFile finds size, hash and UTF-8 in one pass; the server takes the h
   assert.equal(result.encoding, 'base64');
   assert.ok((await readFile(result.path)).equals(text));
 });
+
+test('a name typed in another Unicode form (NFD) finds the NFC-published file and is saved as NFC', HANG_GUARD, async (t) => {
+  const shareDir = await tempDir(t);
+  const outDir = await tempDir(t);
+  const name = 'café déjà vu.txt';
+  await share(shareDir, name, Buffer.from('same name, two spellings\n'));
+  const server = await startServer(t, { shareDir });
+
+  const result = await downloadFile({ file: name.normalize('NFD'), outDir, holders: [holderOf(server)] });
+
+  assert.equal(result.file, name.normalize('NFC'));
+  assert.deepEqual(await readdir(outDir), [name.normalize('NFC')]);
+});
