@@ -76,6 +76,7 @@ const snapshot = (server: TestServer) => JSON.stringify(server.registry.snapshot
 describe('hostile input: every request type, from a registered client and from a stranger', () => {
   test('each case gets its refusal naming the field, ERROR, or nothing for garbage; the registry is unchanged; Object.prototype untouched', async (t) => {
     const { server, me, sender } = await setup(t);
+    const started = performance.now();
     const corpus = hostileCorpus(sender);
     const before = snapshot(server);
     const droppedBefore = server.stats().dropped;
@@ -103,7 +104,12 @@ describe('hostile input: every request type, from a registered client and from a
     assert.deepEqual(problems, []);
     const drops = corpus.filter((c) => 'drop' in c.expect).length;
     assert.equal(server.stats().dropped - droppedBefore, drops, 'every garbage datagram counted as dropped');
-    console.log(`reliability: hostile corpus: ${corpus.length} cases (${drops} garbage) over ${new Set(corpus.map((c) => c.requestType)).size - 1} request types; worst reply/request ratio ${worst.ratio.toFixed(2)} (${worst.label})`);
+    report({
+      scenario: 'hostile input corpus', load: `${corpus.length} datagrams from a registered client`,
+      faults: `every request type: oversized, wrong types, NFD/NFC, bidi marks, control chars, __proto__/constructor, 1e309, -0, nesting, duplicate keys, huge arrays; ${drops} garbage`,
+      attempted: corpus.length, completed: corpus.length, lost: 0, ms: performance.now() - started,
+      notes: `each refused naming its field or dropped; registry unchanged; worst reply/request ${worst.ratio.toFixed(1)}× (${worst.label})`,
+    });
   });
 
   test('NFD and NFC spellings are one file name: re-publishing or searching the other spelling changes nothing', async (t) => {
@@ -119,6 +125,7 @@ describe('hostile input: every request type, from a registered client and from a
 
   test(`amplification: a stranger gets only short refusals (≤ 400 B); a registered client at most one ${MAX_DATAGRAM_BYTES}-byte page per request (factors printed)`, async (t) => {
     const { server, me, sender } = await setup(t);
+    const started = performance.now();
     const stranger = await RawClient.open(server.target, t);
     const strangerSender: Sender = { name: uniqueName('stranger'), token: randomBytes(16).toString('hex'), ip: '127.0.0.1', udpPort: stranger.address.port };
     const before = snapshot(server);
@@ -175,7 +182,12 @@ describe('hostile input: every request type, from a registered client and from a
       `stranger: worst ${strangerWorst.ratio.toFixed(1)}× payload (${strangerWorst.wire.toFixed(1)}× on the wire, ${strangerWorst.bytes} B reply) for "${strangerWorst.label}", largest reply ${strangerLargest.bytes} B ("${strangerLargest.label}"), worst on the wire ${strangerWire.wire.toFixed(1)}× ("${strangerWire.label}"); ` +
       `registered: worst ${registeredWorst.ratio.toFixed(1)}× payload (${registeredWorst.wire.toFixed(1)}× on the wire, ${registeredWorst.bytes} B reply, limit ${MAX_DATAGRAM_BYTES}) for ${registeredWorst.label}`;
     console.log(`reliability: amplification: ${text}`);
-    report({ scenario: 'amplification', load: `${cases.length} stranger datagrams, ${queries.length} registered queries`, faults: 'hostile corpus from an unregistered source', attempted: cases.length + queries.length, completed: cases.length + queries.length, lost: 0, ms: 0, notes: text });
+    report({
+      scenario: 'amplification', load: `${cases.length} stranger datagrams, ${queries.length} registered queries`, faults: 'hostile corpus from an unregistered source',
+      attempted: cases.length + queries.length, completed: cases.length + queries.length, lost: 0, ms: performance.now() - started,
+      notes: `stranger: replies ≤ ${strangerLargest.bytes} B, worst ${strangerWorst.ratio.toFixed(1)}× payload, ${strangerWire.wire.toFixed(1)}× on the wire; ` +
+        `registered: ≤ ${registeredWorst.bytes} B, worst ${registeredWorst.ratio.toFixed(1)}× payload, ${registeredWorst.wire.toFixed(1)}× on the wire`,
+    });
     // The bounds: no reply to anyone exceeds the datagram limit; a stranger's replies are short sentences.
     assert.ok(strangerLargest.bytes <= 400, `a stranger drew a ${strangerLargest.bytes}-byte reply (${strangerLargest.label})`);
     assert.ok(registeredWorst.bytes <= MAX_DATAGRAM_BYTES);
