@@ -8,6 +8,7 @@ import {
   encodeAllCursor, encodeInfotCursor, encodeSearchCursor, fileKey, MAX_CURSOR_CHARS, positionAfter,
   type AllPosition, type InfotPosition, type SearchPosition,
 } from './cursor.js';
+import { fileEntryBytes, holderBytes, infotBytes, listingBytes, retrieveBytes, searchBytes } from './sizes.js';
 
 /** Room a page keeps for `,"next":"<cursor>"` until it knows it holds the last entry. */
 const NEXT_BYTES = ',"next":""'.length + MAX_CURSOR_CHARS;
@@ -28,19 +29,19 @@ export function retrievePage(registry: Registry, rq: number, from: AllPosition |
     firstFile = positionAfter(registry.peer(from.peer)!.sortedFileNames(), from.file);
   }
   const peers: PeerListing[] = [];
-  let used = bytes({ type: 'RETRIEVE', rq, peers: [] });
+  let used = retrieveBytes(rq);
   for (; index < names.length; index++, firstFile = 0) {
     const peer = registry.peer(names[index]!)!;
     const fileNames = peer.sortedFileNames();
     const listing: PeerListing = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, files: [] };
     const lastPeer = index === names.length - 1;
-    let size = used + bytes(listing) + (peers.length > 0 ? COMMA : 0);
+    let size = used + listingBytes(peer.name, peer.ip, peer.tcpPort) + (peers.length > 0 ? COMMA : 0);
     if (size + (lastPeer && firstFile >= fileNames.length ? 0 : NEXT_BYTES) > limit && peers.length > 0) {
       return { type: 'RETRIEVE', rq, peers, next: encodeAllCursor({ peer: peers.at(-1)!.name }) };
     }
     for (let f = firstFile; f < fileNames.length; f++) {
       const entry = peer.files.get(fileNames[f]!)!;
-      const grown = size + bytes(entry) + (listing.files.length > 0 ? COMMA : 0);
+      const grown = size + fileEntryBytes(entry) + (listing.files.length > 0 ? COMMA : 0);
       const last = lastPeer && f === fileNames.length - 1;
       if (grown + (last ? 0 : NEXT_BYTES) > limit) {
         if (listing.files.length > 0) {
@@ -66,7 +67,8 @@ export function infotPage(peer: PeerView, rq: number, from: InfotPosition | unde
   const reply: RetrieveInfotReply = { type: 'RETRIEVE-INFOT', rq, name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, files: [] };
   const fileNames = peer.sortedFileNames();
   const start = from ? positionAfter(fileNames, from.file) : 0;
-  const taken = fill(bytes(reply), limit, fileNames.length - start, (i) => peer.files.get(fileNames[start + i]!)!, reply.files);
+  const fixed = infotBytes(rq, peer.name, peer.ip, peer.tcpPort);
+  const taken = fill(fixed, limit, fileNames.length - start, (i) => peer.files.get(fileNames[start + i]!)!, fileEntryBytes, reply.files);
   if (start + taken < fileNames.length) reply.next = encodeInfotCursor({ file: fileKey(fileNames[start + lastTaken(taken)]!) });
   return reply;
 }
@@ -76,7 +78,7 @@ export function searchPage(registry: Registry, file: string, rq: number, from: S
   const reply: SearchFileReply = { type: 'SEARCH-FILE', rq, file, peers: [] };
   const holders = registry.holdersOf(file);
   const start = from ? upperBound(holders, from.peer, nameOf) : 0;
-  const taken = fill(bytes(reply), limit, holders.length - start, (i) => holderOf(holders[start + i]!, file), reply.peers);
+  const taken = fill(searchBytes(rq, file), limit, holders.length - start, (i) => holderOf(holders[start + i]!, file), sizeOfHolder, reply.peers);
   if (start + taken < holders.length) reply.next = encodeSearchCursor({ peer: holders[start + lastTaken(taken)]!.name });
   return reply;
 }
@@ -110,6 +112,8 @@ const same = (s: string): string => s;
  */
 const lastTaken = (taken: number): number => Math.max(taken, 1) - 1;
 
+const sizeOfHolder = (h: FileHolder): number => holderBytes(h.name, h.ip, h.tcpPort, h);
+
 function holderOf(peer: PeerView, file: string): FileHolder {
   const entry = peer.files.get(file)!;
   const holder: FileHolder = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort };
@@ -122,11 +126,11 @@ function holderOf(peer: PeerView, file: string): FileHolder {
  * Appends items to `into` while the page stays within `limit` (keeping room for `next` unless the
  * item is the last); returns how many it took.
  */
-function fill<T>(fixed: number, limit: number, available: number, itemAt: (i: number) => T, into: T[]): number {
+function fill<T>(fixed: number, limit: number, available: number, itemAt: (i: number) => T, sizeOf: (item: T) => number, into: T[]): number {
   let used = fixed;
   for (let i = 0; i < available; i++) {
     const item = itemAt(i);
-    const grown = used + bytes(item) + (i > 0 ? COMMA : 0);
+    const grown = used + sizeOf(item) + (i > 0 ? COMMA : 0);
     if (grown + (i === available - 1 ? 0 : NEXT_BYTES) > limit) return i;
     into.push(item);
     used = grown;

@@ -24,7 +24,9 @@ const INTERNAL_ERROR = 'the server failed to handle this request (an internal er
 
 export class DatagramPipeline {
   private readonly debug: boolean;
-  private inFlight = new Set<Promise<Buffer>>();
+  /** Requests being handled now (shutdown waits for them). */
+  private busy = 0;
+  private idle: (() => void) | undefined;
 
   constructor(private readonly parts: PipelineParts) {
     this.debug = parts.log.enabled('debug');
@@ -56,24 +58,25 @@ export class DatagramPipeline {
     }
     const reply = this.answer(request, from);
     cache.remember(key, bytes, reply);
-    this.inFlight.add(reply);
-    void reply.finally(() => this.inFlight.delete(reply));
     return reply;
   }
 
   /** Resolves when every reply being computed now is ready (shutdown waits for it). */
-  async drained(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  drained(): Promise<void> {
+    return this.busy === 0 ? Promise.resolve() : new Promise((resolve) => (this.idle = resolve));
   }
 
   private async answer(request: UdpRequest, from: UdpContact): Promise<Buffer> {
     const { registry, maxDatagram } = this.parts;
+    this.busy++;
     let reply: UdpReply;
     try {
       reply = await handleRequest(request, { registry, from, maxDatagram });
     } catch (error) {
       this.parts.log.error('handler failed', { from: showContact(from), type: request.type, rq: request.rq, error });
       reply = refusal(request.type, request.rq, INTERNAL_ERROR, request);
+    } finally {
+      if (--this.busy === 0) this.idle?.();
     }
     return this.encode(reply, from);
   }

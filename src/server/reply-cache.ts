@@ -19,8 +19,11 @@ interface Remembered {
 }
 
 export class ReplyCache {
-  // Insertion order is expiry order (every entry lives as long), so eviction pops from the front.
   private readonly entries = new Map<string, Remembered>();
+  // Eviction order. Every entry lives as long, so insertion order is expiry order. Kept apart from the
+  // Map because deleting from the front of a V8 Map leaves holes that every later iteration walks.
+  private readonly order: Array<{ key: string; entry: Remembered }> = [];
+  private head = 0;
 
   constructor(
     private readonly maxEntries = REPLY_CACHE_ENTRIES,
@@ -37,11 +40,18 @@ export class ReplyCache {
 
   remember(key: string, request: Buffer, reply: Promise<Buffer>): void {
     const now = this.now();
-    this.entries.delete(key); // same rq, different bytes: the new request replaces the old
-    this.entries.set(key, { request, reply, expiresAt: now + this.lifetimeMs });
-    for (const [oldest, entry] of this.entries) {
-      if (this.entries.size <= this.maxEntries && entry.expiresAt > now) break;
-      this.entries.delete(oldest);
+    const entry = { request, reply, expiresAt: now + this.lifetimeMs };
+    this.entries.set(key, entry); // same rq, different bytes: the new request replaces the old
+    this.order.push({ key, entry });
+    while (this.head < this.order.length) {
+      const oldest = this.order[this.head]!;
+      if (this.entries.size <= this.maxEntries && oldest.entry.expiresAt > now) break;
+      if (this.entries.get(oldest.key) === oldest.entry) this.entries.delete(oldest.key);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order.splice(0, this.head);
+      this.head = 0;
     }
   }
 
