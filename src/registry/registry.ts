@@ -145,7 +145,11 @@ export class Registry {
       const wanted = reachable(contact);
       const existing = this.peers.get(name);
       if (existing) {
-        const refusal = this.authorisation(existing, credentials);
+        // The brief: "same token, or same IP and UDP port". A peer can hold a stale token (its
+        // DE-REGISTER and next REGISTER took effect but both answers were lost); from its registered
+        // address it must still get its name back, as it would by sending no token at all.
+        const fromHome = existing.ip === credentials.from.ip && existing.udpPort === credentials.from.port;
+        const refusal = fromHome ? undefined : this.authorisation(existing, credentials);
         if (refusal) {
           const detail = credentials.token === undefined ? '' : ' (the token given is not its token)';
           throw new RegistryError('NAME_TAKEN', `name ${show(name)} is already registered by another client${detail}`);
