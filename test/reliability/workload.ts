@@ -40,13 +40,6 @@ export interface WorkloadResult {
   byKind: Record<OpKind, { attempted: number; completed: number; timedOut: number }>;
   /** Requests sent again with the same bytes (a reply or the request itself went missing). */
   retransmissions: number;
-  /**
-   * REGISTERs refused although sent from the registered address, because they carried the token of
-   * a registration a timed-out DE-REGISTER had ended (the server then compares only the token; the
-   * brief says "same token, or same IP and UDP port"). The peer recovers as a restarted peer would:
-   * a new client on the same port, without the stale token.
-   */
-  staleTokenRefusals: number;
   ms: number;
 }
 
@@ -63,31 +56,24 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
   const ip = options.ip ?? '127.0.0.1';
   const model = new RegistryModel();
   const kinds = Object.fromEntries(OP_WEIGHTS.map(([k]) => [k, { attempted: 0, completed: 0, timedOut: 0 }]).concat([['register', { attempted: 0, completed: 0, timedOut: 0 }]])) as WorkloadResult['byKind'];
-  const result: WorkloadResult = { model, attempted: 0, completed: 0, timedOut: 0, failed: 0, byKind: kinds, retransmissions: 0, staleTokenRefusals: 0, ms: 0 };
+  const result: WorkloadResult = { model, attempted: 0, completed: 0, timedOut: 0, failed: 0, byKind: kinds, retransmissions: 0, ms: 0 };
   const clients: IndexClient[] = [];
-  const open = (i: number, udpPort?: number) =>
-    IndexClient.open({
-      server: options.server,
-      bindAddress: ip,
-      udpPort,
-      retry: options.retryFor?.(i) ?? options.retry,
-      onMessage: (seen) => {
-        if (seen.direction === 'sent' && (seen.attempt ?? 1) > 1) result.retransmissions++;
-      },
-    });
-  /** The peer's client, closed and opened again on the same UDP port, forgetting its token. */
-  const reopen = async (i: number) => {
-    const port = clients[i]!.udpPort;
-    await clients[i]!.close();
-    clients[i] = await open(i, port);
-  };
   try {
-    for (let i = 0; i < options.peers; i++) clients.push(await open(i));
+    for (let i = 0; i < options.peers; i++) {
+      clients.push(await IndexClient.open({
+        server: options.server,
+        bindAddress: ip,
+        retry: options.retryFor?.(i) ?? options.retry,
+        onMessage: (seen) => {
+          if (seen.direction === 'sent' && (seen.attempt ?? 1) > 1) result.retransmissions++;
+        },
+      }));
+    }
     await Promise.all(clients.map(async (client, i) => {
       const name = `${options.prefix}-${i}`;
       const peer = model.add(name);
       peer.udpPort = options.sourcePortOf ? await options.sourcePortOf(client) : client.udpPort;
-      await runPeer(() => clients[i]!, () => reopen(i), peer, i, model, options, result, ip);
+      await runPeer(client, peer, i, model, options, result, ip);
     }));
   } finally {
     await Promise.all(clients.map((c) => c.close()));
@@ -96,10 +82,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
   return result;
 }
 
-const isStaleTokenRefusal = (error: unknown) =>
-  error instanceof IndexClientError && error.code === 'DENIED' && /the token given is not its token/.test(error.reason ?? '');
-
-async function runPeer(client: () => IndexClient, reopen: () => Promise<void>, peer: PeerModel, index: number, model: RegistryModel, options: WorkloadOptions, result: WorkloadResult, ip: string): Promise<void> {
+async function runPeer(client: IndexClient, peer: PeerModel, index: number, model: RegistryModel, options: WorkloadOptions, result: WorkloadResult, ip: string): Promise<void> {
   const random = seededRandom(options.seed * 7919 + index);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const own = Array.from({ length: Math.max(6, options.publishMax ?? 3) }, (_, k) => `${peer.name}-file-${k}.dat`);
@@ -126,9 +109,6 @@ async function runPeer(client: () => IndexClient, reopen: () => Promise<void>, p
       if (error instanceof IndexClientError && error.code === 'TIMEOUT') {
         tally.timedOut++;
         result.timedOut++;
-      } else if (kind === 'register' && peer.registered === 'maybe' && isStaleTokenRefusal(error)) {
-        result.staleTokenRefusals++;
-        await reopen();
       } else {
         result.failed++;
         model.violation(`${who(kind)} failed: ${error instanceof Error ? `${error.name} ${(error as IndexClientError).code ?? ''} ${error.message}` : String(error)}`);
@@ -140,34 +120,34 @@ async function runPeer(client: () => IndexClient, reopen: () => Promise<void>, p
     switch (kind) {
       case 'register': {
         const tcpPort = 20_000 + Math.floor(random() * 40_000);
-        await model.mutate(peer, () => client().register({ name: peer.name, ip, tcpPort, udpPort: peer.udpPort }), (o) => model.registered(peer, tcpPort, o.ok));
+        await model.mutate(peer, () => client.register({ name: peer.name, ip, tcpPort, udpPort: peer.udpPort }), (o) => model.registered(peer, tcpPort, o.ok));
         return;
       }
       case 'deregister':
-        await model.mutate(peer, () => client().deregister(), (o, group) => model.deregistered(peer, o.ok, group));
+        await model.mutate(peer, () => client.deregister(), (o, group) => model.deregistered(peer, o.ok, group));
         return;
       case 'publish': {
         const files = [...new Set(Array.from({ length: 1 + Math.floor(random() * (options.publishMax ?? 3)) }, () => pick(pool)))];
         const entries = files.map(entryOf);
         // Sent as written (one name in NFD); the model knows them NFC, as the server must.
         const sent = files.map((f) => ({ ...entryOf(f), name: f }));
-        await model.mutate(peer, () => client().publish(sent), (o, group) => model.published(peer, entries, o.ok, group));
+        await model.mutate(peer, () => client.publish(sent), (o, group) => model.published(peer, entries, o.ok, group));
         return;
       }
       case 'remove': {
         const names = [...new Set(Array.from({ length: 1 + Math.floor(random() * 2) }, () => pick(pool).normalize('NFC')))];
-        await model.mutate(peer, () => client().remove(names), (o, group) => model.removed(peer, names, o.ok, group));
+        await model.mutate(peer, () => client.remove(names), (o, group) => model.removed(peer, names, o.ok, group));
         return;
       }
       case 'update-contact': {
         const tcpPort = 20_000 + Math.floor(random() * 40_000);
-        await model.mutate(peer, () => client().updateContact({ tcpPort }), (o) => model.contactUpdated(peer, tcpPort, o.ok));
+        await model.mutate(peer, () => client.updateContact({ tcpPort }), (o) => model.contactUpdated(peer, tcpPort, o.ok));
         return;
       }
       case 'search': {
         const file = pick(pool);
         const mark = model.mark();
-        const holders = await client().searchFile(file);
+        const holders = await client.searchFile(file);
         model.checkSearch(who('SEARCH-FILE'), file.normalize('NFC'), holders, model.stableSince(mark), ip);
         return;
       }
@@ -175,7 +155,7 @@ async function runPeer(client: () => IndexClient, reopen: () => Promise<void>, p
         const target = `${options.prefix}-${Math.floor(random() * options.peers)}`;
         const mark = model.mark();
         try {
-          const info = await client().retrieveInfo(target);
+          const info = await client.retrieveInfo(target);
           if (model.stableSince(mark).has(target)) model.checkListing(who('RETRIEVE-INFOT'), info, ip);
         } catch (error) {
           const denied = error instanceof IndexClientError && error.code === 'DENIED';
@@ -189,7 +169,7 @@ async function runPeer(client: () => IndexClient, reopen: () => Promise<void>, p
       }
       case 'retrieve-all': {
         const mark = model.mark();
-        const listings = await client().retrieveAll();
+        const listings = await client.retrieveAll();
         model.checkAll(who('RETRIEVE-ALL'), listings, model.stableSince(mark), ip);
         return;
       }
