@@ -313,7 +313,10 @@ function connect() {
   source.addEventListener('open', () => { $('#live').textContent = 'Live: updates arrive without reloading.'; });
   source.addEventListener('error', () => { $('#live').textContent = 'Live updates interrupted; reconnecting…'; });
   source.addEventListener('status', (event) => renderStatus(JSON.parse(event.data)));
-  source.addEventListener('share', (event) => renderFiles(JSON.parse(event.data).files));
+  source.addEventListener('share', (event) => {
+    renderFiles(JSON.parse(event.data).files);
+    loadPeers().catch((error) => say($('#network-msg'), error.message, 'error')); // our own row changed
+  });
   source.addEventListener('download', (event) => onTransfer(JSON.parse(event.data)));
   source.addEventListener('message', (event) => logMessage(JSON.parse(event.data)));
   source.addEventListener('registration', (event) => {
