@@ -123,7 +123,8 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
       loop.stopReceiving();
       await pipeline.drained();
       await registry.settled();
-      await loop.sent();
+      // Replies are handed to the socket on the turn their handler finishes: one more turn sends the last.
+      await new Promise((resolve) => setImmediate(resolve));
       await new Promise<void>((resolve) => socket.close(() => resolve()));
       reportRateLimited(limiter, log);
       await owned?.close();
