@@ -49,12 +49,7 @@ try {
   process.exit(error instanceof ServerError && error.code === 'BAD_OPTION' ? EXIT_USAGE : 1);
 }
 
-// The one line on stdout: scripts and tests read the bound address from it.
-const { host, port, family } = server.address;
-const where = family === 'IPv6' ? `[${host}]:${port}` : `${host}:${port}`;
-const loaded = `${server.registry.peerCount} peers, ${server.registry.fileCount} files`;
-process.stdout.write(`index server listening on udp ${where} · store ${server.registry.description} · loaded ${loaded}\n`);
-
+// Signals first: whoever reads the start line may signal at once.
 process.on('SIGUSR1', () => server.logSummary());
 
 let stopping = false;
@@ -78,3 +73,9 @@ const stop = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+
+// The one line on stdout: scripts and tests read the bound address from it.
+const { host, port, family } = server.address;
+const where = family === 'IPv6' ? `[${host}]:${port}` : `${host}:${port}`;
+const loaded = `${server.registry.peerCount} peers, ${server.registry.fileCount} files`;
+process.stdout.write(`index server listening on udp ${where} · store ${server.registry.description} · loaded ${loaded}\n`);
