@@ -12,14 +12,19 @@ export type UiErrorCode =
   | 'NOT_FOUND' // no such endpoint, file or peer
   | 'METHOD_NOT_ALLOWED'
   | 'CONFLICT' // the file exists already, or a download of it is running
-  | 'INTERNAL';
+  | 'DESTINATION_EXISTS' // the download folder has a file of that name already
+  | 'BUSY' // too many pages are listening to the event stream
+  | 'INTERNAL'; // a bug: the peer's log has the details, the reply does not
+// The peer's own codes pass through unchanged: IndexClientError (DENIED, TIMEOUT, …), PeerError
+// (NOT_REGISTERED, NO_HOLDER, NOT_IN_SHARE, …) and DownloadError (ALL_HOLDERS_FAILED, …).
+export type ApiErrorCode = UiErrorCode | IndexClientError['code'] | PeerError['code'] | DownloadError['code'];
 
 /** An API error: sent as `{error: {code, message, ...details}}` with `status`. */
 export class UiError extends Error {
   override readonly name = 'UiError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     /** Extra fields for the JSON error: the field at fault, the server's reason, the request type. */
     readonly details: Record<string, unknown> = {},
