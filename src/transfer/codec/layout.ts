@@ -1,12 +1,11 @@
-// The canonical byte layout of FILE and FILE-END frames: what our encoder writes and what the
+// The canonical byte layout of FILE frames: what our encoder writes byte by byte and what the
 // receiver's fast path recognises without JSON.parse. Field order follows the spec's listing:
 //
 //   {"type":"FILE","rq":7,"file":"a.txt","chunk":1,"text":"…"}
 //   {"type":"FILE","rq":7,"file":"a.bin","chunk":1,"text":"…","encoding":"base64"}
-//   {"type":"FILE-END","rq":7,"file":"a.txt","chunk":2,"text":"…","size":208,"sha256":"…"}
-//   {"type":"FILE-END","rq":7,"file":"a.bin","chunk":2,"text":"…","encoding":"base64","size":208,"sha256":"…"}
 //
-// Text is escaped exactly as JSON.stringify escapes it, so a frame built either way is the same bytes.
+// Text is escaped exactly as JSON.stringify escapes it, so a frame built either way is the same
+// bytes. FILE-END, once per file, is built with JSON.stringify and read with JSON.parse.
 
 /** How a file's bytes travel: as its own UTF-8 text, or base64 when it is not valid UTF-8. */
 export type ChunkEncoding = 'utf8' | 'base64';
@@ -14,20 +13,17 @@ export type ChunkEncoding = 'utf8' | 'base64';
 const ascii = (text: string): Buffer => Buffer.from(text, 'latin1');
 
 export const FILE_OPEN = ascii('{"type":"FILE","rq":');
-export const FILE_END_OPEN = ascii('{"type":"FILE-END","rq":');
 export const FILE_KEY = ascii(',"file":');
 export const CHUNK_KEY = ascii(',"chunk":');
 export const TEXT_OPEN = ascii(',"text":"');
 export const ENCODING_BASE64 = ascii(',"encoding":"base64"');
-export const SIZE_KEY = ascii(',"size":');
-export const SHA256_OPEN = ascii(',"sha256":"');
 export const FILE_CLOSE = ascii('}\n');
 
 export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;
 export const NEWLINE = 0x0a;
 
-/** Largest rq (2^31-1) and largest chunk number or size (2^53-1) the schemas allow. */
+/** Largest rq (2^31-1) and largest chunk number (2^53-1) the schemas allow. */
 export const MAX_RQ = 0x7fffffff;
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
