@@ -45,11 +45,11 @@ export class PeerDatabase {
   /** Opens any store URL (memory:// for a peer without a share folder). */
   static async open(url: string): Promise<PeerDatabase> {
     // One store per namespace: two namespaces on one keyv SQLite instance leak keys into each other.
-    const [files, choices, identity] = await Promise.all([
-      openStore<FileRecord>(url, 'peer-files'),
-      openStore<ShareChoice>(url, 'peer-choices'),
-      openStore<Identity>(url, 'peer-identity'),
-    ]);
+    // Opened one after another: three connections switching one new file to WAL at once can find it
+    // locked (SQLITE_BUSY).
+    const files = await openStore<FileRecord>(url, 'peer-files');
+    const choices = await openStore<ShareChoice>(url, 'peer-choices');
+    const identity = await openStore<Identity>(url, 'peer-identity');
     return new PeerDatabase(files.description, files, choices, identity);
   }
 
