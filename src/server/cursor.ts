@@ -2,7 +2,7 @@
 // "after this file". Positions, not offsets, so a client following `next` sees every peer that stayed
 // registered during its scan exactly once, however many others register or leave meanwhile.
 import { createHash } from 'node:crypto';
-import { lowerBound, upperBound } from '../registry/sorted.js';
+import { itself, lowerBound, upperBound } from '../registry/sorted.js';
 
 /** Where a listing of files resumes: after the file with this name. */
 export type FileKey =
@@ -40,9 +40,9 @@ export function fileKey(name: string): FileKey {
 
 /** Index in `sorted` of the first name after `key`. */
 export function positionAfter(sorted: readonly string[], key: FileKey): number {
-  if ('exact' in key) return upperBound(sorted, key.exact, same);
+  if ('exact' in key) return upperBound(sorted, key.exact, itself);
   // Every name between the prefix and the key's name starts with the prefix: walk that run for the hash.
-  const start = lowerBound(sorted, key.prefix, same);
+  const start = lowerBound(sorted, key.prefix, itself);
   for (let i = start; i < sorted.length && sorted[i]!.startsWith(key.prefix); i++) {
     if (nameHash(sorted[i]!) === key.hash) return i + 1;
   }
@@ -74,7 +74,6 @@ export function decodeSearchCursor(cursor: string): SearchPosition | undefined {
   return parts?.length === 1 && PEER_NAME.test(parts[0]!) ? { peer: parts[0]! } : undefined;
 }
 
-const same = (s: string): string => s;
 
 function nameHash(name: string): string {
   return createHash('sha256').update(name).digest('base64url').slice(0, HASH_CHARS);

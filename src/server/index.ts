@@ -104,10 +104,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   const bound = socket.address();
 
   const stats = () => statsOf(counters, registry.peerCount, registry.fileCount);
-  const logSummary = () => {
-    const { received: _received, sendFailures: _sendFailures, ...summary } = stats();
-    log.info('summary', summary);
-  };
+  const logSummary = () => log.info('summary', { ...stats() });
   const expireStale = () => (expireAfterMs > 0 ? registry.expireStale(expireAfterMs) : Promise.resolve([]));
   const timers = [
     setInterval(logSummary, SUMMARY_INTERVAL_MS),

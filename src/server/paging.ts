@@ -3,7 +3,7 @@
 // `next`; the cursor in `next` is the position after the last entry sent.
 import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply } from '../generated/types.js';
 import type { PeerView, Registry } from '../registry/index.js';
-import { upperBound } from '../registry/sorted.js';
+import { itself, upperBound } from '../registry/sorted.js';
 import {
   encodeAllCursor, encodeInfotCursor, encodeSearchCursor, fileKey, MAX_CURSOR_CHARS, positionAfter,
   type AllPosition, type InfotPosition, type SearchPosition,
@@ -21,7 +21,7 @@ const nameOf = (peer: PeerView): string => peer.name;
 /** RETRIEVE: peers in name order with their files; a peer whose files do not fit continues on the next page. */
 export function retrievePage(registry: Registry, rq: number, from: AllPosition | undefined, limit: number): RetrieveReply {
   const names = registry.names();
-  let index = from ? upperBound(names, from.peer, same) : 0;
+  let index = from ? upperBound(names, from.peer, itself) : 0;
   let firstFile = 0;
   // A cursor inside a peer's files resumes that peer (if it is still registered).
   if (from?.file && registry.peer(from.peer)) {
@@ -103,7 +103,6 @@ export function unlistableReason(limit: number): (peerName: string, entry: FileE
   };
 }
 
-const same = (s: string): string => s;
 
 /**
  * Offset of the entry `next` points after. When not even one entry fitted (only possible when
