@@ -1,7 +1,11 @@
 // Emits ajv standalone validators: compiled once here, at build time, so the server imports plain
 // functions (6 ms start-up instead of ~80 ms compiling, and no per-message compile).
-import { Ajv } from 'ajv';
+import { Ajv, type CodeKeywordDefinition, type KeywordCxt } from 'ajv';
+import { _ } from 'ajv/dist/compile/codegen/index.js';
+import { useFunc } from 'ajv/dist/compile/util.js';
+import ucs2length from 'ajv/dist/runtime/ucs2length.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import limitLength from 'ajv/dist/vocabularies/validation/limitLength.js';
 import type { MessageSpec } from './spec.js';
 import { schemaId, type SchemaSet } from './schemas.js';
 
@@ -9,7 +13,7 @@ import { schemaId, type SchemaSet } from './schemas.js';
 export const ANNOTATION_KEYWORDS = ['x-rule', 'tsType'];
 
 export function createAjv(options: { standalone: boolean }): Ajv {
-  return new Ajv({
+  const ajv = new Ajv({
     strict: true,
     allErrors: false,
     // verbose keeps the offending value and its schema on each error, which the reason formatter needs.
@@ -17,7 +21,31 @@ export function createAjv(options: { standalone: boolean }): Ajv {
     keywords: ANNOTATION_KEYWORDS,
     code: options.standalone ? { source: true, esm: true, lines: true } : {},
   });
+  ajv.removeKeyword('maxLength');
+  ajv.removeKeyword('minLength');
+  ajv.addKeyword(countingOnlyWhenNeeded);
+  return ajv;
 }
+
+/**
+ * maxLength and minLength as ajv checks them (characters, i.e. code points), except that the count,
+ * a loop over the string on every request, runs only when the UTF-16 length leaves the answer open:
+ * a string of n units holds between n/2 and n characters.
+ */
+const countingOnlyWhenNeeded: CodeKeywordDefinition = {
+  ...(limitLength.default as CodeKeywordDefinition),
+  // Where ajv checks lengths, so a string that breaks both rules is refused for its length as before.
+  before: 'pattern',
+  code(cxt: KeywordCxt) {
+    const { keyword, data, schemaCode } = cxt;
+    const characters = _`${useFunc(cxt.gen, ucs2length.default)}(${data})`;
+    cxt.fail$data(
+      keyword === 'maxLength'
+        ? _`${data}.length > ${schemaCode} && ${characters} > ${schemaCode}`
+        : _`${data}.length < 2 * ${schemaCode} && ${characters} < ${schemaCode}`,
+    );
+  },
+};
 
 export function emitValidators(set: SchemaSet, messages: MessageSpec[]): { js: string; dts: string } {
   const ajv = createAjv({ standalone: true });

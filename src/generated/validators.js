@@ -80,12 +80,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 32){
+if(data2.length > 32 && func2(data2) > 32){
 validate10.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate10.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
@@ -114,12 +114,12 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
-if(func2(data3) > 45){
+if(data3.length > 45 && func2(data3) > 45){
 validate10.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
 return false;
 }
 else {
-if(func2(data3) < 2){
+if(data3.length < 2 * 2 && func2(data3) < 2){
 validate10.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
 return false;
 }
@@ -204,12 +204,12 @@ const _errs18 = errors;
 const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data6 === "string"){
-if(func2(data6) > 128){
+if(data6.length > 128 && func2(data6) > 128){
 validate10.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data6}];
 return false;
 }
 else {
-if(func2(data6) < 32){
+if(data6.length < 2 * 32 && func2(data6) < 32){
 validate10.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data6}];
 return false;
 }
@@ -319,12 +319,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 128){
+if(data2.length > 128 && func2(data2) > 128){
 validate12.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 32){
+if(data2.length < 2 * 32 && func2(data2) < 32){
 validate12.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data2}];
 return false;
 }
@@ -431,12 +431,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 600){
+if(data2.length > 600 && func2(data2) > 600){
 validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
 return false;
 }
@@ -536,12 +536,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 32){
+if(data2.length > 32 && func2(data2) > 32){
 validate14.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate14.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
@@ -570,12 +570,12 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
-if(func2(data3) > 128){
+if(data3.length > 128 && func2(data3) > 128){
 validate14.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data3}];
 return false;
 }
 else {
-if(func2(data3) < 32){
+if(data3.length < 2 * 32 && func2(data3) < 32){
 validate14.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data3}];
 return false;
 }
@@ -758,12 +758,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 600){
+if(data2.length > 600 && func2(data2) > 600){
 validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
 return false;
 }
@@ -828,12 +828,12 @@ const _errs2 = errors;
 const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
-if(func2(data0) > 255){
+if(data0.length > 255 && func2(data0) > 255){
 validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data0}];
 return false;
 }
 else {
-if(func2(data0) < 1){
+if(data0.length < 2 * 1 && func2(data0) < 1){
 validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data0}];
 return false;
 }
@@ -890,12 +890,12 @@ const _errs8 = errors;
 const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data2 === "string"){
-if(func2(data2) > 64){
+if(data2.length > 64 && func2(data2) > 64){
 validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 64){
+if(data2.length < 2 * 64 && func2(data2) < 64){
 validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data2}];
 return false;
 }
@@ -964,12 +964,12 @@ const _errs3 = errors;
 const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data === "string"){
-if(func2(data) > 255){
+if(data.length > 255 && func2(data) > 255){
 validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data}];
 return false;
 }
 else {
-if(func2(data) < 1){
+if(data.length < 2 * 1 && func2(data) < 1){
 validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data}];
 return false;
 }
@@ -1084,12 +1084,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 32){
+if(data2.length > 32 && func2(data2) > 32){
 validate17.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate17.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
@@ -1160,12 +1160,12 @@ const _errs12 = errors;
 const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data5 === "string"){
-if(func2(data5) > 128){
+if(data5.length > 128 && func2(data5) > 128){
 validate17.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data5}];
 return false;
 }
 else {
-if(func2(data5) < 32){
+if(data5.length < 2 * 32 && func2(data5) < 32){
 validate17.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data5}];
 return false;
 }
@@ -1349,12 +1349,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 600){
+if(data2.length > 600 && func2(data2) > 600){
 validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
 return false;
 }
@@ -1454,12 +1454,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 32){
+if(data2.length > 32 && func2(data2) > 32){
 validate24.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate24.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
@@ -1505,12 +1505,12 @@ const _errs11 = errors;
 const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data4 === "string"){
-if(func2(data4) > 255){
+if(data4.length > 255 && func2(data4) > 255){
 validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data4}];
 return false;
 }
 else {
-if(func2(data4) < 1){
+if(data4.length < 2 * 1 && func2(data4) < 1){
 validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data4}];
 return false;
 }
@@ -1552,12 +1552,12 @@ const _errs14 = errors;
 const _errs15 = errors;
 if(errors === _errs15){
 if(typeof data5 === "string"){
-if(func2(data5) > 128){
+if(data5.length > 128 && func2(data5) > 128){
 validate24.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data5}];
 return false;
 }
 else {
-if(func2(data5) < 32){
+if(data5.length < 2 * 32 && func2(data5) < 32){
 validate24.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data5}];
 return false;
 }
@@ -1741,12 +1741,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 600){
+if(data2.length > 600 && func2(data2) > 600){
 validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
 return false;
 }
@@ -1848,12 +1848,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 1024){
+if(data2.length > 1024 && func2(data2) > 1024){
 validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data2}];
 return false;
 }
@@ -1882,12 +1882,12 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
-if(func2(data3) > 128){
+if(data3.length > 128 && func2(data3) > 128){
 validate27.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data3}];
 return false;
 }
 else {
-if(func2(data3) < 32){
+if(data3.length < 2 * 32 && func2(data3) < 32){
 validate27.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data3}];
 return false;
 }
@@ -1954,12 +1954,12 @@ const _errs2 = errors;
 const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
-if(func2(data0) > 32){
+if(data0.length > 32 && func2(data0) > 32){
 validate29.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data0}];
 return false;
 }
 else {
-if(func2(data0) < 1){
+if(data0.length < 2 * 1 && func2(data0) < 1){
 validate29.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data0}];
 return false;
 }
@@ -1988,12 +1988,12 @@ const _errs5 = errors;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data1 === "string"){
-if(func2(data1) > 45){
+if(data1.length > 45 && func2(data1) > 45){
 validate29.errors = [{instancePath:instancePath+"/ip",schemaPath:"#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data1}];
 return false;
 }
 else {
-if(func2(data1) < 2){
+if(data1.length < 2 * 2 && func2(data1) < 2){
 validate29.errors = [{instancePath:instancePath+"/ip",schemaPath:"#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data1}];
 return false;
 }
@@ -2198,12 +2198,12 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
-if(func2(data4) > 1024){
+if(data4.length > 1024 && func2(data4) > 1024){
 validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data4}];
 return false;
 }
 else {
-if(func2(data4) < 1){
+if(data4.length < 2 * 1 && func2(data4) < 1){
 validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data4}];
 return false;
 }
@@ -2310,12 +2310,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 600){
+if(data2.length > 600 && func2(data2) > 600){
 validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
 return false;
 }
@@ -2415,12 +2415,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 32){
+if(data2.length > 32 && func2(data2) > 32){
 validate33.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate33.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
@@ -2449,12 +2449,12 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
-if(func2(data3) > 1024){
+if(data3.length > 1024 && func2(data3) > 1024){
 validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data3}];
 return false;
 }
 else {
-if(func2(data3) < 1){
+if(data3.length < 2 * 1 && func2(data3) < 1){
 validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data3}];
 return false;
 }
@@ -2483,12 +2483,12 @@ const _errs12 = errors;
 const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data4 === "string"){
-if(func2(data4) > 128){
+if(data4.length > 128 && func2(data4) > 128){
 validate33.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data4}];
 return false;
 }
 else {
-if(func2(data4) < 32){
+if(data4.length < 2 * 32 && func2(data4) < 32){
 validate33.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data4}];
 return false;
 }
@@ -2555,12 +2555,12 @@ const _errs2 = errors;
 const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
-if(func2(data0) > 255){
+if(data0.length > 255 && func2(data0) > 255){
 validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data0}];
 return false;
 }
 else {
-if(func2(data0) < 1){
+if(data0.length < 2 * 1 && func2(data0) < 1){
 validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data0}];
 return false;
 }
@@ -2617,12 +2617,12 @@ const _errs8 = errors;
 const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data2 === "string"){
-if(func2(data2) > 64){
+if(data2.length > 64 && func2(data2) > 64){
 validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 64){
+if(data2.length < 2 * 64 && func2(data2) < 64){
 validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data2}];
 return false;
 }
@@ -2726,12 +2726,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 32){
+if(data2.length > 32 && func2(data2) > 32){
 validate34.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate34.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
@@ -2760,12 +2760,12 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
-if(func2(data3) > 45){
+if(data3.length > 45 && func2(data3) > 45){
 validate34.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
 return false;
 }
 else {
-if(func2(data3) < 2){
+if(data3.length < 2 * 2 && func2(data3) < 2){
 validate34.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
 return false;
 }
@@ -2858,12 +2858,12 @@ const _errs18 = errors;
 const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data7 === "string"){
-if(func2(data7) > 1024){
+if(data7.length > 1024 && func2(data7) > 1024){
 validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data7}];
 return false;
 }
 else {
-if(func2(data7) < 1){
+if(data7.length < 2 * 1 && func2(data7) < 1){
 validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data7}];
 return false;
 }
@@ -2973,12 +2973,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 255){
+if(data2.length > 255 && func2(data2) > 255){
 validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
 return false;
 }
@@ -3007,12 +3007,12 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
-if(func2(data3) > 1024){
+if(data3.length > 1024 && func2(data3) > 1024){
 validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data3}];
 return false;
 }
 else {
-if(func2(data3) < 1){
+if(data3.length < 2 * 1 && func2(data3) < 1){
 validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data3}];
 return false;
 }
@@ -3041,12 +3041,12 @@ const _errs12 = errors;
 const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data4 === "string"){
-if(func2(data4) > 128){
+if(data4.length > 128 && func2(data4) > 128){
 validate37.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data4}];
 return false;
 }
 else {
-if(func2(data4) < 32){
+if(data4.length < 2 * 32 && func2(data4) < 32){
 validate37.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data4}];
 return false;
 }
@@ -3114,12 +3114,12 @@ const _errs2 = errors;
 const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
-if(func2(data0) > 32){
+if(data0.length > 32 && func2(data0) > 32){
 validate39.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data0}];
 return false;
 }
 else {
-if(func2(data0) < 1){
+if(data0.length < 2 * 1 && func2(data0) < 1){
 validate39.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data0}];
 return false;
 }
@@ -3148,12 +3148,12 @@ const _errs5 = errors;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data1 === "string"){
-if(func2(data1) > 45){
+if(data1.length > 45 && func2(data1) > 45){
 validate39.errors = [{instancePath:instancePath+"/ip",schemaPath:"#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data1}];
 return false;
 }
 else {
-if(func2(data1) < 2){
+if(data1.length < 2 * 2 && func2(data1) < 2){
 validate39.errors = [{instancePath:instancePath+"/ip",schemaPath:"#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data1}];
 return false;
 }
@@ -3238,12 +3238,12 @@ const _errs14 = errors;
 const _errs15 = errors;
 if(errors === _errs15){
 if(typeof data4 === "string"){
-if(func2(data4) > 64){
+if(data4.length > 64 && func2(data4) > 64){
 validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data4}];
 return false;
 }
 else {
-if(func2(data4) < 64){
+if(data4.length < 2 * 64 && func2(data4) < 64){
 validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data4}];
 return false;
 }
@@ -3349,12 +3349,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 255){
+if(data2.length > 255 && func2(data2) > 255){
 validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
 return false;
 }
@@ -3419,12 +3419,12 @@ const _errs12 = errors;
 const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data5 === "string"){
-if(func2(data5) > 1024){
+if(data5.length > 1024 && func2(data5) > 1024){
 validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data5}];
 return false;
 }
 else {
-if(func2(data5) < 1){
+if(data5.length < 2 * 1 && func2(data5) < 1){
 validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data5}];
 return false;
 }
@@ -3532,12 +3532,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 600){
+if(data2.length > 600 && func2(data2) > 600){
 validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
 return false;
 }
@@ -3637,12 +3637,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 32){
+if(data2.length > 32 && func2(data2) > 32){
 validate42.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate42.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
@@ -3671,12 +3671,12 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
-if(func2(data3) > 45){
+if(data3.length > 45 && func2(data3) > 45){
 validate42.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
 return false;
 }
 else {
-if(func2(data3) < 2){
+if(data3.length < 2 * 2 && func2(data3) < 2){
 validate42.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
 return false;
 }
@@ -3761,12 +3761,12 @@ const _errs18 = errors;
 const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data6 === "string"){
-if(func2(data6) > 128){
+if(data6.length > 128 && func2(data6) > 128){
 validate42.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data6}];
 return false;
 }
 else {
-if(func2(data6) < 32){
+if(data6.length < 2 * 32 && func2(data6) < 32){
 validate42.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data6}];
 return false;
 }
@@ -3876,12 +3876,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 32){
+if(data2.length > 32 && func2(data2) > 32){
 validate43.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate43.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
@@ -3910,12 +3910,12 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
-if(func2(data3) > 45){
+if(data3.length > 45 && func2(data3) > 45){
 validate43.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
 return false;
 }
 else {
-if(func2(data3) < 2){
+if(data3.length < 2 * 2 && func2(data3) < 2){
 validate43.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
 return false;
 }
@@ -4083,7 +4083,7 @@ return false;
 }
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(func2(data2) > 64){
+if(data2.length > 64 && func2(data2) > 64){
 validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema119.properties.name,data:data2}];
 return false;
 }
@@ -4101,12 +4101,12 @@ const _errs8 = errors;
 const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
-if(func2(data3) > 600){
+if(data3.length > 600 && func2(data3) > 600){
 validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data3}];
 return false;
 }
 else {
-if(func2(data3) < 1){
+if(data3.length < 2 * 1 && func2(data3) < 1){
 validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data3}];
 return false;
 }
@@ -4268,12 +4268,12 @@ const _errs10 = errors;
 const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data2 === "string"){
-if(func2(data2) > 600){
+if(data2.length > 600 && func2(data2) > 600){
 validate45.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate45.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
 return false;
 }
@@ -4374,12 +4374,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 255){
+if(data2.length > 255 && func2(data2) > 255){
 validate46.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate46.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
 return false;
 }
@@ -4515,12 +4515,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 255){
+if(data2.length > 255 && func2(data2) > 255){
 validate47.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate47.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
 return false;
 }
@@ -4576,12 +4576,12 @@ let data4 = data.text;
 const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data4 === "string"){
-if(func2(data4) > 200){
+if(data4.length > 200 && func2(data4) > 200){
 validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema129.properties.text,data:data4}];
 return false;
 }
 else {
-if(func2(data4) < 200){
+if(data4.length < 2 * 200 && func2(data4) < 200){
 validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema129.properties.text,data:data4}];
 return false;
 }
@@ -4701,12 +4701,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(func2(data2) > 255){
+if(data2.length > 255 && func2(data2) > 255){
 validate48.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate48.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
 return false;
 }
@@ -4762,7 +4762,7 @@ let data4 = data.text;
 const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data4 === "string"){
-if(func2(data4) > 200){
+if(data4.length > 200 && func2(data4) > 200){
 validate48.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema134.properties.text,data:data4}];
 return false;
 }
@@ -4829,12 +4829,12 @@ const _errs20 = errors;
 const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data7 === "string"){
-if(func2(data7) > 64){
+if(data7.length > 64 && func2(data7) > 64){
 validate48.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data7}];
 return false;
 }
 else {
-if(func2(data7) < 64){
+if(data7.length < 2 * 64 && func2(data7) < 64){
 validate48.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data7}];
 return false;
 }
@@ -5006,12 +5006,12 @@ const _errs10 = errors;
 const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data2 === "string"){
-if(func2(data2) > 600){
+if(data2.length > 600 && func2(data2) > 600){
 validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
 return false;
 }
 else {
-if(func2(data2) < 1){
+if(data2.length < 2 * 1 && func2(data2) < 1){
 validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
 return false;
 }
