@@ -12,12 +12,14 @@ import { ServerError } from './errors.js';
 import { unlistableReason } from './paging.js';
 import { DatagramPipeline } from './pipeline.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limit.js';
-import { ReplyCache } from './reply-cache.js';
+import { ReadReplyCache } from './read-reply-cache.js';
+import { MutationReplyCache } from './reply-cache.js';
 import { bindUdp, serveDatagrams } from './socket.js';
 
-export { handleRequest, HANDLERS, refusal, type RequestContext } from './handlers.js';
+export { handleRequest, MUTATION_HANDLERS, READ_HANDLERS, refusal, type RequestContext } from './handlers.js';
 export { ServerError, type ServerErrorCode } from './errors.js';
 export { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit.js';
+export { READ_REPLY_CACHE_BYTES, READ_REPLY_CACHE_ENTRIES } from './read-reply-cache.js';
 export { REPLY_CACHE_ENTRIES, REPLY_CACHE_LIFETIME_MS } from './reply-cache.js';
 export { RECEIVE_BUFFER_BYTES } from './socket.js';
 export type { ServerStats } from './counters.js';
@@ -95,7 +97,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   }
   const counters = new Counters();
   const limiter = rateLimit.perSecond > 0 ? new RateLimiter(rateLimit) : undefined;
-  const pipeline = new DatagramPipeline({ registry, maxDatagram, log, counters, cache: new ReplyCache(), limiter });
+  const pipeline = new DatagramPipeline({ registry, maxDatagram, log, counters, readReplies: new ReadReplyCache(), mutationReplies: new MutationReplyCache(), limiter });
   const socket = await bindUdp(host, port, log).catch(async (error: unknown) => {
     await owned?.close().catch(() => {});
     throw error;

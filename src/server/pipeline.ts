@@ -1,21 +1,24 @@
 // What happens to one datagram, in order: rate limit → decode (src/protocol) → reply cache →
-// handler → encode. Returns the bytes to send back, or null for no reply. No sockets here: the socket
-// loop calls receive() and sends what it returns, and tests can call it directly.
+// handler → encode. Returns the bytes to send back (at once for a read, as a promise for a mutation
+// that awaits the store), or null for no reply. No sockets here: the socket loop calls receive() and
+// sends what it returns, and tests can call it directly.
 import { UDP_REFUSAL, type UdpReply, type UdpRequest, type UdpRequestType } from '../generated/catalogue.js';
 import type { Logger } from '../log/index.js';
 import { decodeUdpRequest, ProtocolError } from '../protocol/index.js';
 import { showContact, type Registry, type UdpContact } from '../registry/index.js';
 import type { Counters } from './counters.js';
-import { handleRequest, refusal } from './handlers.js';
+import { answerMutation, answerRead, isRead, refusal, type MutationRequest, type ReadRequest } from './handlers.js';
 import type { RateLimiter } from './rate-limit.js';
-import { replyKey, type ReplyCache } from './reply-cache.js';
+import type { ReadReplyCache } from './read-reply-cache.js';
+import type { CachedReply, MutationReplyCache } from './reply-cache.js';
 
 export interface PipelineParts {
   registry: Registry;
   maxDatagram: number;
   log: Logger;
   counters: Counters;
-  cache: ReplyCache;
+  readReplies: ReadReplyCache;
+  mutationReplies: MutationReplyCache;
   limiter: RateLimiter | undefined;
 }
 
@@ -33,8 +36,8 @@ export class DatagramPipeline {
   }
 
   /** The reply to one datagram from `from`, or null when it gets none (garbage, over the rate limit). */
-  receive(bytes: Buffer, from: UdpContact): Promise<Buffer> | null {
-    const { counters, cache, limiter, log } = this.parts;
+  receive(bytes: Buffer, from: UdpContact): CachedReply | null {
+    const { counters, limiter, log } = this.parts;
     counters.received++;
     if (limiter && !limiter.admit(from.ip)) {
       counters.rateLimited++;
@@ -49,16 +52,7 @@ export class DatagramPipeline {
     }
     counters.requests[request.type]++;
     if (this.debug) log.debug('received', { from: showContact(from), type: request.type, rq: request.rq, bytes: bytes.length });
-    const key = replyKey(from.ip, from.port, request.rq);
-    const repeated = cache.lookup(key, bytes);
-    if (repeated) {
-      counters.retransmissions++;
-      if (this.debug) log.debug('retransmission answered from the reply cache', { from: showContact(from), type: request.type, rq: request.rq });
-      return repeated;
-    }
-    const reply = this.answer(request, from);
-    cache.remember(key, bytes, reply);
-    return reply;
+    return isRead(request) ? this.read(request, bytes, from) : this.mutate(request as MutationRequest, bytes, from);
   }
 
   /** Resolves when every reply being computed now is ready (shutdown waits for it). */
@@ -66,22 +60,50 @@ export class DatagramPipeline {
     return this.busy === 0 ? Promise.resolve() : new Promise((resolve) => (this.idle = resolve));
   }
 
-  private async answer(request: UdpRequest, from: UdpContact): Promise<Buffer> {
-    const { registry, maxDatagram } = this.parts;
-    this.busy++;
+  /** A read is answered from memory on this turn. */
+  private read(request: ReadRequest, bytes: Buffer, from: UdpContact): Buffer {
+    const { readReplies, registry, maxDatagram } = this.parts;
+    const repeated = readReplies.lookup(from.ip, from.port, request.rq, bytes);
+    if (repeated) return this.retransmission(request, from, repeated);
     let reply: UdpReply;
     try {
-      reply = await handleRequest(request, { registry, from, maxDatagram });
+      reply = answerRead(request, { registry, from, maxDatagram });
     } catch (error) {
-      this.parts.log.error('handler failed', { from: showContact(from), type: request.type, rq: request.rq, error });
-      reply = refusal(request.type, request.rq, INTERNAL_ERROR, request);
-    } finally {
-      if (--this.busy === 0) this.idle?.();
+      reply = this.failed(error, request, from);
     }
-    return this.encode(reply, from);
+    const encoded = this.encode(reply, from);
+    readReplies.remember(from.ip, from.port, request.rq, bytes, encoded);
+    return encoded;
   }
 
-  private refuseUndecodable(error: ProtocolError, bytes: Buffer, from: UdpContact): Promise<Buffer> | null {
+  /** A mutation is answered once the store has it; a repeat meanwhile gets the same pending reply. */
+  private mutate(request: MutationRequest, bytes: Buffer, from: UdpContact): CachedReply {
+    const { mutationReplies, registry, maxDatagram } = this.parts;
+    const repeated = mutationReplies.lookup(from.ip, from.port, request.rq, bytes);
+    if (repeated) return this.retransmission(request, from, repeated);
+    this.busy++;
+    const reply = answerMutation(request, { registry, from, maxDatagram })
+      .catch((error: unknown) => this.failed(error, request, from))
+      .then((ready) => {
+        if (--this.busy === 0) this.idle?.();
+        return this.encode(ready, from);
+      });
+    mutationReplies.remember(from.ip, from.port, request.rq, bytes, reply);
+    return reply;
+  }
+
+  private retransmission<R extends CachedReply>(request: UdpRequest, from: UdpContact, reply: R): R {
+    this.parts.counters.retransmissions++;
+    if (this.debug) this.parts.log.debug('retransmission answered from the reply cache', { from: showContact(from), type: request.type, rq: request.rq });
+    return reply;
+  }
+
+  private failed(error: unknown, request: UdpRequest, from: UdpContact): UdpReply {
+    this.parts.log.error('handler failed', { from: showContact(from), type: request.type, rq: request.rq, error });
+    return refusal(request.type, request.rq, INTERNAL_ERROR, request);
+  }
+
+  private refuseUndecodable(error: ProtocolError, bytes: Buffer, from: UdpContact): Buffer | null {
     const { counters, log } = this.parts;
     if (error.drop) {
       counters.dropped++;
@@ -94,7 +116,7 @@ export class DatagramPipeline {
       error.code === 'INVALID'
         ? refusal(error.messageType as UdpRequestType, error.rq!, error.reason, error.received)
         : { type: 'ERROR', rq: error.rq, reason: error.reason };
-    return Promise.resolve(this.encode(reply, from));
+    return this.encode(reply, from);
   }
 
   private encode(reply: UdpReply, to: UdpContact): Buffer {
