@@ -21,8 +21,8 @@ export const READ_REPLY_CACHE_BYTES = 8 * 1024 * 1024;
 
 const NONE = -1;
 
-/** (rq, port) folded into V8's small-integer range, so the Map hashes it without allocating. */
-const hashOf = (rq: number, port: number): number => (rq * 65_599 + port) & 0x3fff_ffff;
+/** Hash buckets per slot: chains stay short, and a bucket is found by a multiply and a shift. */
+const BUCKETS_PER_ENTRY = 2;
 
 export class ReadReplyCache {
   private readonly bytes: Buffer;
@@ -34,10 +34,11 @@ export class ReadReplyCache {
   private readonly ipLength: Int32Array;
   private readonly requestLength: Int32Array;
   private readonly replyLength: Int32Array;
-  /** The next older slot whose (rq, port) hashed alike, or NONE. */
+  /** The next older slot in the same hash bucket, or NONE. */
   private readonly older: Int32Array;
-  /** Hash of (rq, port) → newest slot with it. */
-  private readonly newest = new Map<number, number>();
+  /** Hash bucket of (rq, port) → its newest slot, or NONE. An open table, not a Map: no allocation. */
+  private readonly newest: Int32Array;
+  private readonly bucketShift: number;
   /** Slot of the oldest entry. */
   private head = 0;
   private count = 0;
@@ -61,11 +62,14 @@ export class ReadReplyCache {
     this.requestLength = new Int32Array(maxEntries);
     this.replyLength = new Int32Array(maxEntries);
     this.older = new Int32Array(maxEntries);
+    const bucketBits = Math.max(1, Math.ceil(Math.log2(maxEntries * BUCKETS_PER_ENTRY)));
+    this.newest = new Int32Array(2 ** bucketBits).fill(NONE);
+    this.bucketShift = 32 - bucketBits;
   }
 
   /** A copy of the reply already given to these exact bytes from this source with this rq, if any. */
   lookup(ip: string, port: number, rq: number, request: Buffer): Buffer | undefined {
-    let slot = this.newest.get(hashOf(rq, port)) ?? NONE;
+    let slot = this.newest[this.bucketOf(rq, port)]!;
     while (slot !== NONE && !(this.rq[slot] === rq && this.port[slot] === port && this.ipIs(slot, ip))) slot = this.older[slot]!;
     // The newest entry for (ip, port, rq) is the one that counts: a request with the same rq and other
     // bytes replaced any before it.
@@ -85,7 +89,7 @@ export class ReadReplyCache {
     while (this.count > 0 && (this.count === this.maxEntries || this.expiresAt[this.head]! <= now)) this.evictOldest();
     const at = this.reserve(size);
     const slot = (this.head + this.count) % this.maxEntries;
-    const hash = hashOf(rq, port);
+    const bucket = this.bucketOf(rq, port);
     this.rq[slot] = rq;
     this.port[slot] = port;
     this.expiresAt[slot] = now + this.lifetimeMs;
@@ -93,11 +97,11 @@ export class ReadReplyCache {
     this.ipLength[slot] = ip.length;
     this.requestLength[slot] = request.length;
     this.replyLength[slot] = reply.length;
-    this.older[slot] = this.newest.get(hash) ?? NONE;
-    this.newest.set(hash, slot);
-    this.bytes.write(ip, at, 'latin1');
-    request.copy(this.bytes, at + ip.length);
-    reply.copy(this.bytes, at + ip.length + request.length);
+    this.older[slot] = this.newest[bucket]!;
+    this.newest[bucket] = slot;
+    for (let i = 0; i < ip.length; i++) this.bytes[at + i] = ip.charCodeAt(i);
+    this.bytes.set(request, at + ip.length);
+    this.bytes.set(reply, at + ip.length + request.length);
     this.count++;
   }
 
@@ -124,10 +128,10 @@ export class ReadReplyCache {
 
   private evictOldest(): void {
     const slot = this.head;
-    const hash = hashOf(this.rq[slot]!, this.port[slot]!);
-    // The oldest entry is the last of its hash chain: cut the chain before it.
-    let newer = this.newest.get(hash)!;
-    if (newer === slot) this.newest.delete(hash);
+    const bucket = this.bucketOf(this.rq[slot]!, this.port[slot]!);
+    // The oldest entry is the last of its bucket's chain: cut the chain before it.
+    let newer = this.newest[bucket]!;
+    if (newer === slot) this.newest[bucket] = NONE;
     else {
       while (this.older[newer] !== slot) newer = this.older[newer]!;
       this.older[newer] = NONE;
@@ -135,6 +139,11 @@ export class ReadReplyCache {
     this.head = (this.head + 1) % this.maxEntries;
     this.count--;
     if (this.count === 0) this.writeAt = 0;
+  }
+
+  /** Fibonacci hashing of (rq, port): the top bits of their product with 2^32/φ. */
+  private bucketOf(rq: number, port: number): number {
+    return Math.imul(rq ^ Math.imul(port, 0x0001_0003), 0x9e37_79b1) >>> this.bucketShift;
   }
 
   private ipIs(slot: number, ip: string): boolean {
