@@ -1,7 +1,66 @@
-// Typed messages back to bytes. Replies are built by our own code against the generated types,
-// so encoding is plain JSON; tests validate every encoded message against the schemas.
+// Typed messages back to bytes. Replies are built by our own code against the generated types; tests
+// validate every encoded message against the schemas.
+//
+// JSON.stringify on Node 20 looks at every character for escapes (~5 ns each), and most of a page of
+// RETRIEVE, RETRIEVE-INFOT or SEARCH-FILE is file entries and holders that stay the same from one
+// request to the next. Their JSON is kept with them, in a WeakMap on the objects themselves, and pages
+// are assembled from it: byte for byte what JSON.stringify gives (test/protocol/encode.test.ts).
+// That holds because a listed part is never changed once built: the registry replaces a FileEntry
+// rather than edit it, and the server builds a new FileHolder when a peer's contact changes.
 import type { TcpFrame, TcpRequest, UdpReply, UdpRequest } from '../generated/catalogue.js';
+import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply } from '../generated/types.js';
 
-export const encodeDatagram = (message: UdpRequest | UdpReply): Buffer => Buffer.from(JSON.stringify(message));
+/** A part of a page whose JSON is kept: never mutate one after it has been encoded or measured. */
+export type ListedPart = FileEntry | FileHolder;
+
+interface Encoded {
+  json: string;
+  bytes: number;
+}
+
+const kept = new WeakMap<ListedPart, Encoded>();
+
+function encodedPart(part: ListedPart): Encoded {
+  let encoded = kept.get(part);
+  if (encoded === undefined) {
+    const json = JSON.stringify(part);
+    encoded = { json, bytes: Buffer.byteLength(json) };
+    kept.set(part, encoded);
+  }
+  return encoded;
+}
+
+/** UTF-8 bytes of a listed part's JSON (paging measures pages entry by entry). */
+export const listedPartBytes = (part: ListedPart): number => encodedPart(part).bytes;
+
+export const encodeDatagram = (message: UdpRequest | UdpReply): Buffer => Buffer.from(datagramJson(message));
 
 export const encodeLine = (message: TcpRequest | TcpFrame): string => `${JSON.stringify(message)}\n`;
+
+function datagramJson(message: UdpRequest | UdpReply): string {
+  // The key orders below are those the server's paging builds its replies in.
+  if (message.type === 'SEARCH-FILE' && 'peers' in message) return searchFileJson(message);
+  if (message.type === 'RETRIEVE-INFOT' && 'files' in message) return retrieveInfotJson(message);
+  if (message.type === 'RETRIEVE') return retrieveJson(message);
+  return JSON.stringify(message);
+}
+
+const searchFileJson = (r: SearchFileReply): string =>
+  `{"type":"SEARCH-FILE","rq":${r.rq},"file":${JSON.stringify(r.file)},"peers":[${partsJson(r.peers)}]${nextJson(r.next)}}`;
+
+const retrieveInfotJson = (r: RetrieveInfotReply): string =>
+  `{"type":"RETRIEVE-INFOT","rq":${r.rq},"name":${JSON.stringify(r.name)},"ip":${JSON.stringify(r.ip)},"tcpPort":${r.tcpPort},` +
+  `"files":[${partsJson(r.files)}]${nextJson(r.next)}}`;
+
+const retrieveJson = (r: RetrieveReply): string => `{"type":"RETRIEVE","rq":${r.rq},"peers":[${r.peers.map(listingJson).join(',')}]${nextJson(r.next)}}`;
+
+const listingJson = (p: PeerListing): string =>
+  `{"name":${JSON.stringify(p.name)},"ip":${JSON.stringify(p.ip)},"tcpPort":${p.tcpPort},"files":[${partsJson(p.files)}]}`;
+
+const nextJson = (next: string | undefined): string => (next === undefined ? '' : `,"next":${JSON.stringify(next)}`);
+
+function partsJson(parts: readonly ListedPart[]): string {
+  let json = '';
+  for (let i = 0; i < parts.length; i++) json += i === 0 ? encodedPart(parts[i]!).json : `,${encodedPart(parts[i]!).json}`;
+  return json;
+}

@@ -2,13 +2,14 @@
 // the registry holds. Each page is measured in encoded bytes as entries are added, keeping room for
 // `next`; the cursor in `next` is the position after the last entry sent.
 import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply } from '../generated/types.js';
+import { listedPartBytes } from '../protocol/index.js';
 import type { PeerView, Registry } from '../registry/index.js';
 import { itself, upperBound } from '../registry/sorted.js';
 import {
   encodeAllCursor, encodeInfotCursor, encodeSearchCursor, fileKey, MAX_CURSOR_CHARS, positionAfter,
   type AllPosition, type InfotPosition, type SearchPosition,
 } from './cursor.js';
-import { fileEntryBytes, holderBytes, infotBytes, listingBytes, retrieveBytes, searchBytes } from './sizes.js';
+import { infotBytes, listingBytes, retrieveBytes, searchBytes } from './sizes.js';
 
 /** Room a page keeps for `,"next":"<cursor>"` until it knows it holds the last entry. */
 const NEXT_BYTES = ',"next":""'.length + MAX_CURSOR_CHARS;
@@ -41,7 +42,7 @@ export function retrievePage(registry: Registry, rq: number, from: AllPosition |
     }
     for (let f = firstFile; f < fileNames.length; f++) {
       const entry = peer.files.get(fileNames[f]!)!;
-      const grown = size + fileEntryBytes(entry) + (listing.files.length > 0 ? COMMA : 0);
+      const grown = size + listedPartBytes(entry) + (listing.files.length > 0 ? COMMA : 0);
       const last = lastPeer && f === fileNames.length - 1;
       if (grown + (last ? 0 : NEXT_BYTES) > limit) {
         if (listing.files.length > 0) {
@@ -68,7 +69,7 @@ export function infotPage(peer: PeerView, rq: number, from: InfotPosition | unde
   const fileNames = peer.sortedFileNames();
   const start = from ? positionAfter(fileNames, from.file) : 0;
   const fixed = infotBytes(rq, peer.name, peer.ip, peer.tcpPort);
-  const taken = fill(fixed, limit, fileNames.length - start, (i) => peer.files.get(fileNames[start + i]!)!, fileEntryBytes, reply.files);
+  const taken = fill(fixed, limit, fileNames.length - start, (i) => peer.files.get(fileNames[start + i]!)!, listedPartBytes, reply.files);
   if (start + taken < fileNames.length) reply.next = encodeInfotCursor({ file: fileKey(fileNames[start + lastTaken(taken)]!) });
   return reply;
 }
@@ -78,7 +79,7 @@ export function searchPage(registry: Registry, file: string, rq: number, from: S
   const reply: SearchFileReply = { type: 'SEARCH-FILE', rq, file, peers: [] };
   const holders = registry.holdersOf(file);
   const start = from ? upperBound(holders, from.peer, nameOf) : 0;
-  const taken = fill(searchBytes(rq, file), limit, holders.length - start, (i) => holderOf(holders[start + i]!, file), sizeOfHolder, reply.peers);
+  const taken = fill(searchBytes(rq, file), limit, holders.length - start, (i) => holderOf(holders[start + i]!, file), listedPartBytes, reply.peers);
   if (start + taken < holders.length) reply.next = encodeSearchCursor({ peer: holders[start + lastTaken(taken)]!.name });
   return reply;
 }
@@ -111,13 +112,21 @@ export function unlistableReason(limit: number): (peerName: string, entry: FileE
  */
 const lastTaken = (taken: number): number => Math.max(taken, 1) - 1;
 
-const sizeOfHolder = (h: FileHolder): number => holderBytes(h.name, h.ip, h.tcpPort, h);
+/**
+ * The holder record of each published entry, built once and kept while the peer's contact stays the
+ * same: a SEARCH-FILE page reuses it, and its JSON, instead of building both anew (see
+ * protocol/encode.ts). A holder is never changed: a new contact gets a new one.
+ */
+const holders = new WeakMap<FileEntry, FileHolder>();
 
 function holderOf(peer: PeerView, file: string): FileHolder {
   const entry = peer.files.get(file)!;
+  const known = holders.get(entry);
+  if (known && known.name === peer.name && known.ip === peer.ip && known.tcpPort === peer.tcpPort) return known;
   const holder: FileHolder = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort };
   if (entry.size !== undefined) holder.size = entry.size;
   if (entry.sha256 !== undefined) holder.sha256 = entry.sha256;
+  holders.set(entry, holder);
   return holder;
 }
 

@@ -4,7 +4,7 @@
 // sends what it returns, and tests can call it directly.
 import { UDP_REFUSAL, type UdpReply, type UdpRequest, type UdpRequestType } from '../generated/catalogue.js';
 import type { Logger } from '../log/index.js';
-import { decodeUdpRequest, ProtocolError } from '../protocol/index.js';
+import { decodeUdpRequest, encodeDatagram, ProtocolError } from '../protocol/index.js';
 import { showContact, type Registry, type UdpContact } from '../registry/index.js';
 import type { Counters } from './counters.js';
 import { answerMutation, answerRead, isRead, refusal, type MutationRequest, type ReadRequest } from './handlers.js';
@@ -123,7 +123,7 @@ export class DatagramPipeline {
     const { counters, log, maxDatagram } = this.parts;
     if (reply.type === 'ERROR') counters.errors++;
     else if (REFUSAL_TYPES.has(reply.type)) counters.refused++;
-    let bytes: Buffer = Buffer.from(JSON.stringify(reply));
+    let bytes = encodeDatagram(reply);
     if (bytes.length > maxDatagram) bytes = this.shrink(reply, bytes.length);
     if (this.debug) log.debug('reply', { to: showContact(to), type: reply.type, rq: reply.rq, bytes: bytes.length });
     return bytes;
