@@ -60,8 +60,9 @@ function decodeObject<M>(value: unknown, direction: Direction<M>): M {
   }
   const received = value as Record<string, unknown>;
   const rq = readableRq(received.rq);
-  const type = received.type;
-  if (typeof type !== 'string' || !direction.types.includes(type)) {
+  const known = typeof received.type === 'string' ? direction.types.indexOf(received.type) : -1;
+  if (known < 0) {
+    const type = received.type;
     const reason = type === undefined
       ? 'type is required'
       : typeof type !== 'string'
@@ -69,6 +70,10 @@ function decodeObject<M>(value: unknown, direction: Direction<M>): M {
         : `type ${show(type)} is not ${direction.noun}; expected one of ${direction.types.join(', ')}`;
     throw new ProtocolError('UNKNOWN_TYPE', reason, { rq, received });
   }
+  // The spec's own constant in place of the parsed copy: an internalized string, so each table keyed
+  // by type (validators, handlers, counters) finds it without hashing the string anew.
+  const type = direction.types[known]!;
+  received.type = type;
   if (rq === null && direction.rqFirst) {
     const reason = received.rq === undefined
       ? 'rq is required'

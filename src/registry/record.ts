@@ -31,12 +31,15 @@ export interface PeerView extends Readonly<PeerContact> {
   readonly registeredAt: number;
   /** The peer's file names in code-unit order (the order listings and cursors use). */
   sortedFileNames(): readonly string[];
+  /** The peer's files in the same order. */
+  sortedFiles(): readonly FileEntry[];
 }
 
 export class PeerState implements PeerView {
   /** Last authorised request from this peer, by the server's clock (memory only: restarts count from load). */
   lastSeen: number;
-  private sorted: string[] | undefined;
+  private sortedNames: string[] | undefined;
+  private sortedEntries: FileEntry[] | undefined;
 
   constructor(
     readonly name: string,
@@ -64,13 +67,20 @@ export class PeerState implements PeerView {
 
   sortedFileNames(): readonly string[] {
     // Rebuilt lazily after a change: publishing in batches then listing once costs one sort, not one per batch.
-    this.sorted ??= [...this.files.keys()].sort();
-    return this.sorted;
+    this.sortedNames ??= [...this.files.keys()].sort();
+    return this.sortedNames;
   }
 
-  /** Called by the registry whenever it adds or removes a name. */
-  namesChanged(): void {
-    this.sorted = undefined;
+  sortedFiles(): readonly FileEntry[] {
+    // Pages list entries in this order: kept, so a page does not look each name up again.
+    this.sortedEntries ??= this.sortedFileNames().map((name) => this.files.get(name)!);
+    return this.sortedEntries;
+  }
+
+  /** Called by the registry whenever it adds, replaces or removes a file. */
+  filesChanged(): void {
+    this.sortedNames = undefined;
+    this.sortedEntries = undefined;
   }
 }
 

@@ -333,15 +333,15 @@ export class Registry {
     if (!peer.files.has(entry.name)) {
       this.addHolder(peer, entry.name);
       this.publishedFiles++;
-      peer.namesChanged();
     }
     peer.files.set(entry.name, entry);
+    peer.filesChanged();
   }
 
   private unshare(peer: PeerState, file: string): void {
     if (!peer.files.delete(file)) return;
     this.publishedFiles--;
-    peer.namesChanged();
+    peer.filesChanged();
     const list = this.holders.get(file);
     if (!list) return;
     removeSorted(list, peer.name, nameOf);

@@ -34,6 +34,7 @@ export function retrievePage(registry: Registry, rq: number, from: AllPosition |
   for (; index < names.length; index++, firstFile = 0) {
     const peer = registry.peer(names[index]!)!;
     const fileNames = peer.sortedFileNames();
+    const entries = peer.sortedFiles();
     const listing: PeerListing = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, files: [] };
     const lastPeer = index === names.length - 1;
     let size = used + listingBytes(peer.name, peer.ip, peer.tcpPort) + (peers.length > 0 ? COMMA : 0);
@@ -41,7 +42,7 @@ export function retrievePage(registry: Registry, rq: number, from: AllPosition |
       return { type: 'RETRIEVE', rq, peers, next: encodeAllCursor({ peer: peers.at(-1)!.name }) };
     }
     for (let f = firstFile; f < fileNames.length; f++) {
-      const entry = peer.files.get(fileNames[f]!)!;
+      const entry = entries[f]!;
       const grown = size + listedPartBytes(entry) + (listing.files.length > 0 ? COMMA : 0);
       const last = lastPeer && f === fileNames.length - 1;
       if (grown + (last ? 0 : NEXT_BYTES) > limit) {
@@ -67,9 +68,10 @@ export function retrievePage(registry: Registry, rq: number, from: AllPosition |
 export function infotPage(peer: PeerView, rq: number, from: InfotPosition | undefined, limit: number): RetrieveInfotReply {
   const reply: RetrieveInfotReply = { type: 'RETRIEVE-INFOT', rq, name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, files: [] };
   const fileNames = peer.sortedFileNames();
+  const entries = peer.sortedFiles();
   const start = from ? positionAfter(fileNames, from.file) : 0;
   const fixed = infotBytes(rq, peer.name, peer.ip, peer.tcpPort);
-  const taken = fill(fixed, limit, fileNames.length - start, (i) => peer.files.get(fileNames[start + i]!)!, listedPartBytes, reply.files);
+  const taken = fill(fixed, limit, fileNames.length - start, (i) => entries[start + i]!, listedPartBytes, reply.files);
   if (start + taken < fileNames.length) reply.next = encodeInfotCursor({ file: fileKey(fileNames[start + lastTaken(taken)]!) });
   return reply;
 }
