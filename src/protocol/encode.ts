@@ -45,19 +45,28 @@ function datagramJson(message: UdpRequest | UdpReply): string {
   return JSON.stringify(message);
 }
 
+/** Printable ASCII but `"` and `\\`: JSON quotes such a string as it is. */
+const NEEDS_NO_ESCAPE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A string as JSON, quotes included; most names need no escaping and skip JSON.stringify's scan. */
+export const jsonString = (s: string): string => (NEEDS_NO_ESCAPE.test(s) ? `"${s}"` : JSON.stringify(s));
+
+/** UTF-8 bytes of a string as JSON encodes it, quotes included. */
+export const jsonStringBytes = (s: string): number => (NEEDS_NO_ESCAPE.test(s) ? s.length + 2 : Buffer.byteLength(JSON.stringify(s)));
+
 const searchFileJson = (r: SearchFileReply): string =>
-  `{"type":"SEARCH-FILE","rq":${r.rq},"file":${JSON.stringify(r.file)},"peers":[${partsJson(r.peers)}]${nextJson(r.next)}}`;
+  `{"type":"SEARCH-FILE","rq":${r.rq},"file":${jsonString(r.file)},"peers":[${partsJson(r.peers)}]${nextJson(r.next)}}`;
 
 const retrieveInfotJson = (r: RetrieveInfotReply): string =>
-  `{"type":"RETRIEVE-INFOT","rq":${r.rq},"name":${JSON.stringify(r.name)},"ip":${JSON.stringify(r.ip)},"tcpPort":${r.tcpPort},` +
+  `{"type":"RETRIEVE-INFOT","rq":${r.rq},"name":${jsonString(r.name)},"ip":${jsonString(r.ip)},"tcpPort":${r.tcpPort},` +
   `"files":[${partsJson(r.files)}]${nextJson(r.next)}}`;
 
 const retrieveJson = (r: RetrieveReply): string => `{"type":"RETRIEVE","rq":${r.rq},"peers":[${r.peers.map(listingJson).join(',')}]${nextJson(r.next)}}`;
 
 const listingJson = (p: PeerListing): string =>
-  `{"name":${JSON.stringify(p.name)},"ip":${JSON.stringify(p.ip)},"tcpPort":${p.tcpPort},"files":[${partsJson(p.files)}]}`;
+  `{"name":${jsonString(p.name)},"ip":${jsonString(p.ip)},"tcpPort":${p.tcpPort},"files":[${partsJson(p.files)}]}`;
 
-const nextJson = (next: string | undefined): string => (next === undefined ? '' : `,"next":${JSON.stringify(next)}`);
+const nextJson = (next: string | undefined): string => (next === undefined ? '' : `,"next":${jsonString(next)}`);
 
 function partsJson(parts: readonly ListedPart[]): string {
   let json = '';

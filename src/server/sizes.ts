@@ -4,8 +4,7 @@
 // JSON.stringify once, as a string. test/server/sizes.test.ts checks every function against
 // Buffer.byteLength(JSON.stringify(…)).
 
-/** UTF-8 bytes of a string as JSON encodes it, quotes included. */
-export const jsonStringBytes = (s: string): number => Buffer.byteLength(JSON.stringify(s));
+import { jsonStringBytes } from '../protocol/index.js';
 
 const digits = (n: number): number => String(n).length;
 
