@@ -193,11 +193,16 @@ const anyToken = '0'.repeat(32);
 const readScenarios = [
   { what: 'raw dgram echo', port: echo.port, slots: [[`{"type":"SEARCH-FILE","rq":__RQ__,"file":"file-0-0.dat","token":"${anyToken}"}`]] },
   { what: 'plain JSON handler (reference)', port: plain.port, slots: [[`{"type":"SEARCH-FILE","rq":__RQ__,"file":"file-0-0.dat","token":"${anyToken}"}`]] },
-  { what: 'SEARCH-FILE', port: reads.address.port, slots: [[`{"type":"SEARCH-FILE","rq":__RQ__,"file":"file-0-0.dat","token":"${reads.registry.snapshot().peers[0]!.token}"}`]] },
+  // Each request asks for another file (or peer), round the whole registry: no single hot entry.
   {
-    what: 'RETRIEVE-INFOT (20 files, ~1.1 KB reply)',
+    what: 'SEARCH-FILE (1,000 files in turn)',
+    port: reads.address.port,
+    slots: [Array.from({ length: 1000 }, (_, p) => `{"type":"SEARCH-FILE","rq":__RQ__,"file":"file-${p}-0.dat","token":"${reads.registry.snapshot().peers[0]!.token}"}`)],
+  },
+  {
+    what: 'RETRIEVE-INFOT (50 peers in turn, ~1.1 KB reply)',
     port: infotServer.address.port,
-    slots: [[`{"type":"RETRIEVE-INFOT","rq":__RQ__,"name":"peer-000007","token":"${infotServer.registry.snapshot().peers[0]!.token}"}`]],
+    slots: [infotServer.registry.names().map((name) => `{"type":"RETRIEVE-INFOT","rq":__RQ__,"name":"${name}","token":"${infotServer.registry.snapshot().peers[0]!.token}"}`)],
   },
 ];
 const infot = readScenarios[3]!.slots;

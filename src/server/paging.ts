@@ -72,7 +72,7 @@ export function infotPage(peer: PeerView, rq: number, from: InfotPosition | unde
   const start = from ? positionAfter(fileNames, from.file) : 0;
   const fixed = infotBytes(rq, peer.name, peer.ip, peer.tcpPort);
   const taken = fill(fixed, limit, fileNames.length - start, (i) => entries[start + i]!, listedPartBytes, reply.files);
-  if (start + taken < fileNames.length) reply.next = encodeInfotCursor({ file: fileKey(fileNames[start + lastTaken(taken)]!) });
+  if (start + taken < fileNames.length) reply.next = infotCursorAfter(entries[start + lastTaken(taken)]!);
   return reply;
 }
 
@@ -84,6 +84,18 @@ export function searchPage(registry: Registry, file: string, rq: number, from: S
   const taken = fill(searchBytes(rq, file), limit, holders.length - start, (i) => holderOf(holders[start + i]!, file), listedPartBytes, reply.peers);
   if (start + taken < holders.length) reply.next = encodeSearchCursor({ peer: holders[start + lastTaken(taken)]!.name });
   return reply;
+}
+
+/**
+ * The RETRIEVE-INFOT cursor after an entry depends on its name alone: kept per entry, since encoding
+ * one (bytes, base64url) cost more than the rest of a page together.
+ */
+const infotCursors = new WeakMap<FileEntry, string>();
+
+function infotCursorAfter(entry: FileEntry): string {
+  let cursor = infotCursors.get(entry);
+  if (cursor === undefined) infotCursors.set(entry, (cursor = encodeInfotCursor({ file: fileKey(entry.name) })));
+  return cursor;
 }
 
 /**
