@@ -185,8 +185,8 @@ const load = await LoadGenerator.start();
 const from = { ip: '127.0.0.1', port: load.port };
 
 // Reads against the ceiling. The servers all run at once and the load visits them in turn, round
-// after round: each round's ratio compares runs a few seconds apart, and the median over the rounds
-// shrugs off the moments a shared machine is busy elsewhere.
+// after round, with an echo run between every two: each ratio compares runs seconds apart, and the
+// median over the rounds shrugs off the moments a shared machine is busy elsewhere.
 const echo = await startEcho();
 const plain = await startPlainJsonServer(new Map([['file-0-0.dat', [{ name: 'peer-000000', ip: '127.0.0.1', tcpPort: 6000, size: 0, sha256: 'a'.repeat(64) }]]]));
 // SEARCH-FILE over a registry of 1,000 peers × 1 file; RETRIEVE-INFOT of one peer with 20 files.
@@ -210,15 +210,24 @@ const readScenarios = [
 ];
 const infot = readScenarios[3]!.slots;
 for (const inFlight of [1, 64]) {
+  // Echo runs between every two scenarios (E A E B E C E): each run is compared with the mean of the
+  // echo runs either side of it, seconds apart.
   const runs = readScenarios.map(() => [] as LoadResult[]);
+  const ratios = readScenarios.map(() => [] as number[]);
+  const [ceiling, ...others] = readScenarios;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, scenario] of readScenarios.entries()) runs[i]!.push(await load.run(scenario.port, scenario.slots, inFlight, ROUND_SECONDS));
+    let echoBefore = await load.run(ceiling!.port, ceiling!.slots, inFlight, ROUND_SECONDS);
+    runs[0]!.push(echoBefore);
+    for (const [i, scenario] of others.entries()) {
+      const run = await load.run(scenario.port, scenario.slots, inFlight, ROUND_SECONDS);
+      const echoAfter = await load.run(ceiling!.port, ceiling!.slots, inFlight, ROUND_SECONDS);
+      runs[i + 1]!.push(run);
+      runs[0]!.push(echoAfter);
+      ratios[i + 1]!.push(run.rps / ((echoBefore.rps + echoAfter.rps) / 2));
+      echoBefore = echoAfter;
+    }
   }
-  const echoRuns = runs[0]!;
-  for (const [i, scenario] of readScenarios.entries()) {
-    const ratio = i === 0 ? undefined : median(runs[i]!.map((r, round) => r.rps / echoRuns[round]!.rps));
-    row(scenario.what, inFlight, medianRun(runs[i]!), ratio);
-  }
+  for (const [i, scenario] of readScenarios.entries()) row(scenario.what, inFlight, medianRun(runs[i]!), i === 0 ? undefined : median(ratios[i]!));
 }
 echo.close();
 plain.close();
