@@ -18,7 +18,7 @@ export interface Backend {
  * and adds no key prefix of its own: keyv leaves a key that already starts with "<namespace>:" as it
  * is, so "ns:x" would alias "x"; the backends prefix every key themselves.
  */
-export function throwingKeyv(adapter: KeyvStoreAdapter): Keyv {
+function throwingKeyv(adapter: KeyvStoreAdapter): Keyv {
   return new Keyv(adapter, {
     namespace: undefined,
     useKeyPrefix: false,
@@ -28,6 +28,25 @@ export function throwingKeyv(adapter: KeyvStoreAdapter): Keyv {
   });
 }
 
-export function keyPrefix(namespace: string): string {
-  return `${namespace}:`;
+/**
+ * What the keyv-backed stores share: their adapter, a throwing keyv over it for single-key reads, and
+ * the namespace prefix every key of theirs carries. Each reads its namespace and commits batches in
+ * its own way.
+ */
+export abstract class KeyvBackend<Adapter extends KeyvStoreAdapter> implements Backend {
+  protected readonly prefix: string;
+  readonly #reader: Keyv;
+
+  constructor(protected readonly adapter: Adapter, namespace: string) {
+    this.#reader = throwingKeyv(adapter);
+    this.prefix = `${namespace}:`;
+  }
+
+  get(key: string): Promise<unknown> {
+    return this.#reader.get(this.prefix + key);
+  }
+
+  abstract entries(): Promise<Array<[string, unknown]>>;
+  abstract commit(batch: Batch): Promise<void>;
+  abstract close(): Promise<void>;
 }

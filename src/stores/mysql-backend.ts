@@ -14,7 +14,7 @@
 // - Its value column is TEXT: a record over 64 KiB is refused (and fails its whole group).
 import { createRequire } from 'node:module';
 import KeyvMysql from '@keyv/mysql';
-import { keyPrefix, throwingKeyv, type Backend } from './backend.js';
+import { KeyvBackend, type Backend } from './backend.js';
 import type { Batch } from './batch.js';
 import { decodeRecord } from './record.js';
 import { redactUrl } from './store-url.js';
@@ -60,41 +60,27 @@ async function makeKeysCaseSensitive(backend: MysqlBackend): Promise<void> {
   }
 }
 
-class MysqlBackend implements Backend {
-  readonly #adapter: KeyvMysql;
-  readonly #reader;
-  readonly #prefix: string;
-
-  constructor(adapter: KeyvMysql, namespace: string) {
-    this.#adapter = adapter;
-    this.#reader = throwingKeyv(adapter);
-    this.#prefix = keyPrefix(namespace);
-  }
-
-  get(key: string): Promise<unknown> {
-    return this.#reader.get(this.#prefix + key);
-  }
-
+class MysqlBackend extends KeyvBackend<KeyvMysql> {
   async entries(): Promise<Array<[string, unknown]>> {
     const rows = await this.rows<{ id: string; value: string }>(`SELECT id, value FROM ${TABLE} WHERE LEFT(id, ?) = ?`, [
-      this.#prefix.length,
-      this.#prefix,
+      this.prefix.length,
+      this.prefix,
     ]);
-    return rows.map((row) => [row.id.slice(this.#prefix.length), decodeRecord(row.value)]);
+    return rows.map((row) => [row.id.slice(this.prefix.length), decodeRecord(row.value)]);
   }
 
   async commit(batch: Batch): Promise<void> {
     if (batch.clear) {
-      await this.rows(`DELETE FROM ${TABLE} WHERE LEFT(id, ?) = ?`, [this.#prefix.length, this.#prefix]);
+      await this.rows(`DELETE FROM ${TABLE} WHERE LEFT(id, ?) = ?`, [this.prefix.length, this.prefix]);
     }
     if (batch.deletes.size > 0) {
-      await this.rows(`DELETE FROM ${TABLE} WHERE id IN (?)`, [Array.from(batch.deletes, (key) => this.#prefix + key)]);
+      await this.rows(`DELETE FROM ${TABLE} WHERE id IN (?)`, [Array.from(batch.deletes, (key) => this.prefix + key)]);
     }
     if (batch.puts.size > 0) {
       // VALUES(value) is deprecated in MySQL 8.0.20+ but still works there, and MariaDB has no
       // replacement for it.
       await this.rows(`INSERT INTO ${TABLE} (id, value) VALUES ? ON DUPLICATE KEY UPDATE value = VALUES(value)`, [
-        Array.from(batch.puts, ([key, record]) => [this.#prefix + key, record]),
+        Array.from(batch.puts, ([key, record]) => [this.prefix + key, record]),
       ]);
     }
   }
@@ -104,10 +90,10 @@ class MysqlBackend implements Backend {
     sharedPool.stores -= 1;
     if (sharedPool.stores > 0) return;
     sharedPool = undefined;
-    await this.#adapter.disconnect();
+    await this.adapter.disconnect();
   }
 
   async rows<Row>(sql: string, values: unknown[]): Promise<Row[]> {
-    return (await this.#adapter.query(mysql2.format(sql, values))) as unknown as Row[];
+    return (await this.adapter.query(mysql2.format(sql, values))) as unknown as Row[];
   }
 }

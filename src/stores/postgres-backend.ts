@@ -10,7 +10,7 @@
 //   timeout) would crash the process. pg-pool calls `options.log` as a method of the pool: that call
 //   is the only handle on the pool the adapter lets out, and where the listener gets attached.
 import KeyvPostgres from '@keyv/postgres';
-import { keyPrefix, throwingKeyv, type Backend } from './backend.js';
+import { KeyvBackend, type Backend } from './backend.js';
 import type { Batch } from './batch.js';
 import { decodeRecord } from './record.js';
 
@@ -58,36 +58,27 @@ export async function openPostgresBackend(url: URL, namespace: string, timeoutMs
   return new PostgresBackend(adapter, namespace, () => pool?.end() ?? Promise.resolve());
 }
 
-class PostgresBackend implements Backend {
-  readonly #adapter: KeyvPostgres;
-  readonly #reader;
-  readonly #prefix: string;
+class PostgresBackend extends KeyvBackend<KeyvPostgres> {
   readonly #endPool: () => Promise<void>;
 
   constructor(adapter: KeyvPostgres, namespace: string, endPool: () => Promise<void>) {
-    this.#adapter = adapter;
-    this.#reader = throwingKeyv(adapter);
-    this.#prefix = keyPrefix(namespace);
+    super(adapter, namespace);
     this.#endPool = endPool;
-  }
-
-  get(key: string): Promise<unknown> {
-    return this.#reader.get(this.#prefix + key);
   }
 
   // starts_with (PostgreSQL 11+) rather than LIKE: exact, whatever the namespace or collation.
   async entries(): Promise<Array<[string, unknown]>> {
-    const rows: Array<{ key: string; value: string }> = await this.#adapter.query(
+    const rows: Array<{ key: string; value: string }> = await this.adapter.query(
       `SELECT key, value FROM ${QUALIFIED_TABLE} WHERE starts_with(key, $1)`,
-      [this.#prefix],
+      [this.prefix],
     );
-    return rows.map((row) => [row.key.slice(this.#prefix.length), decodeRecord(row.value)]);
+    return rows.map((row) => [row.key.slice(this.prefix.length), decodeRecord(row.value)]);
   }
 
   async commit(batch: Batch): Promise<void> {
     // The DELETE must not touch a row the upsert writes (one statement may not change a row twice):
     // deletes and puts never share a key, and the clear spares the keys about to be put.
-    await this.#adapter.query(
+    await this.adapter.query(
       `WITH removed AS (
          DELETE FROM ${QUALIFIED_TABLE}
          WHERE key = ANY($1::text[])
@@ -97,10 +88,10 @@ class PostgresBackend implements Backend {
        SELECT * FROM unnest($4::text[], $5::text[])
        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       [
-        Array.from(batch.deletes, (key) => this.#prefix + key),
+        Array.from(batch.deletes, (key) => this.prefix + key),
         batch.clear,
-        this.#prefix,
-        Array.from(batch.puts.keys(), (key) => this.#prefix + key),
+        this.prefix,
+        Array.from(batch.puts.keys(), (key) => this.prefix + key),
         Array.from(batch.puts.values()),
       ],
     );

@@ -7,7 +7,7 @@
 // sent while the client reconnects rejects at once, and the first connection attempt fails on its
 // first error instead of retrying (the reconnect strategy retries only once a connection has worked).
 import KeyvRedis from '@keyv/redis';
-import { keyPrefix, throwingKeyv, type Backend } from './backend.js';
+import { KeyvBackend, type Backend } from './backend.js';
 import type { Batch } from './batch.js';
 import { decodeRecord } from './record.js';
 
@@ -57,21 +57,12 @@ export async function openRedisBackend(url: URL, namespace: string, timeoutMs: n
   }
 }
 
-class RedisBackend implements Backend {
-  readonly #adapter: KeyvRedis<string>;
+class RedisBackend extends KeyvBackend<KeyvRedis<string>> {
   readonly #client: RedisCommands;
-  readonly #reader;
-  readonly #prefix: string;
 
   constructor(adapter: KeyvRedis<string>, client: RedisCommands, namespace: string) {
-    this.#adapter = adapter;
+    super(adapter, namespace);
     this.#client = client;
-    this.#reader = throwingKeyv(adapter);
-    this.#prefix = keyPrefix(namespace);
-  }
-
-  get(key: string): Promise<unknown> {
-    return this.#reader.get(this.#prefix + key);
   }
 
   async entries(): Promise<Array<[string, unknown]>> {
@@ -82,7 +73,7 @@ class RedisBackend implements Backend {
       const records = await this.#client.mGet(page);
       records.forEach((record, i) => {
         // null: deleted between the SCAN and the MGET
-        if (record !== null) entries.push([page[i]!.slice(this.#prefix.length), decodeRecord(record)]);
+        if (record !== null) entries.push([page[i]!.slice(this.prefix.length), decodeRecord(record)]);
       });
     }
     return entries;
@@ -92,15 +83,15 @@ class RedisBackend implements Backend {
     // A clear is a SCAN before the transaction: Redis has no "delete by prefix". A key another
     // client adds to this namespace between the two survives; each namespace has one writer.
     const removed = batch.clear ? await this.#namespaceKeys() : [];
-    for (const key of batch.deletes) removed.push(this.#prefix + key);
+    for (const key of batch.deletes) removed.push(this.prefix + key);
     const transaction = this.#client.multi();
     if (removed.length > 0) transaction.del(removed);
-    if (batch.puts.size > 0) transaction.mSet(Array.from(batch.puts, ([key, record]): [string, string] => [this.#prefix + key, record]));
+    if (batch.puts.size > 0) transaction.mSet(Array.from(batch.puts, ([key, record]): [string, string] => [this.prefix + key, record]));
     await transaction.exec();
   }
 
   close(): Promise<void> {
-    return this.#adapter.disconnect();
+    return this.adapter.disconnect();
   }
 
   /** Every key of the namespace, each once (SCAN may return a key twice). */
@@ -108,7 +99,7 @@ class RedisBackend implements Backend {
     const keys = new Set<string>();
     let cursor = '0';
     do {
-      const page = await this.#client.scan(cursor, { MATCH: `${this.#prefix}*`, COUNT: SCAN_PAGE });
+      const page = await this.#client.scan(cursor, { MATCH: `${this.prefix}*`, COUNT: SCAN_PAGE });
       cursor = page.cursor;
       for (const key of page.keys) keys.add(key);
     } while (cursor !== '0');

@@ -10,7 +10,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
-import { keyPrefix, throwingKeyv, type Backend } from './backend.js';
+import { KeyvBackend } from './backend.js';
 import type { Batch } from './batch.js';
 import { decodeRecord } from './record.js';
 
@@ -46,57 +46,43 @@ export async function openSqliteBackend(path: string, namespace: string, timeout
   }
 }
 
-export class SqliteBackend implements Backend {
-  readonly #adapter: KeyvSqlite;
-  readonly #reader;
-  readonly #prefix: string;
-
-  constructor(adapter: KeyvSqlite, namespace: string) {
-    this.#adapter = adapter;
-    this.#reader = throwingKeyv(adapter);
-    this.#prefix = keyPrefix(namespace);
-  }
-
-  get(key: string): Promise<unknown> {
-    return this.#reader.get(this.#prefix + key);
-  }
-
+export class SqliteBackend extends KeyvBackend<KeyvSqlite> {
   async entries(): Promise<Array<[string, unknown]>> {
     // GLOB is case-sensitive and uses the key index; the namespace holds no GLOB wildcard.
-    const rows: Array<{ key: string; value: string }> = await this.#adapter.query(
+    const rows: Array<{ key: string; value: string }> = await this.adapter.query(
       `SELECT key, value FROM ${TABLE} WHERE key GLOB ?`,
-      `${this.#prefix}*`,
+      `${this.prefix}*`,
     );
-    return rows.map((row) => [row.key.slice(this.#prefix.length), decodeRecord(row.value)]);
+    return rows.map((row) => [row.key.slice(this.prefix.length), decodeRecord(row.value)]);
   }
 
   async commit(batch: Batch): Promise<void> {
     const statements = this.#statements(batch);
     if (statements.length === 1) {
-      await this.#adapter.query(...statements[0]!); // one statement is its own transaction
+      await this.adapter.query(...statements[0]!); // one statement is its own transaction
       return;
     }
     // Only this store writes on this connection, and it commits one group at a time, so no other
     // write can end up inside this transaction (a read issued meanwhile may run in it).
-    await this.#adapter.query('BEGIN IMMEDIATE');
+    await this.adapter.query('BEGIN IMMEDIATE');
     try {
-      for (const statement of statements) await this.#adapter.query(...statement);
-      await this.#adapter.query('COMMIT');
+      for (const statement of statements) await this.adapter.query(...statement);
+      await this.adapter.query('COMMIT');
     } catch (error) {
-      await this.#adapter.query('ROLLBACK').catch(() => {}); // fails only when no transaction is left open
+      await this.adapter.query('ROLLBACK').catch(() => {}); // fails only when no transaction is left open
       throw error;
     }
   }
 
   close(): Promise<void> {
-    return this.#adapter.close();
+    return this.adapter.close();
   }
 
   /** The settings in force on this store's own connection (synchronous and busy_timeout are per connection). */
   async pragmas(): Promise<SqlitePragmas> {
-    const [journal] = await this.#adapter.query('PRAGMA journal_mode');
-    const [synchronous] = await this.#adapter.query('PRAGMA synchronous');
-    const [busy] = await this.#adapter.query('PRAGMA busy_timeout');
+    const [journal] = await this.adapter.query('PRAGMA journal_mode');
+    const [synchronous] = await this.adapter.query('PRAGMA synchronous');
+    const [busy] = await this.adapter.query('PRAGMA busy_timeout');
     return {
       journalMode: journal.journal_mode,
       synchronous: (['off', 'normal', 'full', 'extra'] as const)[synchronous.synchronous as number]!,
@@ -106,8 +92,8 @@ export class SqliteBackend implements Backend {
 
   #statements(batch: Batch): Statement[] {
     const statements: Statement[] = [];
-    const prefixed = (key: string) => this.#prefix + key;
-    if (batch.clear) statements.push([`DELETE FROM ${TABLE} WHERE key GLOB ?`, `${this.#prefix}*`]);
+    const prefixed = (key: string) => this.prefix + key;
+    if (batch.clear) statements.push([`DELETE FROM ${TABLE} WHERE key GLOB ?`, `${this.prefix}*`]);
     if (batch.deletes.size > 0) {
       statements.push([
         `DELETE FROM ${TABLE} WHERE key IN (SELECT value FROM json_each(?))`,
