@@ -62,6 +62,7 @@ export class Registry {
   private readonly byContact = new Map<string, Set<PeerState>>();
   private readonly queues = new Map<string, Promise<void>>();
   private publishedFiles = 0;
+  private changes = 0;
   private readonly clock: () => number;
   private readonly log: Logger;
   private readonly entryRule: (peerName: string, entry: FileEntry) => string | undefined;
@@ -100,6 +101,14 @@ export class Registry {
 
   get fileCount(): number {
     return this.publishedFiles;
+  }
+
+  /**
+   * Counts the changes a query can see (registrations, contacts, files). An answer computed at one
+   * revision holds until the next: the server keeps encoded pages that long (server/kept-pages.ts).
+   */
+  get revision(): number {
+    return this.changes;
   }
 
   peer(name: string): PeerView | undefined {
@@ -307,6 +316,7 @@ export class Registry {
     peer.udpPort = wanted.udpPort;
     peer.tcpPort = wanted.tcpPort;
     this.listContact(peer);
+    this.changes++;
   }
 
   private async forget(peer: PeerState, event: string): Promise<void> {
@@ -316,6 +326,7 @@ export class Registry {
     this.byToken.delete(peer.token);
     this.unlistContact(peer);
     for (const file of [...peer.files.keys()]) this.unshare(peer, file);
+    this.changes++;
     this.log.info(event, { name: peer.name });
   }
 
@@ -327,6 +338,7 @@ export class Registry {
     this.listContact(peer);
     for (const entry of peer.files.values()) this.addHolder(peer, entry.name);
     this.publishedFiles += peer.files.size;
+    this.changes++;
   }
 
   private share(peer: PeerState, entry: FileEntry): void {
@@ -336,12 +348,14 @@ export class Registry {
     }
     peer.files.set(entry.name, entry);
     peer.filesChanged();
+    this.changes++;
   }
 
   private unshare(peer: PeerState, file: string): void {
     if (!peer.files.delete(file)) return;
     this.publishedFiles--;
     peer.filesChanged();
+    this.changes++;
     const list = this.holders.get(file);
     if (!list) return;
     removeSorted(list, peer.name, nameOf);

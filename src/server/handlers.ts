@@ -53,14 +53,12 @@ async function updateContact(request: UdpRequestByType['UPDATE-CONTACT'], ctx: R
 }
 
 function retrieveAll(request: UdpRequestByType['RETRIEVE-ALL'], ctx: RequestContext): UdpRepliesTo['RETRIEVE-ALL'] {
-  ctx.registry.requireClient(credentials(request, ctx));
   const from = request.cursor === undefined ? undefined : decodeAllCursor(request.cursor);
   if (request.cursor !== undefined && !from) return { type: 'RETRIEVE-ERROR', rq: request.rq, reason: CURSOR_REASON };
   return retrievePage(ctx.registry, request.rq, from, ctx.maxDatagram);
 }
 
 function retrieveInfot(request: UdpRequestByType['RETRIEVE-INFOT'], ctx: RequestContext): UdpRepliesTo['RETRIEVE-INFOT'] {
-  ctx.registry.requireClient(credentials(request, ctx));
   const from = request.cursor === undefined ? undefined : decodeInfotCursor(request.cursor);
   if (request.cursor !== undefined && !from) return { type: 'RETRIEVE-ERROR', rq: request.rq, reason: CURSOR_REASON };
   const peer = ctx.registry.peer(request.name);
@@ -69,7 +67,6 @@ function retrieveInfot(request: UdpRequestByType['RETRIEVE-INFOT'], ctx: Request
 }
 
 function searchFile(request: UdpRequestByType['SEARCH-FILE'], ctx: RequestContext): UdpRepliesTo['SEARCH-FILE'] {
-  ctx.registry.requireClient(credentials(request, ctx));
   const from = request.cursor === undefined ? undefined : decodeSearchCursor(request.cursor);
   if (request.cursor !== undefined && !from) return { type: 'SEARCH-ERROR', rq: request.rq, reason: CURSOR_REASON };
   return searchPage(ctx.registry, request.file, request.rq, from, ctx.maxDatagram);
@@ -91,7 +88,21 @@ export const MUTATION_HANDLERS: { [K in MutationType]: MutationHandler<K> } = {
 
 export const isRead = (request: UdpRequest): request is ReadRequest => Object.hasOwn(READ_HANDLERS, request.type);
 
-/** The reply to a read: its handler's answer, or its refusal when the registry refused. */
+/**
+ * Reads answer registered clients only (the brief: queries from unregistered clients get their error
+ * type). Returns the refusal, or undefined for a client that may read (its registrations are marked
+ * as seen). Checked before the answer is looked for, which may be a page kept from before.
+ */
+export function refuseReader(request: ReadRequest, ctx: RequestContext): UdpReply | undefined {
+  try {
+    ctx.registry.requireClient(credentials(request, ctx));
+    return undefined;
+  } catch (error) {
+    return refusalFor(request, error);
+  }
+}
+
+/** The reply to a read from a client refuseReader admitted: its handler's answer, or its refusal. */
 export function answerRead(request: ReadRequest, ctx: RequestContext): UdpReply {
   try {
     return (READ_HANDLERS[request.type] as ReadHandler<ReadType>)(request, ctx);
@@ -107,7 +118,7 @@ export function answerMutation(request: MutationRequest, ctx: RequestContext): P
 
 /** The reply to any decoded request (tests call it without a pipeline). */
 export const handleRequest = (request: UdpRequest, ctx: RequestContext): UdpReply | Promise<UdpReply> =>
-  isRead(request) ? answerRead(request, ctx) : answerMutation(request as MutationRequest, ctx);
+  isRead(request) ? (refuseReader(request, ctx) ?? answerRead(request, ctx)) : answerMutation(request as MutationRequest, ctx);
 
 /** Anything but a refusal from the registry is a bug: it propagates (the pipeline logs it). */
 function refusalFor(request: UdpRequest, error: unknown): UdpReply {
