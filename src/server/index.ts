@@ -12,6 +12,7 @@ import { ServerError } from './errors.js';
 import { unlistableReason } from './paging.js';
 import { DatagramPipeline } from './pipeline.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limit.js';
+import { KeptPages } from './kept-pages.js';
 import { ReadReplyCache } from './read-reply-cache.js';
 import { MutationReplyCache } from './reply-cache.js';
 import { bindUdp, serveDatagrams } from './socket.js';
@@ -97,7 +98,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   }
   const counters = new Counters();
   const limiter = rateLimit.perSecond > 0 ? new RateLimiter(rateLimit) : undefined;
-  const pipeline = new DatagramPipeline({ registry, maxDatagram, log, counters, readReplies: new ReadReplyCache(), mutationReplies: new MutationReplyCache(), limiter });
+  const pipeline = new DatagramPipeline({ registry, maxDatagram, log, counters, readReplies: new ReadReplyCache(), mutationReplies: new MutationReplyCache(), keptPages: new KeptPages(registry), limiter });
   const socket = await bindUdp(host, port, log).catch(async (error: unknown) => {
     await owned?.close().catch(() => {});
     throw error;

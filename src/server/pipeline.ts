@@ -1,5 +1,5 @@
 // What happens to one datagram, in order: rate limit → decode (src/protocol) → reply cache →
-// handler → encode. Returns the bytes to send back (at once for a read, as a promise for a mutation
+// handler (for a read: unless the same question's reply is kept) → encode. Returns the bytes to send back (at once for a read, as a promise for a mutation
 // that awaits the store), or null for no reply. No sockets here: the socket loop calls receive() and
 // sends what it returns, and tests can call it directly.
 import { UDP_REFUSAL, type UdpReply, type UdpRequest, type UdpRequestType } from '../generated/catalogue.js';
@@ -7,7 +7,8 @@ import type { Logger } from '../log/index.js';
 import { decodeUdpRequest, encodeDatagram, ProtocolError } from '../protocol/index.js';
 import { showContact, type Registry, type UdpContact } from '../registry/index.js';
 import type { Counters } from './counters.js';
-import { answerMutation, answerRead, isRead, refusal, type MutationRequest, type ReadRequest } from './handlers.js';
+import { answerMutation, answerRead, isRead, refusal, refuseReader, type MutationRequest, type ReadRequest } from './handlers.js';
+import type { KeptPages } from './kept-pages.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { ReadReplyCache } from './read-reply-cache.js';
 import type { CachedReply, MutationReplyCache } from './reply-cache.js';
@@ -19,10 +20,12 @@ export interface PipelineParts {
   counters: Counters;
   readReplies: ReadReplyCache;
   mutationReplies: MutationReplyCache;
+  keptPages: KeptPages;
   limiter: RateLimiter | undefined;
 }
 
 const REFUSAL_TYPES: ReadonlySet<string> = new Set(Object.values(UDP_REFUSAL));
+const isRefusal = (reply: UdpReply): boolean => REFUSAL_TYPES.has(reply.type);
 const INTERNAL_ERROR = 'the server failed to handle this request (an internal error, logged); try again';
 
 export class DatagramPipeline {
@@ -62,17 +65,34 @@ export class DatagramPipeline {
 
   /** A read is answered from memory on this turn. */
   private read(request: ReadRequest, bytes: Buffer, from: UdpContact): Buffer {
-    const { readReplies, registry, maxDatagram } = this.parts;
+    const { readReplies } = this.parts;
     const repeated = readReplies.lookup(from.ip, from.port, request.rq, bytes);
     if (repeated) return this.retransmission(request, from, repeated);
+    const encoded = this.answerRead(request, from);
+    readReplies.remember(from.ip, from.port, request.rq, bytes, encoded);
+    return encoded;
+  }
+
+  /** A refusal, the reply kept for the same question, or the handler's answer (kept for the next). */
+  private answerRead(request: ReadRequest, from: UdpContact): Buffer {
+    const { registry, maxDatagram, keptPages, log } = this.parts;
+    const ctx = { registry, from, maxDatagram };
+    const refused = refuseReader(request, ctx);
+    if (refused) return this.encode(refused, from);
+    const kept = keptPages.find(request);
+    if (kept) {
+      const encoded = kept.withRq(request.rq);
+      if (this.debug) log.debug('reply', { to: showContact(from), type: kept.type, rq: request.rq, bytes: encoded.length, kept: true });
+      return encoded;
+    }
     let reply: UdpReply;
     try {
-      reply = answerRead(request, { registry, from, maxDatagram });
+      reply = answerRead(request, ctx);
     } catch (error) {
-      reply = this.failed(error, request, from);
+      return this.encode(this.failed(error, request, from), from);
     }
     const encoded = this.encode(reply, from);
-    readReplies.remember(from.ip, from.port, request.rq, bytes, encoded);
+    if (!isRefusal(reply)) keptPages.keep(request, reply, encoded);
     return encoded;
   }
 
@@ -122,7 +142,7 @@ export class DatagramPipeline {
   private encode(reply: UdpReply, to: UdpContact): Buffer {
     const { counters, log, maxDatagram } = this.parts;
     if (reply.type === 'ERROR') counters.errors++;
-    else if (REFUSAL_TYPES.has(reply.type)) counters.refused++;
+    else if (isRefusal(reply)) counters.refused++;
     let bytes = encodeDatagram(reply);
     if (bytes.length > maxDatagram) bytes = this.shrink(reply, bytes.length);
     if (this.debug) log.debug('reply', { to: showContact(to), type: reply.type, rq: reply.rq, bytes: bytes.length });

@@ -1,0 +1,115 @@
+// Replies to reads, kept as bytes while the registry stays as it was. Most reads ask what someone
+// asked a moment ago (a popular file, the first page of a peer's files), and paging and encoding the
+// answer again cost more than everything else the server does for the request. A page depends on
+// its question alone, not on its rq (paging.ts measures every page as if its rq were the largest),
+// so a kept reply is the bytes before and after its rq, and any rq fits between them.
+//
+// Any change to the registry (a registration, a contact, a file) drops every kept reply: the next
+// answer is computed afresh. Kept replies are never refusals, so the client's standing is checked
+// before one is looked for (handlers.ts refuseReader).
+import type { UdpReply } from '../generated/catalogue.js';
+import type { Registry } from '../registry/index.js';
+import type { ReadRequest, ReadType } from './handlers.js';
+
+/** Questions kept at most per kind of read; the oldest goes first. Each reply is one datagram at most. */
+export const KEPT_PAGES_PER_READ = 4_096;
+
+/** A reply kept for everyone who asks the same question: its type, and its bytes around the rq. */
+export class KeptReply {
+  constructor(
+    readonly type: UdpReply['type'],
+    private readonly head: Buffer,
+    private readonly tail: Buffer,
+  ) {}
+
+  /** The reply's bytes with `rq` in place. */
+  withRq(rq: number): Buffer {
+    const { head, tail } = this;
+    const digits = decimalDigits(rq);
+    const bytes = Buffer.allocUnsafe(head.length + digits + tail.length);
+    bytes.set(head, 0);
+    for (let at = head.length + digits - 1, rest = rq; at >= head.length; at--, rest = Math.floor(rest / 10)) bytes[at] = 0x30 + (rest % 10);
+    bytes.set(tail, head.length + digits);
+    return bytes;
+  }
+}
+
+export class KeptPages {
+  /** Per kind of read: question (subject, and cursor if any) → its reply. */
+  private readonly kept: Record<ReadType, Map<string, KeptReply>> = {
+    'RETRIEVE-ALL': new Map(),
+    'RETRIEVE-INFOT': new Map(),
+    'SEARCH-FILE': new Map(),
+  };
+  /** The registry revision the kept replies were computed at. */
+  private revision: number;
+
+  constructor(
+    private readonly registry: Pick<Registry, 'revision'>,
+    private readonly perRead = KEPT_PAGES_PER_READ,
+  ) {
+    this.revision = registry.revision;
+  }
+
+  /** The reply kept for this read's question, if the registry has not changed since it was computed. */
+  find(request: ReadRequest): KeptReply | undefined {
+    if (this.isStale()) return undefined;
+    return this.kept[request.type].get(questionOf(request));
+  }
+
+  /**
+   * Keeps `bytes`, the encoded `reply` this read got just now, for the next client that asks the
+   * same. A reply whose bytes do not start with its type and rq (never, from protocol/encode.ts) is
+   * not kept.
+   */
+  keep(request: ReadRequest, reply: UdpReply, bytes: Buffer): void {
+    this.isStale();
+    const head = headOf(reply.type);
+    const rqEnd = head.length + decimalDigits(request.rq);
+    if (bytes.length <= rqEnd || !bytes.subarray(0, head.length).equals(head) || bytes.toString('latin1', head.length, rqEnd) !== String(request.rq)) return;
+    const questions = this.kept[request.type];
+    if (questions.size >= this.perRead) questions.delete(questions.keys().next().value!);
+    // Its own memory, not a slice of Node's shared pool: a kept slice would pin the whole pool chunk.
+    const tail = Buffer.allocUnsafeSlow(bytes.length - rqEnd);
+    bytes.copy(tail, 0, rqEnd);
+    questions.set(questionOf(request), new KeptReply(reply.type, head, tail));
+  }
+
+  /** Replies kept now. */
+  get size(): number {
+    return this.kept['RETRIEVE-ALL'].size + this.kept['RETRIEVE-INFOT'].size + this.kept['SEARCH-FILE'].size;
+  }
+
+  /** Drops everything once the registry has changed; true when it had. */
+  private isStale(): boolean {
+    if (this.registry.revision === this.revision) return false;
+    for (const questions of Object.values(this.kept)) questions.clear();
+    this.revision = this.registry.revision;
+    return true;
+  }
+}
+
+/**
+ * What a read asks, as a key: its subject, and its cursor after a newline (which no name, file name or
+ * cursor contains). Without a cursor, the subject string itself, so the lookup hashes nothing new.
+ */
+function questionOf(request: ReadRequest): string {
+  const subject = request.type === 'SEARCH-FILE' ? request.file : request.type === 'RETRIEVE-INFOT' ? request.name : '';
+  return request.cursor === undefined ? subject : `${subject}\n${request.cursor}`;
+}
+
+/** `{"type":"<type>","rq":`, the bytes every reply starts with (protocol/encode.ts). */
+const heads = new Map<string, Buffer>();
+
+function headOf(type: string): Buffer {
+  let head = heads.get(type);
+  if (!head) heads.set(type, (head = Buffer.from(`{"type":${JSON.stringify(type)},"rq":`)));
+  return head;
+}
+
+/** Digits of a non-negative integer below 2^31, in decimal. */
+function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  return digits;
+}
