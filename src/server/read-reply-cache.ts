@@ -9,6 +9,7 @@
 // slots or the bytes run out, or when they expire. Reads have their own budget so that a flood of
 // reads cannot push the replies of mutations out before their clients' retries arrive.
 import { REPLY_CACHE_LIFETIME_MS } from './reply-cache.js';
+import { turnClock } from './turn-clock.js';
 
 /** Read replies kept at most. */
 export const READ_REPLY_CACHE_ENTRIES = 32_768;
@@ -24,18 +25,28 @@ const NONE = -1;
 /** Hash buckets per slot: chains stay short, and a bucket is found by a multiply and a shift. */
 const BUCKETS_PER_ENTRY = 2;
 
+/**
+ * An entry's numbers, side by side in `slots` (8 per entry, one cache line for two entries): the
+ * lookup of a request that is not a repeat, and the eviction of the oldest entry, each touch a few
+ * random entries, and in separate arrays each field of each was a cache miss of its own.
+ */
+const FIELDS = 8;
+const RQ = 0;
+const PORT = 1;
+/** Where the entry's bytes start in `bytes`: ip (latin1), then request, then reply. */
+const START = 2;
+const IP_LENGTH = 3;
+const REQUEST_LENGTH = 4;
+const REPLY_LENGTH = 5;
+/** The next older slot in the same hash bucket, or NONE. */
+const OLDER = 6;
+
 export class ReadReplyCache {
   private readonly bytes: Buffer;
-  private readonly rq: Int32Array;
-  private readonly port: Int32Array;
+  /** FIELDS numbers per slot. */
+  private readonly slots: Int32Array;
+  /** Read only for the oldest entry and for a repeat found: apart from the numbers looked up. */
   private readonly expiresAt: Float64Array;
-  /** Where the entry's bytes start in `bytes`: ip (latin1), then request, then reply. */
-  private readonly start: Int32Array;
-  private readonly ipLength: Int32Array;
-  private readonly requestLength: Int32Array;
-  private readonly replyLength: Int32Array;
-  /** The next older slot in the same hash bucket, or NONE. */
-  private readonly older: Int32Array;
   /** Hash bucket of (rq, port) → its newest slot, or NONE. An open table, not a Map: no allocation. */
   private readonly newest: Int32Array;
   private readonly bucketShift: number;
@@ -52,16 +63,10 @@ export class ReadReplyCache {
   constructor(options: { entries?: number; bytes?: number; lifetimeMs?: number; now?: () => number } = {}) {
     const maxEntries = (this.maxEntries = options.entries ?? READ_REPLY_CACHE_ENTRIES);
     this.lifetimeMs = options.lifetimeMs ?? REPLY_CACHE_LIFETIME_MS;
-    this.now = options.now ?? performance.now.bind(performance);
+    this.now = options.now ?? turnClock;
     this.bytes = Buffer.alloc(options.bytes ?? READ_REPLY_CACHE_BYTES);
-    this.rq = new Int32Array(maxEntries);
-    this.port = new Int32Array(maxEntries);
+    this.slots = new Int32Array(maxEntries * FIELDS);
     this.expiresAt = new Float64Array(maxEntries);
-    this.start = new Int32Array(maxEntries);
-    this.ipLength = new Int32Array(maxEntries);
-    this.requestLength = new Int32Array(maxEntries);
-    this.replyLength = new Int32Array(maxEntries);
-    this.older = new Int32Array(maxEntries);
     const bucketBits = Math.max(1, Math.ceil(Math.log2(maxEntries * BUCKETS_PER_ENTRY)));
     this.newest = new Int32Array(2 ** bucketBits).fill(NONE);
     this.bucketShift = 32 - bucketBits;
@@ -69,17 +74,21 @@ export class ReadReplyCache {
 
   /** A copy of the reply already given to these exact bytes from this source with this rq, if any. */
   lookup(ip: string, port: number, rq: number, request: Buffer): Buffer | undefined {
+    const { slots } = this;
     let slot = this.newest[this.bucketOf(rq, port)]!;
-    while (slot !== NONE && !(this.rq[slot] === rq && this.port[slot] === port && this.ipIs(slot, ip))) slot = this.older[slot]!;
+    while (slot !== NONE && !(slots[slot * FIELDS + RQ] === rq && slots[slot * FIELDS + PORT] === port && this.ipIs(slot, ip))) {
+      slot = slots[slot * FIELDS + OLDER]!;
+    }
     // The newest entry for (ip, port, rq) is the one that counts: a request with the same rq and other
     // bytes replaced any before it.
     if (slot === NONE || this.expiresAt[slot]! <= this.now()) return undefined;
-    const at = this.start[slot]! + this.ipLength[slot]!;
-    const length = this.requestLength[slot]!;
+    const fields = slot * FIELDS;
+    const at = slots[fields + START]! + slots[fields + IP_LENGTH]!;
+    const length = slots[fields + REQUEST_LENGTH]!;
     if (length !== request.length || request.compare(this.bytes, at, at + length) !== 0) return undefined;
     // A copy: the ring's bytes are reused later, and a send the kernel could not take at once still
     // reads its buffer afterwards.
-    return Buffer.from(this.bytes.subarray(at + length, at + length + this.replyLength[slot]!));
+    return Buffer.from(this.bytes.subarray(at + length, at + length + slots[fields + REPLY_LENGTH]!));
   }
 
   remember(ip: string, port: number, rq: number, request: Buffer, reply: Buffer): void {
@@ -90,18 +99,20 @@ export class ReadReplyCache {
     const at = this.reserve(size);
     const slot = (this.head + this.count) % this.maxEntries;
     const bucket = this.bucketOf(rq, port);
-    this.rq[slot] = rq;
-    this.port[slot] = port;
+    const { slots, bytes } = this;
+    const fields = slot * FIELDS;
+    slots[fields + RQ] = rq;
+    slots[fields + PORT] = port;
+    slots[fields + START] = at;
+    slots[fields + IP_LENGTH] = ip.length;
+    slots[fields + REQUEST_LENGTH] = request.length;
+    slots[fields + REPLY_LENGTH] = reply.length;
+    slots[fields + OLDER] = this.newest[bucket]!;
     this.expiresAt[slot] = now + this.lifetimeMs;
-    this.start[slot] = at;
-    this.ipLength[slot] = ip.length;
-    this.requestLength[slot] = request.length;
-    this.replyLength[slot] = reply.length;
-    this.older[slot] = this.newest[bucket]!;
     this.newest[bucket] = slot;
-    for (let i = 0; i < ip.length; i++) this.bytes[at + i] = ip.charCodeAt(i);
-    this.bytes.set(request, at + ip.length);
-    this.bytes.set(reply, at + ip.length + request.length);
+    for (let i = 0; i < ip.length; i++) bytes[at + i] = ip.charCodeAt(i);
+    bytes.set(request, at + ip.length);
+    bytes.set(reply, at + ip.length + request.length);
     this.count++;
   }
 
@@ -118,23 +129,28 @@ export class ReadReplyCache {
     let at = this.writeAt;
     if (at + size > this.bytes.length) {
       // Entries between the write position and the end are older than any at the start: they go first.
-      while (this.count > 0 && this.start[this.head]! >= at) this.evictOldest();
+      while (this.count > 0 && this.startOf(this.head) >= at) this.evictOldest();
       at = 0;
     }
-    while (this.count > 0 && this.start[this.head]! >= at && this.start[this.head]! < at + size) this.evictOldest();
+    while (this.count > 0 && this.startOf(this.head) >= at && this.startOf(this.head) < at + size) this.evictOldest();
     this.writeAt = at + size;
     return at;
   }
 
+  private startOf(slot: number): number {
+    return this.slots[slot * FIELDS + START]!;
+  }
+
   private evictOldest(): void {
+    const { slots } = this;
     const slot = this.head;
-    const bucket = this.bucketOf(this.rq[slot]!, this.port[slot]!);
+    const bucket = this.bucketOf(slots[slot * FIELDS + RQ]!, slots[slot * FIELDS + PORT]!);
     // The oldest entry is the last of its bucket's chain: cut the chain before it.
     let newer = this.newest[bucket]!;
     if (newer === slot) this.newest[bucket] = NONE;
     else {
-      while (this.older[newer] !== slot) newer = this.older[newer]!;
-      this.older[newer] = NONE;
+      while (slots[newer * FIELDS + OLDER] !== slot) newer = slots[newer * FIELDS + OLDER]!;
+      slots[newer * FIELDS + OLDER] = NONE;
     }
     this.head = (this.head + 1) % this.maxEntries;
     this.count--;
@@ -147,9 +163,9 @@ export class ReadReplyCache {
   }
 
   private ipIs(slot: number, ip: string): boolean {
-    const length = this.ipLength[slot]!;
+    const length = this.slots[slot * FIELDS + IP_LENGTH]!;
     if (length !== ip.length) return false;
-    const at = this.start[slot]!;
+    const at = this.slots[slot * FIELDS + START]!;
     for (let i = 0; i < length; i++) if (this.bytes[at + i] !== ip.charCodeAt(i)) return false;
     return true;
   }
