@@ -68,13 +68,13 @@ export class DatagramPipeline {
     const { readReplies } = this.parts;
     const repeated = readReplies.lookup(from.ip, from.port, request.rq, bytes);
     if (repeated) return this.retransmission(request, from, repeated);
-    const encoded = this.answerRead(request, from);
+    const encoded = this.readReply(request, from);
     readReplies.remember(from.ip, from.port, request.rq, bytes, encoded);
     return encoded;
   }
 
   /** A refusal, the reply kept for the same question, or the handler's answer (kept for the next). */
-  private answerRead(request: ReadRequest, from: UdpContact): Buffer {
+  private readReply(request: ReadRequest, from: UdpContact): Buffer {
     const { registry, maxDatagram, keptPages, log } = this.parts;
     const ctx = { registry, from, maxDatagram };
     const refused = refuseReader(request, ctx);
