@@ -9,10 +9,10 @@ import { DEFAULT_STORE_URL, openStore, StoreError, type DurableMap } from '../st
 import type { StoredPeer } from '../registry/index.js';
 import { Counters, statsOf, type ServerStats } from './counters.js';
 import { ServerError } from './errors.js';
+import { KeptPages } from './kept-pages.js';
 import { unlistableReason } from './paging.js';
 import { DatagramPipeline } from './pipeline.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limit.js';
-import { KeptPages } from './kept-pages.js';
 import { ReadReplyCache } from './read-reply-cache.js';
 import { MutationReplyCache } from './reply-cache.js';
 import { bindUdp, serveDatagrams } from './socket.js';

@@ -1,7 +1,8 @@
 // What happens to one datagram, in order: rate limit → decode (src/protocol) → reply cache →
-// handler (for a read: unless the same question's reply is kept) → encode. Returns the bytes to send back (at once for a read, as a promise for a mutation
-// that awaits the store), or null for no reply. No sockets here: the socket loop calls receive() and
-// sends what it returns, and tests can call it directly.
+// handler (for a read, unless the same question's reply is kept) → encode. Returns the bytes to send
+// back (at once for a read, as a promise for a mutation that awaits the store), or null for no reply.
+// No sockets here: the socket loop calls receive() and sends what it returns, and tests can call it
+// directly.
 import { UDP_REFUSAL, type UdpReply, type UdpRequest, type UdpRequestType } from '../generated/catalogue.js';
 import type { Logger } from '../log/index.js';
 import { decodeUdpRequest, encodeDatagram, ProtocolError } from '../protocol/index.js';
