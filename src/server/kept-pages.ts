@@ -34,20 +34,54 @@ export class KeptReply {
   }
 }
 
+/**
+ * One kind of read's questions (subject, and cursor if any) and their replies, at most `limit`, the
+ * oldest going first. The order is a ring of its own: deleting from the front of a V8 Map leaves
+ * holes that the next look for its first key walks (1.5 µs per eviction at 4,096 entries).
+ */
+class Questions {
+  private readonly replies = new Map<string, KeptReply>();
+  private readonly order: string[] = [];
+  /** Where the next question goes in `order`; once full, the place of the oldest. */
+  private next = 0;
+
+  constructor(private readonly limit: number) {}
+
+  get(question: string): KeptReply | undefined {
+    return this.replies.get(question);
+  }
+
+  add(question: string, reply: KeptReply): void {
+    if (this.replies.has(question)) {
+      this.replies.set(question, reply);
+      return;
+    }
+    if (this.replies.size >= this.limit) this.replies.delete(this.order[this.next]!);
+    this.order[this.next] = question;
+    this.next = (this.next + 1) % this.limit;
+    this.replies.set(question, reply);
+  }
+
+  clear(): void {
+    this.replies.clear();
+    this.next = 0;
+  }
+
+  get size(): number {
+    return this.replies.size;
+  }
+}
+
 export class KeptPages {
-  /** Per kind of read: question (subject, and cursor if any) → its reply. */
-  private readonly kept: Record<ReadType, Map<string, KeptReply>> = {
-    'RETRIEVE-ALL': new Map(),
-    'RETRIEVE-INFOT': new Map(),
-    'SEARCH-FILE': new Map(),
-  };
+  private readonly kept: Record<ReadType, Questions>;
   /** The registry revision the kept replies were computed at. */
   private revision: number;
 
   constructor(
     private readonly registry: Pick<Registry, 'revision'>,
-    private readonly perRead = KEPT_PAGES_PER_READ,
+    perRead = KEPT_PAGES_PER_READ,
   ) {
+    this.kept = { 'RETRIEVE-ALL': new Questions(perRead), 'RETRIEVE-INFOT': new Questions(perRead), 'SEARCH-FILE': new Questions(perRead) };
     this.revision = registry.revision;
   }
 
@@ -67,12 +101,10 @@ export class KeptPages {
     const head = headOf(reply.type);
     const rqEnd = head.length + decimalDigits(request.rq);
     if (bytes.length <= rqEnd || !bytes.subarray(0, head.length).equals(head) || bytes.toString('latin1', head.length, rqEnd) !== String(request.rq)) return;
-    const questions = this.kept[request.type];
-    if (questions.size >= this.perRead) questions.delete(questions.keys().next().value!);
     // Its own memory, not a slice of Node's shared pool: a kept slice would pin the whole pool chunk.
     const tail = Buffer.allocUnsafeSlow(bytes.length - rqEnd);
     bytes.copy(tail, 0, rqEnd);
-    questions.set(questionOf(request), new KeptReply(reply.type, head, tail));
+    this.kept[request.type].add(questionOf(request), new KeptReply(reply.type, head, tail));
   }
 
   /** Replies kept now. */

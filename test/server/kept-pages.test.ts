@@ -57,6 +57,11 @@ test('each kind of read keeps a bounded number of questions, the oldest going fi
   assert.equal(pages.find(search(1, 'a')), undefined);
   for (const file of ['b', 'c', 'd']) assert.ok(pages.find(search(1, file)), file);
   assert.equal(pages.size, 3);
+  // Round the ring of questions a few times, keeping one question twice on the way.
+  const files = Array.from({ length: 10 }, (_, i) => `f${i}`);
+  for (const file of [...files.slice(0, 5), 'f4', ...files.slice(5)]) pages.keep(search(1, file), searchReply(1, file), encodeDatagram(searchReply(1, file)));
+  assert.deepEqual(files.filter((file) => pages.find(search(1, file))), ['f7', 'f8', 'f9']);
+  assert.equal(pages.size, 3);
 });
 
 test('bytes that do not start with the reply type and rq are not kept', () => {
