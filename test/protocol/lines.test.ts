@@ -64,6 +64,16 @@ describe('LineSplitter', () => {
     assert.equal((thrown as ProtocolError).drop, true);
   });
 
+  test('lines before an over-long one in the same chunk are yielded; TOO_LARGE follows, and stays', () => {
+    const splitter = new LineSplitter(8);
+    assert.deepEqual(text(splitter.push(Buffer.from('a\nbb\n123456789'))), ['a', 'bb']);
+    assert.throws(() => splitter.push(Buffer.from('\nc\n')), isTooLarge);
+    assert.throws(() => splitter.push(Buffer.from('d\n')), isTooLarge, 'the framing is lost after an over-long line');
+    const completed = new LineSplitter(8);
+    assert.deepEqual(text(completed.push(Buffer.from('a\n123456789\nb\n'))), ['a']);
+    assert.throws(() => completed.push(Buffer.alloc(0)), isTooLarge);
+  });
+
   test('a huge single chunk without a newline is refused without being kept', () => {
     const splitter = new LineSplitter(1024);
     assert.throws(() => splitter.push(Buffer.alloc(1 << 20, 0x61)), isTooLarge);
