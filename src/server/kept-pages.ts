@@ -10,6 +10,7 @@
 import type { UdpReply } from '../generated/catalogue.js';
 import type { Registry } from '../registry/index.js';
 import type { ReadRequest, ReadType } from './handlers.js';
+import { decimalDigits } from './sizes.js';
 
 /** Questions kept at most per kind of read; the oldest goes first. Each reply is one datagram at most. */
 export const KEPT_PAGES_PER_READ = 4_096;
@@ -137,11 +138,4 @@ function headOf(type: string): Buffer {
   let head = heads.get(type);
   if (!head) heads.set(type, (head = Buffer.from(`{"type":${JSON.stringify(type)},"rq":`)));
   return head;
-}
-
-/** Digits of a non-negative integer below 2^31, in decimal. */
-function decimalDigits(n: number): number {
-  let digits = 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  return digits;
 }

@@ -6,17 +6,22 @@
 
 import { jsonStringBytes } from '../protocol/index.js';
 
-const digits = (n: number): number => String(n).length;
+/** Decimal digits of a non-negative integer (what JSON writes for it): arithmetic, no string made. */
+export function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  return digits;
+}
 
 /** `{"name":"peer","ip":"…","tcpPort":N,"files":[]}` (a PeerListing with no files yet). */
-export const listingBytes = (name: string, ip: string, tcpPort: number): number => 41 + name.length + ip.length + digits(tcpPort);
+export const listingBytes = (name: string, ip: string, tcpPort: number): number => 41 + name.length + ip.length + decimalDigits(tcpPort);
 
 /** `{"type":"RETRIEVE","rq":N,"peers":[]}` */
-export const retrieveBytes = (rq: number): number => 36 + digits(rq);
+export const retrieveBytes = (rq: number): number => 36 + decimalDigits(rq);
 
 /** `{"type":"RETRIEVE-INFOT","rq":N,"name":"peer","ip":"…","tcpPort":N,"files":[]}` */
 export const infotBytes = (rq: number, name: string, ip: string, tcpPort: number): number =>
-  71 + digits(rq) + name.length + ip.length + digits(tcpPort);
+  71 + decimalDigits(rq) + name.length + ip.length + decimalDigits(tcpPort);
 
 /** `{"type":"SEARCH-FILE","rq":N,"file":"…","peers":[]}` */
-export const searchBytes = (rq: number, file: string): number => 47 + digits(rq) + jsonStringBytes(file);
+export const searchBytes = (rq: number, file: string): number => 47 + decimalDigits(rq) + jsonStringBytes(file);
