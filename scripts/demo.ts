@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bytes, filesTable, holdersTable, hostPort, peerInfoTable, peersTable } from '../src/peer/cli/format.js';
-import { describeError } from '../src/peer/cli/errors.js';
-import { reportPeer } from '../src/peer/cli/report.js';
+import { bytes, filesTable, holdersTable, hostPort, peerInfoTable, peersTable } from '../src/cli/format.js';
+import { describeError } from '../src/cli/errors.js';
+import { reportPeer } from '../src/cli/report.js';
 import { Peer } from '../src/peer/peer.js';
 import { startIndexServer } from '../src/server/index.js';
 

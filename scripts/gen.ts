@@ -2,12 +2,12 @@
 // `npm run gen -- --check` (part of `npm run check`) fails when any of them is stale.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readSpec } from '../src/codegen/spec.js';
-import { loadSchemas } from '../src/codegen/schemas.js';
-import { emitValidators } from '../src/codegen/validators.js';
-import { emitTypes } from '../src/codegen/types.js';
-import { emitCatalogue } from '../src/codegen/catalogue.js';
-import { emitProtocolDoc } from '../src/codegen/docs.js';
+import { readSpec } from './codegen/spec.js';
+import { loadSchemas } from './codegen/schemas.js';
+import { emitValidators } from './codegen/validators.js';
+import { emitTypes } from './codegen/types.js';
+import { emitCatalogue } from './codegen/catalogue.js';
+import { emitProtocolDoc } from './codegen/docs.js';
 
 const checkOnly = process.argv.includes('--check');
 

@@ -7,12 +7,12 @@
 //
 // The peer itself (registration, share folder, downloads) is src/peer/peer.ts, which the web GUI
 // drives too; this file only reads the command line, picks the command and reports the outcome.
-import { get, serve, shell, type PeerCommand } from '../src/peer/cli/commands.js';
-import { describeError, errorAsJson, exitCodeOf, EXIT_OK, isExpected, UsageError } from '../src/peer/cli/errors.js';
-import { describeFlags, parseFlags } from '../src/peer/cli/flags.js';
-import { commandNames } from '../src/peer/cli/shell-commands.js';
-import { didYouMean } from '../src/peer/cli/suggest.js';
-import { expandBareUiFlag } from '../src/ui/cli.js';
+import { get, serve, shell, type PeerCommand } from '../src/cli/commands.js';
+import { describeError, errorAsJson, exitCodeOf, EXIT_OK, isExpected, UsageError } from '../src/cli/errors.js';
+import { describeFlags, parseFlags } from '../src/cli/flags.js';
+import { commandNames } from '../src/cli/shell-commands.js';
+import { didYouMean } from '../src/cli/suggest.js';
+import { expandBareUiFlag } from '../src/cli/ui.js';
 
 const COMMANDS: Record<string, PeerCommand> = { serve, get, shell };
 const DEFAULT_COMMAND = 'shell';

@@ -10,7 +10,7 @@ import { filesView } from './api/files.js';
 import { statusView } from './api/status.js';
 import { EventHub } from './events.js';
 import { newSessionToken } from './security.js';
-import { createUiServer } from './server.js';
+import { createUiServer } from './http-server.js';
 import { Transfers } from './transfers.js';
 
 /** Files added from the page are capped at this size unless the caller says otherwise. */

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { ROOT } from '../spec/spec-kit.js';
 
 const GENERATED = ['src/generated/types.ts', 'src/generated/validators.js', 'src/generated/validators.d.ts', 'src/generated/catalogue.ts', 'docs/protocol.md'];
-const SPEC_INPUTS = ['asyncapi.yaml', 'schemas', 'src/codegen', 'scripts/gen.ts', 'src/generated', 'docs/protocol.md', 'package.json', 'tsconfig.json'];
+const SPEC_INPUTS = ['asyncapi.yaml', 'schemas', 'scripts/codegen', 'scripts/gen.ts', 'src/generated', 'docs/protocol.md', 'package.json', 'tsconfig.json'];
 
 interface Run { code: number; stdout: string; stderr: string }
 

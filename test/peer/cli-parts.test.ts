@@ -1,12 +1,12 @@
 // The command line's small parts: words, flags, suggestions, tables and message lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { completeWord, splitWords, quoteWord } from '../../src/peer/cli/words.js';
-import { parseFlags, parseDuration, parseServer } from '../../src/peer/cli/flags.js';
-import { closest } from '../../src/peer/cli/suggest.js';
-import { messageLine, table } from '../../src/peer/cli/format.js';
-import { UsageError } from '../../src/peer/cli/errors.js';
-import { progressReporter } from '../../src/peer/cli/progress.js';
+import { completeWord, splitWords, quoteWord } from '../../src/cli/words.js';
+import { parseFlags, parseDuration, parseServer } from '../../src/cli/flags.js';
+import { closest } from '../../src/cli/suggest.js';
+import { messageLine, table } from '../../src/cli/format.js';
+import { UsageError } from '../../src/cli/errors.js';
+import { progressReporter } from '../../src/cli/progress.js';
 
 test('shell lines split like a Unix shell: quotes group, backslashes escape', () => {
   assert.deepEqual(splitWords(`publish "bob notes.txt" 'it''s' a\\ b ""`), ['publish', 'bob notes.txt', 'its', 'a b', '']);

@@ -1,4 +1,4 @@
-// Test-side view of the protocol spec, built independently of src/codegen: the raw asyncapi.yaml
+// Test-side view of the protocol spec, built independently of scripts/codegen: the raw asyncapi.yaml
 // (read with `yaml`, not @asyncapi/parser), the raw schema files compiled by ajv at test time, a
 // schema-driven generator of valid messages (fast-check) and a schema-driven generator of invalid
 // variants. A message added to the spec is picked up by every test that uses this kit.
@@ -7,8 +7,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import YAML from 'yaml';
 import type { ValidateFunction } from 'ajv';
-import { createAjv } from '../../src/codegen/validators.js';
-import { SCHEMA_BASE } from '../../src/codegen/schemas.js';
+import { createAjv } from '../../scripts/codegen/validators.js';
+import { SCHEMA_BASE } from '../../scripts/codegen/schemas.js';
 import {
   decodeTcpFrame, decodeTcpRequest, decodeUdpReply, decodeUdpRequest,
 } from '../../src/protocol/index.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startTestServer } from '../helpers/server.js';
-import { expandBareUiFlag } from '../../src/ui/cli.js';
+import { expandBareUiFlag } from '../../src/cli/ui.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -2,8 +2,8 @@
 // table, a help text and a run function that resolves with the exit code.
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { Peer } from '../peer.js';
-import { PEER_DATA_FOLDER } from '../share/names.js';
+import { Peer } from '../peer/peer.js';
+import { PEER_DATA_FOLDER } from '../peer/share/names.js';
 import { COMMON_FLAGS, NETWORK_FLAGS, peerOptionsFrom, untilStopSignal } from './common.js';
 import { describeError, EXIT_OK, UsageError } from './errors.js';
 import { parsePositive, type FlagSpecs, type FlagValues } from './flags.js';
@@ -11,7 +11,7 @@ import { bytes, hostPort } from './format.js';
 import { progressReporter } from './progress.js';
 import { reportPeer } from './report.js';
 import { runShell } from './shell.js';
-import { startUiFromFlags, UI_FLAGS } from '../../ui/cli.js';
+import { startUiFromFlags, UI_FLAGS } from './ui.js';
 
 export interface PeerCommand<S extends FlagSpecs = FlagSpecs> {
   summary: string;

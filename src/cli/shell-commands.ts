@@ -1,7 +1,7 @@
 // The shell's commands: every operation of the course by name, plus status, files and help. Each
 // is a small function over the Peer that returns text for people and data for --json.
 import { resolve } from 'node:path';
-import type { DownloadEvent, Peer } from '../peer.js';
+import type { DownloadEvent, Peer } from '../peer/peer.js';
 import { UsageError } from './errors.js';
 import { parseFlags, parseIp, parseBindPort, type FlagSpecs, type FlagValues } from './flags.js';
 import { bytes, filesTable, holdersTable, hostPort, peerInfoTable, peersTable, table } from './format.js';

@@ -1,9 +1,9 @@
 // How the command line reports failures: a usage mistake (exit 2) or an operation that failed
 // (exit 1), always as a sentence, never a stack trace, for every error the peer expects.
-import { IndexClientError } from '../../client/index.js';
-import { StoreError } from '../../stores/index.js';
-import { DownloadError } from '../../transfer/index.js';
-import { PeerError } from '../errors.js';
+import { IndexClientError } from '../client/index.js';
+import { StoreError } from '../stores/index.js';
+import { DownloadError } from '../transfer/index.js';
+import { PeerError } from '../peer/errors.js';
 
 /** Exit codes of scripts/peer.ts. */
 export const EXIT_OK = 0;

@@ -1,8 +1,8 @@
 // What every peer command shares: the flags for the server, identity, retries and output, and how
 // they become PeerOptions and a logger.
-import { DEFAULT_ATTEMPTS, DEFAULT_FIRST_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS, type RetryPolicy, type ServerAddress } from '../../client/index.js';
-import { createLogger, isLogLevel, LOG_LEVELS, type Logger, type LogLevel } from '../../log/index.js';
-import type { PeerOptions } from '../peer.js';
+import { DEFAULT_ATTEMPTS, DEFAULT_FIRST_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS, type RetryPolicy, type ServerAddress } from '../client/index.js';
+import { createLogger, isLogLevel, LOG_LEVELS, type Logger, type LogLevel } from '../log/index.js';
+import type { PeerOptions } from '../peer/peer.js';
 import { UsageError } from './errors.js';
 import { parseBindPort, parseCount, parseDuration, parseIp, parseServer, type FlagValues } from './flags.js';
 

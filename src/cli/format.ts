@@ -1,8 +1,8 @@
 // Results as people read them: aligned tables, sizes in KB/MB, and one line per message crossing
 // the wire for --verbose (tokens shortened: they are secrets).
-import { redactToken, type MessageSeen } from '../../client/index.js';
-import type { FileEntry, FileHolder, PeerListing } from '../../generated/types.js';
-import type { PeerInfo } from '../../client/index.js';
+import { redactToken, type MessageSeen } from '../client/index.js';
+import type { FileEntry, FileHolder, PeerListing } from '../generated/types.js';
+import type { PeerInfo } from '../client/index.js';
 
 /** Columns aligned by characters as a terminal shows them (wide CJK and emoji take two cells). */
 export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {

@@ -1,9 +1,9 @@
 // What a peer reports as it runs: every message crossing the wire (--verbose, a course requirement),
 // transfers starting and ending, registration changes. Lines for people, JSON lines with --json.
 import type { EventEmitter } from 'node:events';
-import type { Peer, PeerEvents } from '../peer.js';
+import type { Peer, PeerEvents } from '../peer/peer.js';
 import { bytes, hostPort, messageLine } from './format.js';
-import { redactToken } from '../../client/index.js';
+import { redactToken } from '../client/index.js';
 
 export interface ReportStream {
   write(text: string): unknown;

@@ -1,9 +1,9 @@
 // The `--ui [PORT]` flags of `serve`: the flag table the serve command spreads into its own, and
 // the one call that starts the page for the running peer and says where it is.
-import { UsageError } from '../peer/cli/errors.js';
-import { parseBindPort, parseIp } from '../peer/cli/flags.js';
+import { UsageError } from './errors.js';
+import { parseBindPort, parseIp } from './flags.js';
 import type { Peer } from '../peer/peer.js';
-import { startWebUi, type WebUi } from './index.js';
+import { startWebUi, type WebUi } from '../ui/index.js';
 
 export const UI_FLAGS = {
   ui: { value: 'PORT', help: 'also serve a web page for this peer on PORT (--ui alone: any free port, printed)', parse: parseBindPort },

@@ -3,7 +3,7 @@
 // trace. Piped input works too: each line runs in turn, echoed so the transcript reads well.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface, type Completer } from 'node:readline';
-import type { Peer } from '../peer.js';
+import type { Peer } from '../peer/peer.js';
 import { describeError, errorAsJson, EXIT_FAILED, EXIT_OK, isExpected, UsageError } from './errors.js';
 import { describeFlags } from './flags.js';
 import { progressReporter, type ProgressStream } from './progress.js';
