@@ -1,12 +1,11 @@
 // Splits a long file list into requests that each fit one datagram. The server refuses a datagram
 // over its limit without a word, so the client measures the encoded bytes before it sends.
+import { MAX_RQ } from '../protocol/index.js';
 import { IndexClientError } from './errors.js';
 
 /** The schema's cap on `files` per PUBLISH or REMOVE. */
 export const MAX_FILES_PER_REQUEST = 1024;
 
-/** The largest rq, so a batch measured now still fits whatever rq it is sent with. */
-const WIDEST_RQ = 2 ** 31 - 1;
 
 /**
  * Groups `items` so that `{...base, rq, files: group}` encodes to at most `maxBytes` bytes.
@@ -18,7 +17,8 @@ export function splitIntoBatches<T>(
   maxBytes: number,
   describe: (item: T) => string,
 ): T[][] {
-  const emptyBytes = Buffer.byteLength(JSON.stringify({ ...base, rq: WIDEST_RQ, files: [] }));
+  // Measured with the widest rq, so a batch measured now fits whatever rq it is sent with.
+  const emptyBytes = Buffer.byteLength(JSON.stringify({ ...base, rq: MAX_RQ, files: [] }));
   const batches: T[][] = [];
   let current: T[] = [];
   let currentBytes = emptyBytes;

@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { randomInt } from 'node:crypto';
 import {
-  decodeUdpReply, encodeDatagram, MAX_DATAGRAM_BYTES, ProtocolError, reasonFromSchemaError,
+  decodeUdpReply, encodeDatagram, MAX_DATAGRAM_BYTES, MAX_RQ, MAX_UDP_PAYLOAD, ProtocolError, reasonFromSchemaError,
 } from '../protocol/index.js';
 import {
   UDP_REFUSAL, validateUdpRequest,
@@ -19,11 +19,6 @@ import { IndexClientError } from './errors.js';
 import { splitIntoBatches } from './batches.js';
 import { DEFAULT_RETRY, timeoutFor, type RetryPolicy } from './retry.js';
 
-/** The largest UDP payload: replies are decoded up to this, whatever limit the server was started with. */
-const MAX_UDP_PAYLOAD = 65_507;
-
-/** rq wraps here: the protocol's rq is 0..2^31-1. */
-const RQ_LIMIT = 2 ** 31;
 
 /**
  * A restarted peer often binds the same UDP port again; starting its rqs at a random point keeps a
@@ -352,7 +347,7 @@ export class IndexClient {
   /** Adds rq and token, and refuses locally what the server would refuse, with the same reason. */
   private stamp<K extends UdpRequestType>(outgoing: Outgoing<K>): UdpRequestByType[K] {
     const rq = this.nextRq;
-    this.nextRq = (this.nextRq + 1) % RQ_LIMIT;
+    this.nextRq = (this.nextRq + 1) % (MAX_RQ + 1);
     const withToken = outgoing.token === undefined && this.token !== undefined ? { ...outgoing, token: this.token } : outgoing;
     const message = { ...withToken, rq } as unknown as UdpRequestByType[K];
     const validate = validateUdpRequest[outgoing.type];

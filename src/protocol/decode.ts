@@ -9,7 +9,7 @@ import {
 import type { Validator } from '../generated/validators.js';
 import { ProtocolError } from './errors.js';
 import { reasonFromSchemaError, show } from './reasons.js';
-import { MAX_DATAGRAM_BYTES, MAX_LINE_BYTES } from './limits.js';
+import { MAX_DATAGRAM_BYTES, MAX_LINE_BYTES, MAX_RQ } from './limits.js';
 
 interface Direction<M> {
   /** Who sends these, for reasons: "request this server knows". */
@@ -77,7 +77,7 @@ function decodeObject<M>(value: unknown, direction: Direction<M>): M {
   if (rq === null && direction.rqFirst) {
     const reason = received.rq === undefined
       ? 'rq is required'
-      : `rq must be an integer from 0 to 2147483647, got ${show(received.rq)}`;
+      : `rq must be an integer from 0 to ${MAX_RQ}, got ${show(received.rq)}`;
     throw new ProtocolError('BAD_RQ', reason, { messageType: type, received });
   }
   if (direction.normaliseFileNames) normaliseFileNames(received);
@@ -94,7 +94,7 @@ const utf8Text = (bytes: Uint8Array): string =>
   (bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
 
 function readableRq(rq: unknown): number | null {
-  return typeof rq === 'number' && Number.isInteger(rq) && rq >= 0 && rq <= 0x7fffffff ? rq : null;
+  return typeof rq === 'number' && Number.isInteger(rq) && rq >= 0 && rq <= MAX_RQ ? rq : null;
 }
 
 /**

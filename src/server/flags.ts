@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log/index.js';
-import { MAX_DATAGRAM_BYTES } from '../protocol/index.js';
+import { MAX_DATAGRAM_BYTES, MAX_UDP_PAYLOAD, MIN_DATAGRAM_BYTES } from '../protocol/index.js';
 import { DEFAULT_STORE_URL } from '../stores/index.js';
 import { ServerError } from './errors.js';
 import { DEFAULT_RATE_LIMIT } from './rate-limit.js';
@@ -24,7 +24,7 @@ const FLAGS = {
   'host': { default: '0.0.0.0', help: 'address to listen on; :: for dual stack (IPv6 and IPv4)' },
   'port': { default: '4000', help: 'UDP port; 0 picks a free one (the start line says which)' },
   'db': { default: DEFAULT_STORE_URL, help: 'registry store: sqlite://PATH, postgresql://…, redis://…, mysql://…, memory://NAME' },
-  'max-datagram': { default: String(MAX_DATAGRAM_BYTES), help: 'largest datagram accepted or sent, in bytes (512 to 65507); longer lists are paged' },
+  'max-datagram': { default: String(MAX_DATAGRAM_BYTES), help: `largest datagram accepted or sent, in bytes (${MIN_DATAGRAM_BYTES} to ${MAX_UDP_PAYLOAD}); longer lists are paged` },
   'log-level': { default: 'info', help: `${LOG_LEVELS.join(', ')}; debug logs every datagram received and sent` },
   'expire-after': { default: '5m', help: 'expire registrations not heard from for this long (e.g. 90s, 5m, 1h); 0 never' },
   'rate': { default: String(DEFAULT_RATE_LIMIT.perSecond), help: 'datagrams per second one source IP may send; 0 turns limiting off' },
@@ -61,7 +61,7 @@ export function parseServerFlags(argv: readonly string[]): ServerFlags {
     host,
     port: integer('port', text('port'), 0, 65_535),
     db: text('db'),
-    maxDatagram: integer('max-datagram', text('max-datagram'), 512, 65_507),
+    maxDatagram: integer('max-datagram', text('max-datagram'), MIN_DATAGRAM_BYTES, MAX_UDP_PAYLOAD),
     logLevel,
     expireAfterMs: duration('expire-after', text('expire-after')),
     rate: integer('rate', text('rate'), 0, 1e9),

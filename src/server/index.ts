@@ -3,7 +3,7 @@
 // through test/helpers/server.ts.
 import { isIPv6 } from 'node:net';
 import { silentLogger, type Logger } from '../log/index.js';
-import { MAX_DATAGRAM_BYTES } from '../protocol/index.js';
+import { MAX_DATAGRAM_BYTES, MAX_UDP_PAYLOAD, MIN_DATAGRAM_BYTES } from '../protocol/index.js';
 import { Registry, type RegistryStore } from '../registry/index.js';
 import { DEFAULT_STORE_URL, openStore, StoreError, type DurableMap } from '../stores/index.js';
 import type { StoredPeer } from '../registry/index.js';
@@ -31,13 +31,6 @@ export const DEFAULT_PORT = 4000;
 export const DEFAULT_HOST = '0.0.0.0';
 /** A registration not heard from for this long expires (a serving peer refreshes well inside it). */
 export const DEFAULT_EXPIRE_AFTER_MS = 5 * 60_000;
-/**
- * Smallest --max-datagram: a refusal quoting a 64-character name and a reason naming field and rule,
- * and a page holding one peer with one file of a short name, must fit.
- */
-export const MIN_DATAGRAM_BYTES = 512;
-/** Largest UDP payload over IPv4 (65,535 − 20 bytes IP header − 8 bytes UDP header). */
-export const MAX_UDP_PAYLOAD = 65_507;
 /** How often the one-line summary is logged (also on SIGUSR1, through logSummary()). */
 export const SUMMARY_INTERVAL_MS = 60_000;
 /** How often rate-limit refusals are summarised: one line per interval, never one per datagram. */

@@ -2,7 +2,7 @@
 // the registry holds. Each page is measured in encoded bytes as entries are added, keeping room for
 // `next`; the cursor in `next` is the position after the last entry sent.
 import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply } from '../generated/types.js';
-import { listedPartBytes } from '../protocol/index.js';
+import { listedPartBytes, MAX_RQ } from '../protocol/index.js';
 import type { PeerView, Registry } from '../registry/index.js';
 import { itself, upperBound } from '../registry/sorted.js';
 import {
@@ -20,7 +20,7 @@ const COMMA = 1;
  * alone, never on its rq, so the server can keep a page's bytes for everyone who asks the same
  * (server/kept-pages.ts). It costs a page at most nine bytes of room.
  */
-const LONGEST_RQ = 0x7fffffff;
+const LONGEST_RQ = MAX_RQ;
 
 const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 const nameOf = (peer: PeerView): string => peer.name;

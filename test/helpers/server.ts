@@ -6,7 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { isIPv6 } from 'node:net';
 import type { TestContext } from 'node:test';
-import { decodeUdpReply } from '../../src/protocol/index.js';
+import { decodeUdpReply, MAX_UDP_PAYLOAD } from '../../src/protocol/index.js';
 import type { UdpReply } from '../../src/generated/catalogue.js';
 import { startIndexServer, type IndexServer, type IndexServerOptions } from '../../src/server/index.js';
 
@@ -79,7 +79,7 @@ export class RawClient {
       let invalid: string | undefined;
       let rq: unknown;
       try {
-        reply = decodeUdpReply(bytes, 65_507);
+        reply = decodeUdpReply(bytes, MAX_UDP_PAYLOAD);
         rq = reply.rq;
       } catch (error) {
         invalid = (error as Error).message;

@@ -23,8 +23,7 @@ export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;
 export const NEWLINE = 0x0a;
 
-/** Largest rq (2^31-1) and largest chunk number (2^53-1) the schemas allow. */
-export const MAX_RQ = 0x7fffffff;
+/** Largest chunk number (2^53-1) the schemas allow. */
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /**

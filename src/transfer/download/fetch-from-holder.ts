@@ -8,7 +8,7 @@ import type { DownloadRequest } from '../../generated/types.js';
 import type { Logger } from '../../log/index.js';
 import { encodeLine } from '../../protocol/index.js';
 import { FrameDecoder, type FileEndInfo } from '../codec/frame-decoder.js';
-import { MAX_RQ } from '../codec/layout.js';
+import { MAX_RQ } from '../../protocol/index.js';
 import { DownloadError, HolderFailure } from '../errors.js';
 import { PART_FLUSH_BYTES, PART_FLUSH_INTERVAL_MS } from '../limits.js';
 import type { PartFile } from './part-file.js';
