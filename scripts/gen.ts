@@ -1,5 +1,6 @@
-// Regenerates everything derived from the protocol spec: `npm run gen` writes the files,
-// `npm run gen -- --check` (part of `npm run check`) fails when any of them is stale.
+// Regenerates everything derived from the protocol spec (and the error reference, from the table of
+// error codes): `npm run gen` writes the files, `npm run gen -- --check` (part of `npm run check`)
+// fails when any of them is stale.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readSpec } from './codegen/spec.js';
@@ -8,6 +9,7 @@ import { emitValidators } from './codegen/validators.js';
 import { emitTypes } from './codegen/types.js';
 import { emitCatalogue } from './codegen/catalogue.js';
 import { emitProtocolDoc } from './codegen/docs.js';
+import { emitErrorsDoc } from './codegen/errors-doc.js';
 
 const checkOnly = process.argv.includes('--check');
 
@@ -21,6 +23,7 @@ const outputs: Record<string, string> = {
   'src/generated/validators.d.ts': validators.dts,
   'src/generated/catalogue.ts': emitCatalogue(spec, schemas),
   'docs/protocol.md': emitProtocolDoc(spec, schemas),
+  'docs/errors.md': emitErrorsDoc(),
 };
 
 const stale: string[] = [];

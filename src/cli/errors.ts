@@ -1,9 +1,7 @@
 // How the command line reports failures: a usage mistake (exit 2) or an operation that failed
 // (exit 1), always as a sentence, never a stack trace, for every error the peer expects.
-import { IndexClientError } from '../client/index.js';
-import { StoreError } from '../stores/index.js';
+import { P2fsError } from '../errors/index.js';
 import { DownloadError } from '../transfer/index.js';
-import { PeerError } from '../peer/errors.js';
 
 /** Exit codes of scripts/peer.ts. */
 export const EXIT_OK = 0;
@@ -11,20 +9,16 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 /** The command line itself is wrong: unknown flag or command, missing or malformed value. */
-export class UsageError extends Error {
+export class UsageError extends P2fsError<'USAGE'> {
   override readonly name = 'UsageError';
-  readonly code = 'USAGE';
+  constructor(message: string) {
+    super('USAGE', message);
+  }
 }
 
-/** True for the failures the peer anticipates; anything else is a bug and keeps its stack. */
-export function isExpected(error: unknown): error is Error & { code: string } {
-  return (
-    error instanceof UsageError ||
-    error instanceof PeerError ||
-    error instanceof IndexClientError ||
-    error instanceof DownloadError ||
-    error instanceof StoreError
-  );
+/** True for the failures the peer anticipates (every P2fsError); anything else is a bug and keeps its stack. */
+export function isExpected(error: unknown): error is P2fsError {
+  return error instanceof P2fsError;
 }
 
 /** The text a person reads; a DownloadError lists every peer tried and why. */

@@ -1,18 +1,13 @@
-// The one error type the protocol edge throws. `code` says what went wrong; `drop` says whether the
-// bytes deserve no answer at all (garbage: answering it only helps reflection attacks).
+// The one error type the protocol edge throws. `code` says what went wrong (src/errors/codes.ts);
+// `drop` says whether the bytes deserve no answer at all (garbage: answering it only helps
+// reflection attacks).
+import { P2fsError, type ErrorCode } from '../errors/index.js';
 
-export type ProtocolErrorCode =
-  | 'TOO_LARGE' // a datagram or line over the size limit
-  | 'NOT_UTF8'
-  | 'NOT_JSON'
-  | 'NOT_OBJECT' // valid JSON, but not a JSON object
-  | 'UNKNOWN_TYPE' // a JSON object whose type is missing or not one this side accepts
-  | 'BAD_RQ' // a known request type whose rq cannot be read (replies leave rq to their schema: INVALID)
-  | 'INVALID'; // a known type that breaks its schema
+export type ProtocolErrorCode = ErrorCode<'ProtocolError'>;
 
 const GARBAGE: ReadonlySet<ProtocolErrorCode> = new Set(['TOO_LARGE', 'NOT_UTF8', 'NOT_JSON', 'NOT_OBJECT']);
 
-export class ProtocolError extends Error {
+export class ProtocolError extends P2fsError<ProtocolErrorCode> {
   override readonly name = 'ProtocolError';
   /** The message's `type` when it is a known type (so the caller can pick its refusal reply). */
   readonly messageType: string | undefined;
@@ -22,11 +17,11 @@ export class ProtocolError extends Error {
   readonly received: Record<string, unknown> | undefined;
 
   constructor(
-    readonly code: ProtocolErrorCode,
+    code: ProtocolErrorCode,
     readonly reason: string,
     details: { messageType?: string; rq?: number | null; received?: Record<string, unknown> } = {},
   ) {
-    super(reason);
+    super(code, reason);
     this.messageType = details.messageType;
     this.rq = details.rq ?? null;
     this.received = details.received;

@@ -1,21 +1,12 @@
-// The one error type the store layer rejects with. Callers branch on `code`; the message names the
-// store (redacted URL and namespace) and what failed, and `cause` keeps the driver's own error.
+// The one error type the store layer rejects with. Callers branch on `code` (src/errors/codes.ts);
+// the message names the store (redacted URL and namespace) and what failed, and `cause` keeps the
+// driver's own error.
+import { P2fsError, type ErrorCode } from '../errors/index.js';
 
-export type StoreErrorCode =
-  | 'STORE_URL_INVALID' // the URL cannot be parsed or names a scheme no store serves
-  | 'STORE_UNAVAILABLE' // the store could not be reached or opened in time: refused, dropped, locked, timed out
-  | 'STORE_FAILED'; // the store answered with an error, or the map was used after close()
+export type StoreErrorCode = ErrorCode<'StoreError'>;
 
-export class StoreError extends Error {
+export class StoreError extends P2fsError<StoreErrorCode> {
   override readonly name = 'StoreError';
-
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 // Driver error codes and class names that mean "could not reach the store" rather than "the store

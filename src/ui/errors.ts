@@ -1,35 +1,26 @@
 // The one error type of the web UI's API, and how every other error of the peer becomes one. The
 // page shows `message` next to the action that failed; `code` is stable for scripts and tests.
 import { IndexClientError } from '../client/index.js';
+import { P2fsError, type ErrorCode } from '../errors/index.js';
 import { PeerError } from '../peer/errors.js';
 import { DownloadError } from '../transfer/index.js';
 
-export type UiErrorCode =
-  | 'BAD_REQUEST' // the body or a parameter breaks a rule; the message names the field and the rule
-  | 'UNSUPPORTED_MEDIA_TYPE' // the body is not of the type the endpoint takes
-  | 'TOO_LARGE' // the body is over the endpoint's size limit
-  | 'FORBIDDEN' // wrong Host, another origin, or no session token
-  | 'NOT_FOUND' // no such endpoint, file or peer
-  | 'METHOD_NOT_ALLOWED'
-  | 'CONFLICT' // the file exists already, or a download of it is running
-  | 'DESTINATION_EXISTS' // the download folder has a file of that name already
-  | 'BUSY' // too many pages are listening to the event stream
-  | 'INTERNAL'; // a bug: the peer's log has the details, the reply does not
+export type UiErrorCode = ErrorCode<'UiError'>;
 // The peer's own codes pass through unchanged: IndexClientError (DENIED, TIMEOUT, …), PeerError
 // (NOT_REGISTERED, NO_HOLDER, NOT_IN_SHARE, …) and DownloadError (ALL_HOLDERS_FAILED, …).
 export type ApiErrorCode = UiErrorCode | IndexClientError['code'] | PeerError['code'] | DownloadError['code'];
 
 /** An API error: sent as `{error: {code, message, ...details}}` with `status`. */
-export class UiError extends Error {
+export class UiError extends P2fsError<ApiErrorCode> {
   override readonly name = 'UiError';
   constructor(
     readonly status: number,
-    readonly code: ApiErrorCode,
+    code: ApiErrorCode,
     message: string,
     /** Extra fields for the JSON error: the field at fault, the server's reason, the request type. */
     readonly details: Record<string, unknown> = {},
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../spec/spec-kit.js';
 
-const GENERATED = ['src/generated/types.ts', 'src/generated/validators.js', 'src/generated/validators.d.ts', 'src/generated/catalogue.ts', 'docs/protocol.md'];
-const SPEC_INPUTS = ['asyncapi.yaml', 'schemas', 'scripts/codegen', 'scripts/gen.ts', 'src/generated', 'docs/protocol.md', 'package.json', 'tsconfig.json'];
+const GENERATED = ['src/generated/types.ts', 'src/generated/validators.js', 'src/generated/validators.d.ts', 'src/generated/catalogue.ts', 'docs/protocol.md', 'docs/errors.md'];
+const SPEC_INPUTS = ['asyncapi.yaml', 'schemas', 'scripts/codegen', 'src/errors', 'scripts/gen.ts', 'src/generated', 'docs/protocol.md', 'docs/errors.md', 'package.json', 'tsconfig.json'];
 
 interface Run { code: number; stdout: string; stderr: string }
 

@@ -4,6 +4,7 @@
 // generated validator). The fast path accepts only what the schema accepts — fewer lines, never
 // more — and yields the same chunk, encoding and bytes; a property test holds it to that.
 import { isUtf8 } from 'node:buffer';
+import { P2fsError, type ErrorCode } from '../../errors/index.js';
 import { decodeTcpFrame, type TcpFrame } from '../../protocol/index.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../limits.js';
 import { decodeBase64Into } from './base64.js';
@@ -25,14 +26,14 @@ export interface DataFrame {
 }
 
 /** Why a frame cannot be used, in words naming the field and the rule. */
-export class FrameRejected extends Error {
+export class FrameRejected extends P2fsError<ErrorCode<'FrameRejected'>> {
   override readonly name = 'FrameRejected';
   constructor(
     message: string,
     /** The frame was a DOWNLOAD-ERROR: the holder refused, it did not break the protocol. */
     readonly refusal?: { rq: number | null; reason: string },
   ) {
-    super(message);
+    super(refusal ? 'REFUSED' : 'BAD_FRAME', message);
   }
 }
 
