@@ -294,7 +294,7 @@ const million = await startIndexServer({ host: '127.0.0.1', port: 0, store: gene
 bytesPerFile = (heapAfterGc() - heapBefore) / million.registry.fileCount;
 const thousand = await startIndexServer({ host: '127.0.0.1', port: 0, store: generatedStore(100, 10), rateLimit: NO_LIMIT });
 // In turn, round after round, like the read comparison: a busy moment must not land on one size only.
-const latencyRuns: Record<number, LoadResult[]> = { 1000: [], 1_000_000: [] };
+const latencyRuns: Record<number, LoadResult[]> = { 1000: [], 1000000: [] };
 for (let round = 0; round < ROUNDS; round++) {
   for (const server of [thousand, million]) {
     const search = `{"type":"SEARCH-FILE","rq":__RQ__,"file":"file-42-7.dat","token":"${tokenOf(FIRST_PEER)}"}`;

@@ -74,7 +74,8 @@ const TEXT_LINES = Buffer.from(
     'Ünïcödé text with accents: café, naïve, résumé, Straße, smörgåsbord.',
     '日本語のテキストと中文文本，还有한국어 문장도 있습니다。',
     'Emoji and astral characters: 😀 🚀 👍🏽 🇨🇦 𝄞 and tabs\tbetween\twords.',
-  ].join('\n') + '\n',
+    '', // each line ends with a newline
+  ].join('\n'),
 );
 
 /** `bytes` bytes of text made of whole lines, padded with '.' (stays valid UTF-8). */

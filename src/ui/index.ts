@@ -56,7 +56,7 @@ export async function startWebUi(peer: Peer, options: WebUiOptions = {}): Promis
   const statusSoon = () => {
     statusTimer ??= setTimeout(() => {
       statusTimer = undefined;
-      let status;
+      let status: ReturnType<typeof statusView>;
       try {
         status = statusView(peer, downloadDir);
       } catch {

@@ -414,7 +414,7 @@ function pastLimits(store: SchemaStore, at: Located, current: unknown): Array<{ 
     if (s.pattern) {
       const re = new RegExp(s.pattern, 'u');
       const n = Math.max(s.minLength ?? 1, 3);
-      const candidates = ['a b', 'a/b', '..', '.', 'a\u0000b', 'a\\b', 'G'.repeat(n), 'é'.repeat(n), '1.2.3.256', 'x'.repeat(n) + '!'];
+      const candidates = ['a b', 'a/b', '..', '.', 'a\u0000b', 'a\\b', 'G'.repeat(n), 'é'.repeat(n), '1.2.3.256', `${'x'.repeat(n)}!`];
       const bad = candidates.find((c) => len(c) >= (s.minLength ?? 0) && len(c) <= (s.maxLength ?? Infinity) && !re.test(c));
       if (bad !== undefined) out.push({ what: `pattern ${s.pattern.length > 40 ? `${s.pattern.slice(0, 40)}…` : s.pattern}`, value: bad });
     }

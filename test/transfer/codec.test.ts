@@ -12,7 +12,7 @@ import { FrameEncoder } from '../../src/transfer/codec/frame-encoder.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type FastFrameFields } from '../../src/transfer/codec/frame-parser.js';
 import { CHUNK_KEY, FILE_KEY, FILE_OPEN, type ChunkEncoding } from '../../src/transfer/codec/layout.js';
 import { countCodePoints, incompleteTailLength, Utf8StreamCheck } from '../../src/transfer/codec/utf8.js';
-import { HolderFailure } from '../../src/transfer/errors.js';
+import type { HolderFailure } from '../../src/transfer/errors.js';
 import { sha256 } from './helpers.js';
 
 const SEED = 20_240_611;
@@ -214,7 +214,7 @@ test('the decoder holds the holder to rq, file, chunk numbering and one encoding
   assert.throws(feed(decoderFor(), `${loose}\n`), /not base64/);
 
   const decoder = decoderFor();
-  decoder.push(Buffer.from(lines.join('') + 'anything after FILE-END is ignored\n'));
+  decoder.push(Buffer.from(`${lines.join('')}anything after FILE-END is ignored\n`));
   assert.deepEqual(decoder.takeOutput(), data);
 });
 

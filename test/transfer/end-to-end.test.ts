@@ -19,7 +19,7 @@ const cases: Array<[string, Buffer]> = [
   ['binary.bin', randomBytes(100_003)],
   ['empty.txt', Buffer.alloc(0)],
   ['exactly-200.txt', Buffer.from('é'.repeat(200))],
-  ['exactly-400.txt', Buffer.from('x'.repeat(399) + '😀')],
+  ['exactly-400.txt', Buffer.from(`${'x'.repeat(399)}😀`)],
   ['exactly-201.txt', Buffer.from('😀'.repeat(201))],
   ['binary-150.bin', Buffer.concat([Buffer.from([0xff]), randomBytes(149)])],
   ['binary-300.bin', Buffer.concat([Buffer.from([0xfe]), randomBytes(299)])],

@@ -1,5 +1,6 @@
 // One look at the share folder: the regular files directly in it (and symlinks to other files
 // directly in it), with the name the index will know them by. Hashing is not done here; see folder.ts.
+import type { Stats } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { dirname, join } from 'node:path';
@@ -59,7 +60,7 @@ export async function scanFolder(root: string): Promise<Scan> {
 /** A file of the folder as it is now, or why it is not shared ('' when not worth a warning). */
 export async function inspect(root: string, diskName: string): Promise<DiskFile | { reason: string }> {
   const path = join(root, diskName);
-  let info;
+  let info: Stats;
   try {
     info = await lstat(path);
   } catch {

@@ -36,7 +36,7 @@ export const ESCAPES: readonly (Uint8Array | null)[] = Array.from({ length: 128 
 });
 
 /** 1 for ASCII bytes that JSON must escape, else 0: the hot loop reads this instead of ESCAPES. */
-export const NEEDS_ESCAPE = Uint8Array.from(ESCAPES, (escape) => (escape === null ? 0 : 1));
+export const NEEDS_ESCAPE = Uint8Array.from(ESCAPES, (escaped) => (escaped === null ? 0 : 1));
 
 /** Writes the decimal digits of a non-negative safe integer at `at`; returns the position after. */
 export function writeDecimal(out: Uint8Array, at: number, value: number): number {

@@ -77,9 +77,7 @@ function duration(seconds) {
 const shortHash = (hash) => (hash ? `${hash.slice(0, 12)}…` : '—');
 
 // ---- At a glance ----
-let self = '';
 function renderStatus(status) {
-  self = status.name;
   $('#peer-name').textContent = status.name;
   document.title = `P2FS · ${status.name}`;
   $('#st-server').textContent = status.server;
