@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { encodeDatagram, MAX_DATAGRAM_BYTES } from '../src/protocol/index.js';
+import { MAX_DATAGRAM_BYTES } from '../src/protocol/index.js';
 import type { Registry, StoredPeer, RegistryStore } from '../src/registry/index.js';
-import { decodeInfotCursor } from '../src/server/cursor.js';
-import { infotPage, searchPage } from '../src/server/paging.js';
+import { decodeInfotCursor } from '../src/server/pages/cursor.js';
+import { encodePage } from '../src/server/pages/encode.js';
+import { infotPage, searchPage } from '../src/server/pages/paging.js';
 import { startIndexServer, type IndexServer } from '../src/server/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -273,16 +274,16 @@ const latency: Record<string, LoadResult> = {};
 let bytesPerFile = 0;
 let bytesPerListedFile = 0;
 /**
- * Pages keep the JSON of what they list (protocol/encode.ts): the registry's memory once every file
+ * Pages keep the JSON of what they list (src/server/pages/encode.ts): the registry's memory once every file
  * has been found by SEARCH-FILE and every peer listed by RETRIEVE-INFOT, page after page.
  */
 function listEverything(registry: Registry): number {
   for (const name of registry.names()) {
     const peer = registry.peer(name)!;
-    for (const file of peer.sortedFileNames()) encodeDatagram(searchPage(registry, file, 1, undefined, MAX_DATAGRAM_BYTES));
+    for (const file of peer.sortedFileNames()) encodePage(searchPage(registry, file, 1, undefined, MAX_DATAGRAM_BYTES));
     let page = infotPage(peer, 1, undefined, MAX_DATAGRAM_BYTES);
     for (;;) {
-      encodeDatagram(page);
+      encodePage(page);
       if (page.next === undefined) break;
       page = infotPage(peer, 1, decodeInfotCursor(page.next), MAX_DATAGRAM_BYTES);
     }

@@ -1,85 +1,8 @@
 // Typed messages back to bytes. Replies are built by our own code against the generated types; tests
-// validate every encoded message against the schemas.
-//
-// JSON.stringify on Node 20 looks at every character for escapes (~5 ns each), and most of a page of
-// RETRIEVE, RETRIEVE-INFOT or SEARCH-FILE is file entries and holders that stay the same from one
-// request to the next. Their JSON is kept with them, in a WeakMap on the objects themselves, and pages
-// are assembled from it: byte for byte what JSON.stringify gives (test/protocol/encode.test.ts).
-// That holds because a listed part is never changed once built: the registry replaces a FileEntry
-// rather than edit it, and the server builds a new FileHolder when a peer's contact changes.
+// validate every encoded message against the schemas. The index server encodes its pages itself, from
+// the kept JSON of their entries (src/server/pages/encode.ts): this edge knows no reply's key order.
 import type { TcpFrame, TcpRequest, UdpReply, UdpRequest } from '../generated/catalogue.js';
-import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply } from '../generated/types.js';
 
-/** A part of a page whose JSON is kept: never mutate one after it has been encoded or measured. */
-export type ListedPart = FileEntry | FileHolder;
-
-/**
- * A part's JSON, with its UTF-8 size when that differs from its length. Nearly every part is ASCII
- * and is kept as the bare string: a record beside it cost 32 bytes per listed part (a million files
- * listed both ways hold two million parts).
- */
-type Kept = string | { json: string; bytes: number };
-
-const kept = new WeakMap<ListedPart, Kept>();
-
-function keptPart(part: ListedPart): Kept {
-  let encoded = kept.get(part);
-  if (encoded === undefined) {
-    const json = JSON.stringify(part);
-    const bytes = Buffer.byteLength(json);
-    kept.set(part, (encoded = bytes === json.length ? json : { json, bytes }));
-  }
-  return encoded;
-}
-
-const partJson = (part: ListedPart): string => {
-  const encoded = keptPart(part);
-  return typeof encoded === 'string' ? encoded : encoded.json;
-};
-
-/** UTF-8 bytes of a listed part's JSON (paging measures pages entry by entry). */
-export const listedPartBytes = (part: ListedPart): number => {
-  const encoded = keptPart(part);
-  return typeof encoded === 'string' ? encoded.length : encoded.bytes;
-};
-
-export const encodeDatagram = (message: UdpRequest | UdpReply): Buffer => Buffer.from(datagramJson(message));
+export const encodeDatagram = (message: UdpRequest | UdpReply): Buffer => Buffer.from(JSON.stringify(message));
 
 export const encodeLine = (message: TcpRequest | TcpFrame): string => `${JSON.stringify(message)}\n`;
-
-function datagramJson(message: UdpRequest | UdpReply): string {
-  // The key orders below are those the server's paging builds its replies in.
-  if (message.type === 'SEARCH-FILE' && 'peers' in message) return searchFileJson(message);
-  if (message.type === 'RETRIEVE-INFOT' && 'files' in message) return retrieveInfotJson(message);
-  if (message.type === 'RETRIEVE') return retrieveJson(message);
-  return JSON.stringify(message);
-}
-
-/** Printable ASCII but `"` and `\\`: JSON quotes such a string as it is. */
-const NEEDS_NO_ESCAPE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-/** A string as JSON, quotes included; most names need no escaping and skip JSON.stringify's scan. */
-export const jsonString = (s: string): string => (NEEDS_NO_ESCAPE.test(s) ? `"${s}"` : JSON.stringify(s));
-
-/** UTF-8 bytes of a string as JSON encodes it, quotes included. */
-export const jsonStringBytes = (s: string): number => (NEEDS_NO_ESCAPE.test(s) ? s.length + 2 : Buffer.byteLength(JSON.stringify(s)));
-
-const searchFileJson = (r: SearchFileReply): string =>
-  `{"type":"SEARCH-FILE","rq":${r.rq},"file":${jsonString(r.file)},"peers":[${partsJson(r.peers)}]${nextJson(r.next)}}`;
-
-const retrieveInfotJson = (r: RetrieveInfotReply): string =>
-  `{"type":"RETRIEVE-INFOT","rq":${r.rq},"name":${jsonString(r.name)},"ip":${jsonString(r.ip)},"tcpPort":${r.tcpPort},` +
-  `"files":[${partsJson(r.files)}]${nextJson(r.next)}}`;
-
-const retrieveJson = (r: RetrieveReply): string => `{"type":"RETRIEVE","rq":${r.rq},"peers":[${r.peers.map(listingJson).join(',')}]${nextJson(r.next)}}`;
-
-const listingJson = (p: PeerListing): string =>
-  `{"name":${jsonString(p.name)},"ip":${jsonString(p.ip)},"tcpPort":${p.tcpPort},"files":[${partsJson(p.files)}]}`;
-
-const nextJson = (next: string | undefined): string => (next === undefined ? '' : `,"next":${jsonString(next)}`);
-
-function partsJson(parts: readonly ListedPart[]): string {
-  let json = '';
-  for (let i = 0; i < parts.length; i++) json += i === 0 ? partJson(parts[i]!) : `,${partJson(parts[i]!)}`;
-  return json;
-}

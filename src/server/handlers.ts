@@ -1,11 +1,19 @@
-// One small function per request type, over the registry, in two tables: reads answer from memory on
-// the spot, mutations once the store has the change. Their types make a request type added to the
-// spec without a handler a compile error. Handlers return their success reply or a refusal; a
-// RegistryError thrown by the registry becomes the type's refusal in answerRead/answerMutation.
+// What the server answers: one small function per request type, over the registry, in two tables
+// (reads answer from memory on the spot, mutations once the store has the change), behind one entry,
+// Answers.answer(). Their types make a request type added to the spec without a handler a compile
+// error. A handler returns its success reply or a refusal; a RegistryError thrown by the registry
+// becomes the type's refusal.
+//
+// A read goes down once: the client's standing (registry), the reply kept for the same question
+// (replies/kept-pages.ts), else its handler and its page (pages/), kept for the next asker.
 import { UDP_REFUSAL, type UdpReply, type UdpRepliesTo, type UdpRequest, type UdpRequestByType, type UdpRequestType } from '../generated/catalogue.js';
-import { RegistryError, type Credentials, type Registry, type UdpContact } from '../registry/index.js';
-import { CURSOR_REASON, decodeAllCursor, decodeInfotCursor, decodeSearchCursor } from './cursor.js';
-import { infotPage, retrievePage, searchPage } from './paging.js';
+import type { Logger } from '../log/index.js';
+import { RegistryError, showContact, type Credentials, type Registry, type UdpContact } from '../registry/index.js';
+import type { Counters } from './counters.js';
+import { CURSOR_REASON, decodeAllCursor, decodeInfotCursor, decodeSearchCursor } from './pages/cursor.js';
+import { encodePage, encodeReply, type Page } from './pages/encode.js';
+import { infotPage, retrievePage, searchPage } from './pages/paging.js';
+import type { KeptPages } from './replies/kept-pages.js';
 
 export interface RequestContext {
   registry: Registry;
@@ -72,13 +80,13 @@ function searchFile(request: UdpRequestByType['SEARCH-FILE'], ctx: RequestContex
   return searchPage(ctx.registry, request.file, request.rq, from, ctx.maxDatagram);
 }
 
-export const READ_HANDLERS: { [K in ReadType]: ReadHandler<K> } = {
+const READ_HANDLERS: { [K in ReadType]: ReadHandler<K> } = {
   'RETRIEVE-ALL': retrieveAll,
   'RETRIEVE-INFOT': retrieveInfot,
   'SEARCH-FILE': searchFile,
 };
 
-export const MUTATION_HANDLERS: { [K in MutationType]: MutationHandler<K> } = {
+const MUTATION_HANDLERS: { [K in MutationType]: MutationHandler<K> } = {
   'REGISTER': register,
   'DE-REGISTER': deregister,
   'PUBLISH': publish,
@@ -88,42 +96,91 @@ export const MUTATION_HANDLERS: { [K in MutationType]: MutationHandler<K> } = {
 
 export const isRead = (request: UdpRequest): request is ReadRequest => Object.hasOwn(READ_HANDLERS, request.type);
 
-/**
- * Reads answer registered clients only (the brief: queries from unregistered clients get their error
- * type). Returns the refusal, or undefined for a client that may read (its registrations are marked
- * as seen). Checked before the answer is looked for, which may be a page kept from before.
- */
-export function refuseReader(request: ReadRequest, ctx: RequestContext): UdpReply | undefined {
-  try {
-    ctx.registry.requireClient(credentials(request, ctx));
-    return undefined;
-  } catch (error) {
-    return refusalFor(request, error);
+const REFUSAL_TYPES: ReadonlySet<string> = new Set(Object.values(UDP_REFUSAL));
+export const isRefusal = (reply: UdpReply): boolean => REFUSAL_TYPES.has(reply.type);
+
+export const INTERNAL_ERROR = 'the server failed to handle this request (an internal error, logged); try again';
+
+export interface AnswerParts {
+  registry: Registry;
+  maxDatagram: number;
+  keptPages: KeptPages;
+  counters: Counters;
+  log: Logger;
+}
+
+export class Answers {
+  private readonly debug: boolean;
+
+  constructor(private readonly parts: AnswerParts) {
+    this.debug = parts.log.enabled('debug');
+  }
+
+  /**
+   * The reply to one decoded request, as bytes: on this turn for a read (answered from memory), once
+   * the store has the change for a mutation.
+   */
+  answer(request: UdpRequest, from: UdpContact): Buffer | Promise<Buffer> {
+    return isRead(request) ? this.read(request, from) : this.mutate(request as MutationRequest, from);
+  }
+
+  private read(request: ReadRequest, from: UdpContact): Buffer {
+    const { registry, maxDatagram, keptPages, log } = this.parts;
+    const ctx: RequestContext = { registry, from, maxDatagram };
+    let reply: UdpReply;
+    try {
+      // Reads answer registered clients only (the brief: queries from unregistered clients get their
+      // error type), so the client's standing comes before any kept reply; it marks them as seen.
+      registry.requireClient(credentials(request, ctx));
+      const kept = keptPages.find(request);
+      if (kept) {
+        const bytes = kept.withRq(request.rq);
+        if (this.debug) log.debug('reply', { to: showContact(from), type: kept.type, rq: request.rq, bytes: bytes.length, kept: true });
+        return bytes;
+      }
+      reply = (READ_HANDLERS[request.type] as ReadHandler<ReadType>)(request, ctx);
+    } catch (error) {
+      reply = this.refusalFor(request, error, from);
+    }
+    if (isRefusal(reply)) return this.encode(reply, from);
+    const bytes = encodePage(reply as Page);
+    if (bytes.length > maxDatagram) return this.encode(reply, from); // a paging bug: logged, answered with ERROR
+    keptPages.keep(request, reply, bytes);
+    if (this.debug) log.debug('reply', { to: showContact(from), type: reply.type, rq: reply.rq, bytes: bytes.length });
+    return bytes;
+  }
+
+  private async mutate(request: MutationRequest, from: UdpContact): Promise<Buffer> {
+    const { registry, maxDatagram } = this.parts;
+    let reply: UdpReply;
+    try {
+      reply = await (MUTATION_HANDLERS[request.type] as MutationHandler<MutationType>)(request as never, { registry, from, maxDatagram });
+    } catch (error) {
+      reply = this.refusalFor(request, error, from);
+    }
+    return this.encode(reply, from);
+  }
+
+  /** A registry's refusal becomes the request's refusal; anything else is a bug, logged, and answered as one. */
+  private refusalFor(request: UdpRequest, error: unknown, from: UdpContact): UdpReply {
+    if (error instanceof RegistryError) return refusal(request.type, request.rq, error.reason, request);
+    this.parts.log.error('handler failed', { from: showContact(from), type: request.type, rq: request.rq, error });
+    return refusal(request.type, request.rq, INTERNAL_ERROR, request);
+  }
+
+  private encode(reply: UdpReply, to: UdpContact): Buffer {
+    const { counters, log, maxDatagram } = this.parts;
+    if (isRefusal(reply)) counters.refused++;
+    const bytes = encodeReply(reply, maxDatagram) ?? overLimit(reply, maxDatagram, log);
+    if (this.debug) log.debug('reply', { to: showContact(to), type: reply.type, rq: reply.rq, bytes: bytes.length });
+    return bytes;
   }
 }
 
-/** The reply to a read from a client refuseReader admitted: its handler's answer, or its refusal. */
-export function answerRead(request: ReadRequest, ctx: RequestContext): UdpReply {
-  try {
-    return (READ_HANDLERS[request.type] as ReadHandler<ReadType>)(request, ctx);
-  } catch (error) {
-    return refusalFor(request, error);
-  }
-}
-
-/** The reply to a mutation once the store has it, or its refusal when the registry refused. */
-export function answerMutation(request: MutationRequest, ctx: RequestContext): Promise<UdpReply> {
-  return (MUTATION_HANDLERS[request.type] as MutationHandler<MutationType>)(request as never, ctx).catch((error: unknown) => refusalFor(request, error));
-}
-
-/** The reply to any decoded request (tests call it without a pipeline). */
-export const handleRequest = (request: UdpRequest, ctx: RequestContext): UdpReply | Promise<UdpReply> =>
-  isRead(request) ? (refuseReader(request, ctx) ?? answerRead(request, ctx)) : answerMutation(request as MutationRequest, ctx);
-
-/** Anything but a refusal from the registry is a bug: it propagates (the pipeline logs it). */
-function refusalFor(request: UdpRequest, error: unknown): UdpReply {
-  if (!(error instanceof RegistryError)) throw error;
-  return refusal(request.type, request.rq, error.reason, request);
+/** ERROR in place of a reply over the datagram limit: never sent, but logged as the bug it is. */
+export function overLimit(reply: UdpReply, limit: number, log: Logger): Buffer {
+  log.error('reply over the datagram limit', { type: reply.type, rq: reply.rq, limit });
+  return Buffer.from(JSON.stringify({ type: 'ERROR', rq: reply.rq, reason: INTERNAL_ERROR }));
 }
 
 /** Longest name UPDATE-DENIED echoes (its schema's maxLength). */

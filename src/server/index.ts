@@ -9,19 +9,20 @@ import { DEFAULT_STORE_URL, openStore, StoreError, type DurableMap } from '../st
 import type { StoredPeer } from '../registry/index.js';
 import { Counters, statsOf, type ServerStats } from './counters.js';
 import { ServerError } from './errors.js';
-import { KeptPages } from './kept-pages.js';
-import { unlistableReason } from './paging.js';
+import { Answers } from './handlers.js';
+import { unlistableReason } from './pages/paging.js';
 import { DatagramPipeline } from './pipeline.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limit.js';
-import { ReadReplyCache } from './read-reply-cache.js';
-import { MutationReplyCache } from './reply-cache.js';
+import { KeptPages } from './replies/kept-pages.js';
+import { MutationReplyCache } from './replies/mutation-replies.js';
+import { ReadReplyCache } from './replies/read-replies.js';
 import { bindUdp, serveDatagrams } from './socket.js';
 
-export { handleRequest, MUTATION_HANDLERS, READ_HANDLERS, refusal, type RequestContext } from './handlers.js';
+export { Answers, type AnswerParts } from './handlers.js';
 export { ServerError, type ServerErrorCode } from './errors.js';
 export { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit.js';
-export { READ_REPLY_CACHE_BYTES, READ_REPLY_CACHE_ENTRIES } from './read-reply-cache.js';
-export { REPLY_CACHE_ENTRIES, REPLY_CACHE_LIFETIME_MS } from './reply-cache.js';
+export { REPLY_CACHE_ENTRIES, REPLY_CACHE_LIFETIME_MS } from './replies/mutation-replies.js';
+export { READ_REPLY_CACHE_BYTES, READ_REPLY_CACHE_ENTRIES } from './replies/read-replies.js';
 export { RECEIVE_BUFFER_BYTES } from './socket.js';
 export type { ServerStats } from './counters.js';
 export { DEFAULT_STORE_URL };
@@ -91,7 +92,8 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   }
   const counters = new Counters();
   const limiter = rateLimit.perSecond > 0 ? new RateLimiter(rateLimit) : undefined;
-  const pipeline = new DatagramPipeline({ registry, maxDatagram, log, counters, readReplies: new ReadReplyCache(), mutationReplies: new MutationReplyCache(), keptPages: new KeptPages(registry), limiter });
+  const answers = new Answers({ registry, maxDatagram, keptPages: new KeptPages(registry), counters, log });
+  const pipeline = new DatagramPipeline({ answers, maxDatagram, log, counters, readReplies: new ReadReplyCache(), mutationReplies: new MutationReplyCache(), limiter });
   const socket = await bindUdp(host, port, log).catch(async (error: unknown) => {
     await owned?.close().catch(() => {});
     throw error;

@@ -6,17 +6,21 @@ import { randomUUID } from 'node:crypto';
 import { validateUdpReply, type UdpReply, type UdpRequest } from '../../src/generated/catalogue.js';
 import { decodeUdpRequest } from '../../src/protocol/index.js';
 import { Registry, type RegistryStore, type StoredPeer } from '../../src/registry/index.js';
-import { handleRequest } from '../../src/server/index.js';
+import { Counters } from '../../src/server/counters.js';
+import { Answers } from '../../src/server/index.js';
+import { KeptPages } from '../../src/server/replies/kept-pages.js';
+import { silentLogger } from '../../src/log/index.js';
 import { openStore } from '../../src/stores/index.js';
 import { basicScenario, type Send } from './scenario.js';
 
 const FROM = { ip: '192.0.2.1', port: 5001 };
 
-/** Sends through the same decode edge as the socket, then straight into the handlers. */
+/** Sends through the same decode edge as the socket, then straight into the handlers' one entry. */
 function sender(registry: Registry, from = FROM, maxDatagram = 1200): Send {
+  const answers = new Answers({ registry, maxDatagram, keptPages: new KeptPages(registry), counters: new Counters(), log: silentLogger });
   return async (request) => {
     const decoded: UdpRequest = decodeUdpRequest(Buffer.from(JSON.stringify(request)));
-    const reply: UdpReply = await handleRequest(decoded, { registry, from, maxDatagram });
+    const reply = JSON.parse((await answers.answer(decoded, from)).toString()) as UdpReply;
     assert.ok(validateUdpReply[reply.type](reply), `${reply.type} breaks its schema: ${JSON.stringify(reply)}`);
     assert.ok(Buffer.byteLength(JSON.stringify(reply)) <= maxDatagram);
     return reply;

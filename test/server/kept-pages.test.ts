@@ -7,26 +7,27 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { UdpReply } from '../../src/generated/catalogue.js';
 import { silentLogger } from '../../src/log/index.js';
-import { decodeUdpRequest, encodeDatagram } from '../../src/protocol/index.js';
+import { decodeUdpRequest } from '../../src/protocol/index.js';
 import { Registry, type StoredPeer } from '../../src/registry/index.js';
 import { Counters } from '../../src/server/counters.js';
-import { answerRead, refuseReader, type ReadRequest } from '../../src/server/handlers.js';
-import { infotPage, retrievePage, searchPage } from '../../src/server/paging.js';
-import { KeptPages } from '../../src/server/kept-pages.js';
+import { Answers, type ReadRequest } from '../../src/server/handlers.js';
+import { encodePage, type Page } from '../../src/server/pages/encode.js';
+import { infotPage, retrievePage, searchPage } from '../../src/server/pages/paging.js';
 import { DatagramPipeline } from '../../src/server/pipeline.js';
-import { ReadReplyCache } from '../../src/server/read-reply-cache.js';
-import { MutationReplyCache } from '../../src/server/reply-cache.js';
+import { KeptPages } from '../../src/server/replies/kept-pages.js';
+import { MutationReplyCache } from '../../src/server/replies/mutation-replies.js';
+import { ReadReplyCache } from '../../src/server/replies/read-replies.js';
 import { openStore } from '../../src/stores/index.js';
 
 const search = (rq: number, file: string): ReadRequest => ({ type: 'SEARCH-FILE', rq, file });
-const searchReply = (rq: number, file: string): UdpReply => ({ type: 'SEARCH-FILE', rq, file, peers: [{ name: 'alice', ip: '192.0.2.1', tcpPort: 6000 }] });
+const searchReply = (rq: number, file: string): Page => ({ type: 'SEARCH-FILE', rq, file, peers: [{ name: 'alice', ip: '192.0.2.1', tcpPort: 6000 }] });
 
 test('a kept reply takes any rq, however many digits it has', () => {
   const registry = { revision: 0 };
   const pages = new KeptPages(registry);
-  pages.keep(search(7, 'a.txt'), searchReply(7, 'a.txt'), encodeDatagram(searchReply(7, 'a.txt')));
+  pages.keep(search(7, 'a.txt'), searchReply(7, 'a.txt'), encodePage(searchReply(7, 'a.txt')));
   for (const rq of [0, 5, 10, 99, 12_345, 2_147_483_647]) {
-    assert.deepEqual(pages.find(search(rq, 'a.txt'))?.withRq(rq), encodeDatagram(searchReply(rq, 'a.txt')));
+    assert.deepEqual(pages.find(search(rq, 'a.txt'))?.withRq(rq), encodePage(searchReply(rq, 'a.txt')));
   }
   assert.equal(pages.find(search(1, 'b.txt')), undefined, 'another question');
   assert.equal(pages.find({ type: 'SEARCH-FILE', rq: 1, file: 'a.txt', cursor: 'AAAA' }), undefined, 'the same subject with a cursor');
@@ -36,7 +37,7 @@ test('a kept reply takes any rq, however many digits it has', () => {
 test('a change to the registry drops every kept reply', () => {
   const registry = { revision: 0 };
   const pages = new KeptPages(registry);
-  pages.keep(search(1, 'a.txt'), searchReply(1, 'a.txt'), encodeDatagram(searchReply(1, 'a.txt')));
+  pages.keep(search(1, 'a.txt'), searchReply(1, 'a.txt'), encodePage(searchReply(1, 'a.txt')));
   assert.ok(pages.find(search(2, 'a.txt')));
   registry.revision++;
   assert.equal(pages.find(search(3, 'a.txt')), undefined);
@@ -47,19 +48,19 @@ test('a reply kept at an older revision is not kept at all', () => {
   const registry = { revision: 0 };
   const pages = new KeptPages(registry);
   registry.revision++;
-  pages.keep(search(1, 'a.txt'), searchReply(1, 'a.txt'), encodeDatagram(searchReply(1, 'a.txt')));
+  pages.keep(search(1, 'a.txt'), searchReply(1, 'a.txt'), encodePage(searchReply(1, 'a.txt')));
   assert.ok(pages.find(search(2, 'a.txt')), 'kept at the revision it was computed at');
 });
 
 test('each kind of read keeps a bounded number of questions, the oldest going first', () => {
   const pages = new KeptPages({ revision: 0 }, 3);
-  for (const file of ['a', 'b', 'c', 'd']) pages.keep(search(1, file), searchReply(1, file), encodeDatagram(searchReply(1, file)));
+  for (const file of ['a', 'b', 'c', 'd']) pages.keep(search(1, file), searchReply(1, file), encodePage(searchReply(1, file)));
   assert.equal(pages.find(search(1, 'a')), undefined);
   for (const file of ['b', 'c', 'd']) assert.ok(pages.find(search(1, file)), file);
   assert.equal(pages.size, 3);
   // Round the ring of questions a few times, keeping one question twice on the way.
   const files = Array.from({ length: 10 }, (_, i) => `f${i}`);
-  for (const file of [...files.slice(0, 5), 'f4', ...files.slice(5)]) pages.keep(search(1, file), searchReply(1, file), encodeDatagram(searchReply(1, file)));
+  for (const file of [...files.slice(0, 5), 'f4', ...files.slice(5)]) pages.keep(search(1, file), searchReply(1, file), encodePage(searchReply(1, file)));
   assert.deepEqual(files.filter((file) => pages.find(search(1, file))), ['f7', 'f8', 'f9']);
   assert.equal(pages.size, 3);
 });
@@ -67,7 +68,7 @@ test('each kind of read keeps a bounded number of questions, the oldest going fi
 test('bytes that do not start with the reply type and rq are not kept', () => {
   const pages = new KeptPages({ revision: 0 });
   pages.keep(search(1, 'a'), searchReply(1, 'a'), Buffer.from('{"rq":1,"type":"SEARCH-FILE"}'));
-  pages.keep(search(12, 'b'), searchReply(12, 'b'), encodeDatagram(searchReply(13, 'b')));
+  pages.keep(search(12, 'b'), searchReply(12, 'b'), encodePage(searchReply(13, 'b')));
   assert.equal(pages.size, 0);
 });
 
@@ -118,10 +119,14 @@ test('through the pipeline, every read gets the bytes a fresh answer gives, what
       const registry = await Registry.open(await openStore<StoredPeer>(`memory://kept-${randomUUID()}`, 'peers'));
       // A small datagram limit, so that peers' file lists and RETRIEVE run over several pages.
       const maxDatagram = 600;
+      const answers = new Answers({ registry, maxDatagram, keptPages: new KeptPages(registry), counters: new Counters(), log: silentLogger });
       const pipeline = new DatagramPipeline({
-        registry, maxDatagram, log: silentLogger, counters: new Counters(), limiter: undefined,
-        readReplies: new ReadReplyCache(), mutationReplies: new MutationReplyCache(), keptPages: new KeptPages(registry),
+        answers, maxDatagram, log: silentLogger, counters: new Counters(), limiter: undefined,
+        readReplies: new ReadReplyCache(), mutationReplies: new MutationReplyCache(),
       });
+      /** A fresh answer: the same entry with nothing kept (and the same marks of the client as seen). */
+      const freshAnswer = (request: ReadRequest, by: { ip: string; port: number }) =>
+        (new Answers({ registry, maxDatagram, keptPages: new KeptPages(registry), counters: new Counters(), log: silentLogger }).answer(request, by) as Buffer).toString();
       const from = (peer: number) => ({ ip: '192.0.2.1', port: 5000 + peer });
       // Reads come from a registered peer when there is one (others are refused, and nothing is kept).
       const registered = new Set<number>();
@@ -141,14 +146,14 @@ test('through the pipeline, every read gets the bytes a fresh answer gives, what
           const bytes = Buffer.from(JSON.stringify(request));
           const decoded = decodeUdpRequest(bytes) as ReadRequest;
           const by = reader(s.peer);
-          const ctx = { registry, from: from(by), maxDatagram };
-          const fresh = refuseReader(decoded, ctx) ?? answerRead(decoded, ctx);
+          const fresh = freshAnswer(decoded, from(by));
           const got = (pipeline.receive(bytes, from(by)) as Buffer).toString();
           const asked = `${by} ${bytes}`;
-          const expected = firstReplies.get(asked) ?? encodeDatagram(fresh).toString();
+          const expected = firstReplies.get(asked) ?? fresh;
           firstReplies.set(asked, expected);
           assert.equal(got, expected, `${JSON.stringify(request)} after ${registry.revision} changes`);
-          if (fresh.type === 'RETRIEVE' && fresh.next) cursors.push(fresh.next);
+          const freshReply = JSON.parse(fresh) as UdpReply;
+          if (freshReply.type === 'RETRIEVE' && freshReply.next) cursors.push(freshReply.next);
           continue;
         }
         const request =

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ReadReplyCache } from '../../src/server/read-reply-cache.js';
-import { MutationReplyCache } from '../../src/server/reply-cache.js';
+import { ReadReplyCache } from '../../src/server/replies/read-replies.js';
+import { MutationReplyCache } from '../../src/server/replies/mutation-replies.js';
 
 const bytes = (text: string) => Buffer.from(text);
 /** rq values whose (rq, port) hash alike: the hash multiplies rq by an odd number modulo 2^30. */

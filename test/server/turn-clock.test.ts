@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { turnClock } from '../../src/server/turn-clock.js';
+import { turnClock } from '../../src/server/replies/turn-clock.js';
 
 test('the turn clock reads the time once per turn of the event loop', async () => {
   await nextTurn();

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import * as sizes from '../../src/server/sizes.js';
+import * as sizes from '../../src/server/pages/sizes.js';
 
 const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 const fileName = fc.string({ unit: fc.oneof(fc.constantFrom('"', '\\', 'é', '😀', '\u2028'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 255 });

@@ -2,7 +2,7 @@
 // must get the identical reply, and a mutation must take effect once, so recent replies are kept by
 // (source ip, source port, rq) together with the request bytes they answered. This cache holds the
 // replies of mutations, which may still be awaiting the store: a repeat that arrives meanwhile gets
-// the same pending reply. Reads have their own cache (read-reply-cache.ts), so a flood of reads
+// the same pending reply. Reads have their own cache (read-replies.ts), so a flood of reads
 // cannot push a mutation's reply out before its client's retries arrive.
 
 /**

@@ -1,14 +1,15 @@
 // Pages of RETRIEVE, RETRIEVE-INFOT and SEARCH-FILE that never exceed the datagram limit, whatever
 // the registry holds. Each page is measured in encoded bytes as entries are added, keeping room for
 // `next`; the cursor in `next` is the position after the last entry sent.
-import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply } from '../generated/types.js';
-import { listedPartBytes, MAX_RQ } from '../protocol/index.js';
-import type { PeerView, Registry } from '../registry/index.js';
-import { itself, upperBound } from '../registry/sorted.js';
+import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply } from '../../generated/types.js';
+import { MAX_RQ } from '../../protocol/index.js';
+import type { PeerView, Registry } from '../../registry/index.js';
+import { itself, upperBound } from '../../registry/sorted.js';
 import {
   encodeAllCursor, encodeInfotCursor, encodeSearchCursor, fileKey, MAX_CURSOR_CHARS, positionAfter,
   type AllPosition, type InfotPosition, type SearchPosition,
 } from './cursor.js';
+import { listedPartBytes } from './encode.js';
 import { infotBytes, listingBytes, retrieveBytes, searchBytes } from './sizes.js';
 
 /** Room a page keeps for `,"next":"<cursor>"` until it knows it holds the last entry. */
@@ -18,7 +19,7 @@ const COMMA = 1;
 /**
  * Pages are measured as if their rq were the largest: what a page lists then depends on the question
  * alone, never on its rq, so the server can keep a page's bytes for everyone who asks the same
- * (server/kept-pages.ts). It costs a page at most nine bytes of room.
+ * (replies/kept-pages.ts). It costs a page at most nine bytes of room.
  */
 const LONGEST_RQ = MAX_RQ;
 
@@ -135,7 +136,7 @@ const lastTaken = (taken: number): number => Math.max(taken, 1) - 1;
 /**
  * The holder record of each published entry, built once and kept while the peer's contact stays the
  * same: a SEARCH-FILE page reuses it, and its JSON, instead of building both anew (see
- * protocol/encode.ts). A holder is never changed: a new contact gets a new one.
+ * encode.ts). A holder is never changed: a new contact gets a new one.
  */
 const holders = new WeakMap<FileEntry, FileHolder>();
 

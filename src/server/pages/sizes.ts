@@ -1,10 +1,10 @@
 // Encoded sizes of the fixed frame of each page, computed without encoding it: a page is measured on
-// the hot path (its entries by their kept JSON, see protocol/encode.ts). Peer names, IPs, ports and
+// the hot path (its entries by their kept JSON, see encode.ts). Peer names, IPs, ports and
 // rqs are ASCII without escapes, so their JSON length is arithmetic; file names go through
-// JSON.stringify once, as a string. test/server/sizes.test.ts checks every function against
+// JSON.stringify once, as a string. test/server/pages-sizes.test.ts checks every function against
 // Buffer.byteLength(JSON.stringify(…)).
 
-import { jsonStringBytes } from '../protocol/index.js';
+import { jsonStringBytes } from './encode.js';
 
 /** Decimal digits of a non-negative integer (what JSON writes for it): arithmetic, no string made. */
 export function decimalDigits(n: number): number {

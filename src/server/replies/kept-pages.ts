@@ -1,16 +1,16 @@
 // Replies to reads, kept as bytes while the registry stays as it was. Most reads ask what someone
 // asked a moment ago (a popular file, the first page of a peer's files), and paging and encoding the
 // answer again cost more than everything else the server does for the request. A page depends on
-// its question alone, not on its rq (paging.ts measures every page as if its rq were the largest),
+// its question alone, not on its rq (pages/paging.ts measures every page as if its rq were the largest),
 // so a kept reply is the bytes before and after its rq, and any rq fits between them.
 //
 // Any change to the registry (a registration, a contact, a file) drops every kept reply: the next
 // answer is computed afresh. Kept replies are never refusals, so the client's standing is checked
-// before one is looked for (handlers.ts refuseReader).
-import type { UdpReply } from '../generated/catalogue.js';
-import type { Registry } from '../registry/index.js';
-import type { ReadRequest, ReadType } from './handlers.js';
-import { decimalDigits } from './sizes.js';
+// before one is looked for (handlers.ts).
+import type { UdpReply } from '../../generated/catalogue.js';
+import type { Registry } from '../../registry/index.js';
+import type { ReadRequest, ReadType } from '../handlers.js';
+import { decimalDigits } from '../pages/sizes.js';
 
 /** Questions kept at most per kind of read; the oldest goes first. Each reply is one datagram at most. */
 export const KEPT_PAGES_PER_READ = 4_096;
@@ -94,7 +94,7 @@ export class KeptPages {
 
   /**
    * Keeps `bytes`, the encoded `reply` this read got just now, for the next client that asks the
-   * same. A reply whose bytes do not start with its type and rq (never, from protocol/encode.ts) is
+   * same. A reply whose bytes do not start with its type and rq (never, from pages/encode.ts) is
    * not kept.
    */
   keep(request: ReadRequest, reply: UdpReply, bytes: Buffer): void {
@@ -131,7 +131,7 @@ function questionOf(request: ReadRequest): string {
   return request.cursor === undefined ? subject : `${subject}\n${request.cursor}`;
 }
 
-/** `{"type":"<type>","rq":`, the bytes every reply starts with (protocol/encode.ts). */
+/** `{"type":"<type>","rq":`, the bytes every page starts with (pages/encode.ts). */
 const heads = new Map<string, Buffer>();
 
 function headOf(type: string): Buffer {

@@ -8,7 +8,7 @@
 // Entries leave in arrival order (every entry lives as long, so that is also expiry order), when the
 // slots or the bytes run out, or when they expire. Reads have their own budget so that a flood of
 // reads cannot push the replies of mutations out before their clients' retries arrive.
-import { REPLY_CACHE_LIFETIME_MS } from './reply-cache.js';
+import { REPLY_CACHE_LIFETIME_MS } from './mutation-replies.js';
 import { turnClock } from './turn-clock.js';
 
 /** Read replies kept at most. */

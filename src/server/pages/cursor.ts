@@ -2,7 +2,7 @@
 // "after this file". Positions, not offsets, so a client following `next` sees every peer that stayed
 // registered during its scan exactly once, however many others register or leave meanwhile.
 import { createHash } from 'node:crypto';
-import { itself, lowerBound, upperBound } from '../registry/sorted.js';
+import { itself, lowerBound, upperBound } from '../../registry/sorted.js';
 
 /** Where a listing of files resumes: after the file with this name. */
 export type FileKey =
