@@ -26,6 +26,8 @@ export const ERROR_CODES = {
       BAD_FILE: 'a file entry the registry cannot serve back (too large for a reply, not valid Unicode)',
       TOO_MANY_FILES: 'the per-peer cap on shared files',
       STORE_UNAVAILABLE: 'the durable store failed: nothing was changed, the client may retry',
+      STORE_UNCONFIRMED: 'the store did not confirm the write (a timeout, a connection lost during the commit): it may still be applied; the same request again tells (never kept as the reply to a retransmission)',
+      STORE_BUSY: 'the name kept changing through other servers of a shared registry while the request was decided: try again',
     },
   },
   ServerError: {
@@ -40,7 +42,9 @@ export const ERROR_CODES = {
     summary: 'The durable stores (src/stores): the message names the store (URL redacted) and what failed.',
     codes: {
       STORE_URL_INVALID: 'the URL cannot be parsed or names a scheme no store serves',
-      STORE_UNAVAILABLE: 'the store could not be reached or opened in time: refused, dropped, locked, timed out',
+      STORE_UNAVAILABLE: 'the store could not be reached or opened in time: refused, dropped, locked, timed out; a write it rejects this way was not applied',
+      STORE_UNCONFIRMED: 'a commit was sent but not confirmed (its deadline passed while under way, or the connection was lost during it): it may have been applied',
+      STORE_IN_USE: 'a single-writer store (sqlite, redis, mysql, memory) is held by another index server: the message says by whom when the store can tell, and that postgresql:// is the store for several servers',
       STORE_FAILED: 'the store answered with an error, or was used after close()',
     },
   },

@@ -38,10 +38,14 @@ export interface PeerView extends Readonly<PeerContact> {
 export class PeerState implements PeerView {
   /** Last authorised request from this peer, by the server's clock (memory only: restarts count from load). */
   lastSeen: number;
+  /** When this server last told a shared store it heard from the peer (stores expire on their own clock). */
+  toldSeenAt = -Infinity;
   private sortedNames: string[] | undefined;
   private sortedEntries: FileEntry[] | undefined;
 
   constructor(
+    /** The ledger's version of this registration (see src/stores/ledger.ts). */
+    public version: number,
     readonly name: string,
     public ip: string,
     public udpPort: number,
@@ -54,10 +58,10 @@ export class PeerState implements PeerView {
     this.lastSeen = now;
   }
 
-  static fromStored(stored: StoredPeer, now: number): PeerState {
+  static fromStored(stored: StoredPeer, version: number, now: number): PeerState {
     const files = new Map<string, FileEntry>();
     for (const entry of stored.files) files.set(entry.name, entry);
-    return new PeerState(stored.name, stored.ip, stored.udpPort, stored.tcpPort, stored.token, stored.registeredAt, files, now);
+    return new PeerState(version, stored.name, stored.ip, stored.udpPort, stored.tcpPort, stored.token, stored.registeredAt, files, now);
   }
 
   toStored(contact: PeerContact = this, files: FileEntry[] = [...this.files.values()]): StoredPeer {

@@ -1,29 +1,32 @@
 // The index server's model: who is registered, where they are, what they share. It answers queries
-// from memory and writes every change through to a durable store before anyone can see it:
-// a mutation computes the new record, awaits the store, and only then applies it here and returns.
-// Mutations of one name run one after another (a promise chain per name); other names and all
-// queries carry on meanwhile, so a slow store never delays a read.
+// from memory and writes every change through to its ledger (src/stores/ledger.ts) before anyone can
+// see it: a mutation decides on the state it holds, commits the decision, and only then applies it
+// here and returns. Mutations of one name run one after another (a promise chain per name); other
+// names and all queries carry on meanwhile, so a slow store never delays a read. On a shared store
+// (several servers) a decision is checked against the version it was taken at, and the changes the
+// other servers make arrive through the same adopt() as this server's own.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FileEntry, PublishedFile } from '../generated/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { show } from '../protocol/index.js';
+import type { Change, ChangeSink, Ledger, LedgerItem, LedgerStats, Outcome, RequestKey } from '../stores/ledger.js';
+import { SoleWriterLedger, type RecordMap } from '../stores/sole-writer-ledger.js';
 import { canonicalIp, contactKey, isUnspecified, type UdpContact } from './addresses.js';
-import { RegistryError } from './errors.js';
+import { RegistryError, type RegistryErrorCode } from './errors.js';
 import { PeerState, problemWithStored, type PeerContact, type PeerView, type StoredPeer } from './record.js';
 import { insertSorted, itself, removeSorted } from './sorted.js';
 
-/** The part of src/stores' DurableMap the registry needs; writes resolve once durable. */
-export interface RegistryStore {
-  readonly description: string;
-  entries(): Promise<Iterable<readonly [string, unknown]>> | AsyncIterable<readonly [string, unknown]>;
+/** The part of src/stores' DurableMap a registry with one writer needs; writes resolve once durable. */
+export interface RegistryStore extends RecordMap {
   set(key: string, value: StoredPeer): Promise<unknown>;
-  delete(key: string): Promise<unknown>;
 }
 
-/** Who sends a request: the token it carries (if any) and the datagram's source. */
+/** Who sends a request: the token it carries (if any), the datagram's source, and which request it is. */
 export interface Credentials {
   token?: string | undefined;
   from: UdpContact;
+  /** A shared store keeps the outcome under it, so that a retry through another server gets the same. */
+  request?: RequestKey | undefined;
 }
 
 export interface RegistryOptions {
@@ -33,6 +36,11 @@ export interface RegistryOptions {
   /** Why an entry may not be published (undefined when it may): e.g. no reply page could hold it. */
   entryRule?: (peerName: string, entry: FileEntry) => string | undefined;
   maxFilesPerPeer?: number;
+  /**
+   * How often, at most, a shared store is told that a peer was heard from (its expiry runs on the
+   * store's clock). 0: never (nothing expires).
+   */
+  tellSeenEveryMs?: number;
 }
 
 /**
@@ -47,9 +55,26 @@ const TOKEN_BYTES = 16;
 /** Longest store error message quoted back to a client (reasons stay readable and within the schema). */
 const MAX_STORE_DETAIL_CHARS = 160;
 
+/**
+ * Times one request is decided when the name keeps changing through other servers meanwhile (each
+ * conflict brings the name's current state, so the next try is decided on it).
+ */
+const MAX_DECISIONS = 3;
+
 export interface RegistrySnapshot {
   peers: StoredPeer[];
 }
+
+/** What one decision about a name does: its result, the record it writes (null: removes), what to log. */
+interface Decision<T> {
+  result: T;
+  next?: StoredPeer | null;
+  /** Logged once the change is committed and applied. */
+  done?: () => void;
+}
+
+/** The outcome a shared store keeps for a retry through another server: the result, or the refusal. */
+type StoredOutcome = { ok: unknown } | { refused: { code: RegistryErrorCode; reason: string } };
 
 export class Registry {
   private readonly peers = new Map<string, PeerState>();
@@ -61,38 +86,48 @@ export class Registry {
   /** `ip|udpPort` → the peers registered there (several names may share one socket). */
   private readonly byContact = new Map<string, Set<PeerState>>();
   private readonly queues = new Map<string, Promise<void>>();
+  /**
+   * Versions of names this server removed ahead of the shared change log: an older change of the
+   * name, delivered later, must not bring it back. Dropped once the log has been followed past them.
+   */
+  private readonly tombstones = new Map<string, number>();
+  /** The change-log revision followed so far. */
+  private followed = 0;
   private publishedFiles = 0;
   private changes = 0;
   private readonly clock: () => number;
   private readonly log: Logger;
   private readonly entryRule: (peerName: string, entry: FileEntry) => string | undefined;
   private readonly maxFilesPerPeer: number;
+  private readonly tellSeenEveryMs: number;
 
-  private constructor(private readonly store: RegistryStore, options: RegistryOptions) {
+  private constructor(private readonly ledger: Ledger, options: RegistryOptions) {
     this.clock = options.clock ?? Date.now;
     this.log = options.logger ?? silentLogger;
     this.entryRule = options.entryRule ?? (() => undefined);
     this.maxFilesPerPeer = options.maxFilesPerPeer ?? MAX_FILES_PER_PEER;
+    this.tellSeenEveryMs = options.tellSeenEveryMs ?? 0;
   }
 
-  /** Loads every stored peer; records that cannot be served are logged and left in the store untouched. */
-  static async open(store: RegistryStore, options: RegistryOptions = {}): Promise<Registry> {
-    const registry = new Registry(store, options);
-    const now = registry.clock();
-    for await (const [key, value] of await store.entries()) {
-      const problem = problemWithStored(key, value);
-      if (problem) {
-        registry.log.error('stored peer skipped', { key, problem });
-        continue;
-      }
-      const stored = value as StoredPeer;
-      registry.apply(PeerState.fromStored({ ...stored, ip: canonicalIp(stored.ip) }, now));
-    }
+  /**
+   * Loads every stored peer (records that cannot be served are logged and left in the store
+   * untouched), then follows the changes other servers make, on a shared store. A key-value store
+   * is written by this registry alone.
+   */
+  static async open(store: RegistryStore | Ledger, options: RegistryOptions = {}): Promise<Registry> {
+    const ledger = 'commit' in store ? store : new SoleWriterLedger(store);
+    const registry = new Registry(ledger, options);
+    await ledger.open(registry.sink);
     return registry;
   }
 
   get description(): string {
-    return this.store.description;
+    return this.ledger.description;
+  }
+
+  /** True when other servers change the same registry. */
+  get shared(): boolean {
+    return this.ledger.shared;
   }
 
   get peerCount(): number {
@@ -104,11 +139,17 @@ export class Registry {
   }
 
   /**
-   * Counts the changes a query can see (registrations, contacts, files). An answer computed at one
-   * revision holds until the next: the server keeps encoded pages that long (server/kept-pages.ts).
+   * Counts the changes a query can see (registrations, contacts, files), whoever made them. An answer
+   * computed at one revision holds until the next: the server keeps encoded pages that long
+   * (server/replies/kept-pages.ts).
    */
   get revision(): number {
     return this.changes;
+  }
+
+  /** How far this server follows the store (all zeros for a store with one writer). */
+  storeStats(): LedgerStats {
+    return this.ledger.stats();
   }
 
   peer(name: string): PeerView | undefined {
@@ -130,6 +171,14 @@ export class Registry {
     return { peers: this.sortedNames.map((name) => this.peers.get(name)!.toStored()) };
   }
 
+  /**
+   * Resolves once this server has every change committed before the call (through any server), or
+   * after a short wait: a read that would miss (an unknown peer, "register first") asks it first.
+   */
+  caughtUp(): Promise<void> {
+    return this.ledger.caughtUp();
+  }
+
   /** Refuses a query from a client with no registration; otherwise marks its registrations as seen. */
   requireClient(credentials: Credentials): void {
     const now = this.clock();
@@ -138,21 +187,20 @@ export class Registry {
       if (!peer) {
         throw new RegistryError('NOT_REGISTERED', 'register first: token matches no registration (it may have expired; send REGISTER)');
       }
-      peer.lastSeen = now;
+      this.seen(peer, now);
       return;
     }
     const here = this.byContact.get(contactKey(credentials.from.ip, credentials.from.port));
     if (!here) {
       throw new RegistryError('NOT_REGISTERED', 'register first: this address has no registration (send REGISTER, or give your token)');
     }
-    for (const peer of here) peer.lastSeen = now;
+    for (const peer of here) this.seen(peer, now);
   }
 
   /** Registers a free name, or refreshes the caller's own registration (new contact, same files and token). */
   register(name: string, contact: PeerContact, credentials: Credentials): Promise<{ token: string; created: boolean }> {
-    return this.serialised(name, async () => {
+    return this.decide<{ token: string; created: boolean }>(name, credentials.request, (existing) => {
       const wanted = reachable(contact);
-      const existing = this.peers.get(name);
       if (existing) {
         // The brief: "same token, or same IP and UDP port". A peer can hold a stale token (its
         // DE-REGISTER and next REGISTER took effect but both answers were lost); from its registered
@@ -163,35 +211,29 @@ export class Registry {
           const detail = credentials.token === undefined ? '' : ' (the token given is not its token)';
           throw new RegistryError('NAME_TAKEN', `name ${show(name)} is already registered by another client${detail}`);
         }
-        existing.lastSeen = this.clock();
-        await this.changeContact(existing, wanted);
-        this.log.info('peer refreshed', { name, ...wanted });
-        return { token: existing.token, created: false };
+        this.seen(existing, this.clock());
+        const next = sameContact(existing, wanted) ? undefined : existing.toStored(wanted);
+        return { result: { token: existing.token, created: false }, next, done: () => this.log.info('peer refreshed', { name, ...wanted }) };
       }
-      const now = this.clock();
       const token = randomBytes(TOKEN_BYTES).toString('hex');
-      const peer = new PeerState(name, wanted.ip, wanted.udpPort, wanted.tcpPort, token, now, new Map(), now);
-      await this.persist(() => this.store.set(name, peer.toStored()));
-      this.apply(peer);
-      this.log.info('peer registered', { name, ...wanted });
-      return { token, created: true };
+      const next: StoredPeer = { name, ...wanted, token, files: [], registeredAt: this.clock() };
+      return { result: { token, created: true }, next, done: () => this.log.info('peer registered', { name, ...wanted }) };
     });
   }
 
   /** Removes a registration and its files; a name that is not registered is already done. */
   deregister(name: string, credentials: Credentials): Promise<void> {
-    return this.serialised(name, async () => {
-      const peer = this.peers.get(name);
-      if (!peer) return;
+    return this.decide(name, credentials.request, (peer) => {
+      if (!peer) return { result: undefined };
       this.authorise(peer, credentials);
-      await this.forget(peer, 'peer de-registered');
+      return { result: undefined, next: null, done: () => this.log.info('peer de-registered', { name }) };
     });
   }
 
   /** Adds files to the peer's list (a name published again gets the new size and hash). All or nothing. */
   publish(name: string, files: readonly PublishedFile[], credentials: Credentials): Promise<void> {
-    return this.serialised(name, async () => {
-      const peer = this.registered(name);
+    return this.decide(name, credentials.request, (found) => {
+      const peer = this.registered(name, found);
       this.authorise(peer, credentials);
       const batch = new Map<string, FileEntry>();
       files.forEach((file, index) => {
@@ -213,58 +255,66 @@ export class Registry {
           `files would make ${show(name)} share ${total} files; the limit is ${this.maxFilesPerPeer} per peer (remove some first)`,
         );
       }
-      if (batch.size === 0) return;
+      if (batch.size === 0) return { result: undefined };
       const merged = [...peer.files.values()].map((entry) => batch.get(entry.name) ?? entry);
       for (const entry of batch.values()) if (!peer.files.has(entry.name)) merged.push(entry);
-      await this.persist(() => this.store.set(name, peer.toStored(peer, merged)));
-      for (const entry of batch.values()) this.share(peer, entry);
-      this.log.debug('files published', { name, changed: batch.size, files: peer.files.size });
+      return { result: undefined, next: peer.toStored(peer, merged), done: () => this.log.debug('files published', { name, changed: batch.size, files: merged.length }) };
     });
   }
 
   /** Stops sharing files by name; names the peer does not share are nothing to do. All or nothing. */
   remove(name: string, files: readonly string[], credentials: Credentials): Promise<void> {
-    return this.serialised(name, async () => {
-      const peer = this.registered(name);
+    return this.decide(name, credentials.request, (found) => {
+      const peer = this.registered(name, found);
       this.authorise(peer, credentials);
       const gone = new Set(files.filter((file) => peer.files.has(file)));
-      if (gone.size === 0) return;
+      if (gone.size === 0) return { result: undefined };
       const kept = [...peer.files.values()].filter((entry) => !gone.has(entry.name));
-      await this.persist(() => this.store.set(name, peer.toStored(peer, kept)));
-      for (const file of gone) this.unshare(peer, file);
-      this.log.debug('files removed', { name, removed: gone.size, files: peer.files.size });
+      return { result: undefined, next: peer.toStored(peer, kept), done: () => this.log.debug('files removed', { name, removed: gone.size, files: kept.length }) };
     });
   }
 
   /** Moves a registration to a new IP, UDP port and TCP port; returns the contact now registered. */
   updateContact(name: string, contact: PeerContact, credentials: Credentials): Promise<PeerContact> {
-    return this.serialised(name, async () => {
-      const peer = this.registered(name);
+    return this.decide(name, credentials.request, (found) => {
+      const peer = this.registered(name, found);
       this.authorise(peer, credentials);
       const wanted = reachable(contact);
-      await this.changeContact(peer, wanted);
-      this.log.info('contact updated', { name, ...wanted });
-      return wanted;
+      const next = sameContact(peer, wanted) ? undefined : peer.toStored(wanted);
+      return { result: wanted, next, done: () => this.log.info('contact updated', { name, ...wanted }) };
     });
   }
 
   /**
-   * Expires registrations not heard from for `afterMs`, through the same path as DE-REGISTER.
-   * Returns the names expired; a store failure leaves that peer for the next sweep.
+   * Expires registrations not heard from for `afterMs`, through the same path as DE-REGISTER: on a
+   * shared store, by the store's clock, one server sweeping at a time. Returns the names expired; a
+   * store failure leaves them for the next sweep.
    */
   async expireStale(afterMs: number): Promise<string[]> {
+    if (this.ledger.expire) {
+      let gone: Change[];
+      try {
+        gone = await this.ledger.expire(afterMs);
+      } catch (error) {
+        this.log.warn('expiry failed', { error });
+        return [];
+      }
+      for (const change of gone) this.adopt(change, 'peer expired');
+      return gone.map((change) => change.name);
+    }
     const isStale = (peer: PeerState) => this.clock() - peer.lastSeen >= afterMs;
     const candidates = [...this.peers.values()].filter(isStale).map((peer) => peer.name);
     const expired: string[] = [];
     await Promise.all(
       candidates.map((name) =>
-        this.serialised(name, async () => {
-          const peer = this.peers.get(name);
-          // Re-checked in the queue: a refresh may have arrived since the sweep looked.
-          if (!peer || !isStale(peer)) return;
-          await this.forget(peer, 'peer expired');
-          expired.push(name);
-        }).catch((error: unknown) => this.log.warn('expiry failed', { name, error })),
+        // Re-checked in the queue: a refresh may have arrived since the sweep looked.
+        this.decide(name, undefined, (peer) => (peer && isStale(peer) ? { result: true, next: null } : { result: false }))
+          .then((gone) => {
+            if (!gone) return;
+            expired.push(name);
+            this.log.info('peer expired', { name });
+          })
+          .catch((error: unknown) => this.log.warn('expiry failed', { name, error })),
       ),
     );
     return expired;
@@ -277,6 +327,91 @@ export class Registry {
 
   // ——— internals ———
 
+  /** Where the ledger delivers stored peers and changes made through other servers. */
+  private readonly sink: ChangeSink = {
+    receive: (changes) => {
+      for (const change of changes) this.adopt(change);
+    },
+    caughtUp: (revision) => {
+      this.followed = revision;
+      for (const [name, version] of this.tombstones) if (version <= revision) this.tombstones.delete(name);
+    },
+    keepOnly: (present, revision) => {
+      for (const peer of [...this.peers.values()]) {
+        if (peer.version <= revision && !present.has(peer.name)) this.forget(peer);
+      }
+      this.sink.caughtUp(revision);
+    },
+  };
+
+  /**
+   * Decides one request about `name` on the state this server has, and commits the decision. On a
+   * shared store every decision is checked against the version it was taken at, refusals and no-ops
+   * too: if the name changed meanwhile (through another server), its current state comes back and
+   * the request is decided again on it. A request the store already answered gets that answer.
+   */
+  private decide<T>(name: string, request: RequestKey | undefined, step: (peer: PeerState | undefined) => Decision<T>): Promise<T> {
+    return this.serialised(name, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const peer = this.peers.get(name);
+        let decision: Decision<T> | undefined;
+        let refusal: RegistryError | undefined;
+        try {
+          decision = step(peer);
+        } catch (error) {
+          if (!(error instanceof RegistryError)) throw error;
+          refusal = error;
+        }
+        const next = decision?.next;
+        // Nobody else writes a key-value store: what this server holds is the truth.
+        if (next === undefined && !this.ledger.shared) return settle(decision, refusal);
+        const item: LedgerItem = { name, expect: peer?.version ?? 0, next };
+        if (request && this.ledger.shared) {
+          item.request = request;
+          item.outcome = (refusal ? { refused: { code: refusal.code, reason: refusal.reason } } : { ok: decision!.result ?? null }) satisfies StoredOutcome;
+        }
+        const outcome: Outcome = await this.commit(item);
+        if (outcome.kind === 'repeat') return replay<T>(outcome.outcome);
+        if (outcome.kind === 'conflict') {
+          this.adopt(outcome.current);
+          if (attempt < MAX_DECISIONS) continue;
+          throw new RegistryError('STORE_BUSY', `${show(name)} kept changing through other servers while this request was decided; try again`);
+        }
+        if (next !== undefined) this.adopt({ name, version: outcome.version, record: next }, undefined, true);
+        decision?.done?.();
+        return settle(decision, refusal);
+      }
+    });
+  }
+
+  private async commit(item: LedgerItem): Promise<Outcome> {
+    try {
+      return await this.ledger.commit(item);
+    } catch (cause) {
+      this.log.error('store write failed', { store: this.ledger.description, error: cause });
+      if ((cause as { code?: unknown }).code === 'STORE_UNCONFIRMED') {
+        this.rereadLater(item.name);
+        throw new RegistryError(
+          'STORE_UNCONFIRMED',
+          `the registry store did not confirm this change (${brief(cause)}); it may still be applied: send the same request again to learn whether it was`,
+          { cause },
+        );
+      }
+      throw new RegistryError('STORE_UNAVAILABLE', `the registry store is unavailable (${brief(cause)}); nothing was changed, try again`, { cause });
+    }
+  }
+
+  /**
+   * After a write whose outcome is unknown, the store's own state of the name, once it answers. A
+   * shared store's change log brings it anyway; a key-value store is asked, in the name's queue.
+   */
+  private rereadLater(name: string): void {
+    const { reread } = this.ledger;
+    if (this.ledger.shared || !reread) return;
+    void this.serialised(name, async () => this.adopt(await reread.call(this.ledger, name), 'peer reread after an unconfirmed write'))
+      .catch((error: unknown) => this.log.warn('reread failed', { name, error }));
+  }
+
   private serialised<T>(name: string, step: () => Promise<T>): Promise<T> {
     const result = (this.queues.get(name) ?? DONE).then(step);
     const tail = result.then(noop, noop);
@@ -287,8 +422,7 @@ export class Registry {
     return result;
   }
 
-  private registered(name: string): PeerState {
-    const peer = this.peers.get(name);
+  private registered(name: string, peer: PeerState | undefined): PeerState {
     if (!peer) throw new RegistryError('NOT_REGISTERED', `register first: ${show(name)} is not registered`);
     return peer;
   }
@@ -305,12 +439,62 @@ export class Registry {
   private authorise(peer: PeerState, credentials: Credentials): void {
     const refusal = this.authorisation(peer, credentials);
     if (refusal) throw new RegistryError('NOT_AUTHORISED', refusal);
-    peer.lastSeen = this.clock();
+    this.seen(peer, this.clock());
   }
 
-  private async changeContact(peer: PeerState, wanted: PeerContact): Promise<void> {
-    if (peer.ip === wanted.ip && peer.udpPort === wanted.udpPort && peer.tcpPort === wanted.tcpPort) return;
-    await this.persist(() => this.store.set(peer.name, peer.toStored(wanted)));
+  /** An authorised request from the peer: it is alive (a shared store hears of it now and then). */
+  private seen(peer: PeerState, now: number): void {
+    peer.lastSeen = now;
+    if (this.tellSeenEveryMs > 0 && this.ledger.shared && now - peer.toldSeenAt >= this.tellSeenEveryMs) {
+      peer.toldSeenAt = now;
+      this.ledger.touch(peer.name);
+    }
+  }
+
+  /**
+   * Makes a name's state the one in `change`, unless this server has it already or newer: every
+   * change goes through here, this server's own (trusted: built by this code) and those made
+   * through other servers, so every index follows them all alike.
+   */
+  private adopt(change: Change, event?: string, trusted = false): void {
+    const { name, version } = change;
+    let current = this.peers.get(name);
+    if (version <= (current?.version ?? this.tombstones.get(name) ?? 0)) return;
+    const record = change.record === null ? null : trusted ? (change.record as StoredPeer) : this.servable(name, change.record);
+    if (record === null) {
+      if (current) this.forget(current);
+      if (this.ledger.shared && version > this.followed) this.tombstones.set(name, version);
+      if (current && event) this.log.info(event, { name });
+      return;
+    }
+    this.tombstones.delete(name);
+    // The name was registered anew meanwhile (by whoever): the old registration goes, files and all.
+    if (current && (current.token !== record.token || current.registeredAt !== record.registeredAt)) {
+      this.forget(current);
+      current = undefined;
+    }
+    if (!current) {
+      this.apply(PeerState.fromStored(record, version, this.clock()));
+      return;
+    }
+    current.version = version;
+    this.changeContact(current, record);
+    this.changeFiles(current, record.files);
+  }
+
+  /** A record from the store as the registry serves it, or null (logged) when it cannot be served. */
+  private servable(name: string, value: unknown): StoredPeer | null {
+    const problem = problemWithStored(name, value);
+    if (problem) {
+      this.log.error('stored peer skipped', { key: name, problem });
+      return null;
+    }
+    const stored = value as StoredPeer;
+    return { ...stored, ip: canonicalIp(stored.ip) };
+  }
+
+  private changeContact(peer: PeerState, wanted: PeerContact): void {
+    if (sameContact(peer, wanted)) return;
     this.unlistContact(peer);
     peer.ip = wanted.ip;
     peer.udpPort = wanted.udpPort;
@@ -319,15 +503,24 @@ export class Registry {
     this.changes++;
   }
 
-  private async forget(peer: PeerState, event: string): Promise<void> {
-    await this.persist(() => this.store.delete(peer.name));
+  /** Shares and unshares what differs between the peer's files and `files`; equal entries stay as they are. */
+  private changeFiles(peer: PeerState, files: readonly FileEntry[]): void {
+    const wanted = new Map<string, FileEntry>();
+    for (const entry of files) wanted.set(entry.name, entry);
+    for (const file of [...peer.files.keys()]) if (!wanted.has(file)) this.unshare(peer, file);
+    for (const entry of files) {
+      const old = peer.files.get(entry.name);
+      if (!old || !sameEntry(old, entry)) this.share(peer, entry);
+    }
+  }
+
+  private forget(peer: PeerState): void {
     this.peers.delete(peer.name);
     removeSorted(this.sortedNames, peer.name, itself);
     this.byToken.delete(peer.token);
     this.unlistContact(peer);
     for (const file of [...peer.files.keys()]) this.unshare(peer, file);
     this.changes++;
-    this.log.info(event, { name: peer.name });
   }
 
   /** Adds a loaded or newly registered peer to every index. */
@@ -381,16 +574,22 @@ export class Registry {
     here?.delete(peer);
     if (here?.size === 0) this.byContact.delete(key);
   }
-
-  private async persist(write: () => Promise<unknown>): Promise<void> {
-    try {
-      await write();
-    } catch (cause) {
-      this.log.error('store write failed', { store: this.store.description, error: cause });
-      throw new RegistryError('STORE_UNAVAILABLE', `the registry store is unavailable (${brief(cause)}); nothing was changed, try again`, { cause });
-    }
-  }
 }
+
+/** A decision's result, or its refusal. */
+function settle<T>(decision: Decision<T> | undefined, refusal: RegistryError | undefined): T {
+  if (refusal) throw refusal;
+  return decision!.result;
+}
+
+/** The outcome the store kept for this request: its result again, or its refusal again. */
+function replay<T>(stored: unknown): T {
+  const outcome = stored as StoredOutcome;
+  if ('refused' in outcome) throw new RegistryError(outcome.refused.code, outcome.refused.reason);
+  return outcome.ok as T;
+}
+
+const sameContact = (a: PeerContact, b: PeerContact): boolean => a.ip === b.ip && a.udpPort === b.udpPort && a.tcpPort === b.tcpPort;
 
 const NOBODY: readonly PeerView[] = Object.freeze([]);
 const DONE: Promise<void> = Promise.resolve();
@@ -405,7 +604,13 @@ function toEntry(file: PublishedFile): FileEntry {
   return entry;
 }
 
-const sameEntry = (a: FileEntry, b: FileEntry): boolean => a.size === b.size && a.sha256 === b.sha256;
+/** Entries are flat records (name, size, sha256, and whatever the spec adds): equal when every field is. */
+function sameEntry(a: FileEntry, b: FileEntry): boolean {
+  if (a === b) return true;
+  const fields = Object.keys(a) as Array<keyof FileEntry>;
+  if (fields.length !== Object.keys(b).length) return false;
+  return fields.every((field) => a[field] === b[field]);
+}
 
 /** With the `u` flag a paired surrogate is one code point, so this matches only unpaired halves. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;

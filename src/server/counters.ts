@@ -1,6 +1,7 @@
 // What the server has done since it started: the figures of the one-line summary (logged every
 // minute and on SIGUSR1) and of IndexServer.stats().
 import { UDP_REQUEST_TYPES, type UdpRequestType } from '../generated/catalogue.js';
+import type { Registry } from '../registry/index.js';
 
 export class Counters {
   /** Datagrams received, before any check. */
@@ -30,8 +31,35 @@ export interface ServerStats {
   sendFailures: number;
   peers: number;
   files: number;
+  /** How this server follows its registry's store (all zeros but `shared` for a store with one writer). */
+  store: StoreFollowing;
 }
 
-export function statsOf(counters: Counters, peers: number, files: number): ServerStats {
-  return { ...counters, requests: { ...counters.requests }, peers, files };
+export interface StoreFollowing {
+  /** Whether other servers change the same registry. */
+  shared: boolean;
+  /** Last change-log revision applied here; the newest known; how many changes behind that is. */
+  applied: number;
+  head: number;
+  lag: number;
+  /** Milliseconds the store has not answered the change feed (0 while it answers). */
+  staleMs: number;
+  /** Full rereads after falling behind the retained log, and reconnections of the feed. */
+  resyncs: number;
+  reconnects: number;
+  /** Requests decided again because their name changed through another server meanwhile. */
+  conflicts: number;
+  /** Retries answered with the outcome kept by the store (the first try went through any server). */
+  repeats: number;
+}
+
+export function statsOf(counters: Counters, registry: Pick<Registry, 'peerCount' | 'fileCount' | 'shared' | 'storeStats'>): ServerStats {
+  const following = registry.storeStats();
+  return {
+    ...counters,
+    requests: { ...counters.requests },
+    peers: registry.peerCount,
+    files: registry.fileCount,
+    store: { shared: registry.shared, ...following, lag: Math.max(0, following.head - following.applied) },
+  };
 }

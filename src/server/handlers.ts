@@ -6,9 +6,11 @@
 //
 // A read goes down once: the client's standing (registry), the reply kept for the same question
 // (replies/kept-pages.ts), else its handler and its page (pages/), kept for the next asker.
+import { createHash } from 'node:crypto';
 import { UDP_REFUSAL, type UdpReply, type UdpRepliesTo, type UdpRequest, type UdpRequestByType, type UdpRequestType } from '../generated/catalogue.js';
 import type { Logger } from '../log/index.js';
 import { RegistryError, showContact, type Credentials, type Registry, type UdpContact } from '../registry/index.js';
+import type { RequestKey } from '../stores/index.js';
 import type { Counters } from './counters.js';
 import { CURSOR_REASON, decodeAllCursor, decodeInfotCursor, decodeSearchCursor } from './pages/cursor.js';
 import { encodePage, encodeReply, type Page } from './pages/encode.js';
@@ -21,6 +23,8 @@ export interface RequestContext {
   from: UdpContact;
   /** No reply may be larger than this many bytes. */
   maxDatagram: number;
+  /** A mutation on a shared registry: the store keeps its outcome under this, for a retry elsewhere. */
+  request?: RequestKey;
 }
 
 /** Requests answered from memory: no promise per request (one cost a tenth of a SEARCH-FILE). */
@@ -32,7 +36,7 @@ export type MutationRequest = UdpRequestByType[MutationType];
 type ReadHandler<K extends ReadType> = (request: UdpRequestByType[K], ctx: RequestContext) => UdpRepliesTo[K];
 type MutationHandler<K extends MutationType> = (request: UdpRequestByType[K], ctx: RequestContext) => Promise<UdpRepliesTo[K]>;
 
-const credentials = (request: { token?: string }, ctx: RequestContext): Credentials => ({ token: request.token, from: ctx.from });
+const credentials = (request: { token?: string }, ctx: RequestContext): Credentials => ({ token: request.token, from: ctx.from, request: ctx.request });
 const contactOf = ({ ip, udpPort, tcpPort }: { ip: string; udpPort: number; tcpPort: number }) => ({ ip, udpPort, tcpPort });
 
 async function register(request: UdpRequestByType['REGISTER'], ctx: RequestContext): Promise<UdpRepliesTo['REGISTER']> {
@@ -101,6 +105,13 @@ export const isRefusal = (reply: UdpReply): boolean => REFUSAL_TYPES.has(reply.t
 
 export const INTERNAL_ERROR = 'the server failed to handle this request (an internal error, logged); try again';
 
+/**
+ * Replies that must not be kept for a retransmission: refusals of a mutation whose outcome the store
+ * did not confirm. The retry must ask again (and find the change if it landed), not get the refusal.
+ */
+const provisional = new WeakSet<Buffer>();
+export const isProvisional = (reply: Buffer): boolean => provisional.has(reply);
+
 export interface AnswerParts {
   registry: Registry;
   maxDatagram: number;
@@ -117,14 +128,15 @@ export class Answers {
   }
 
   /**
-   * The reply to one decoded request, as bytes: on this turn for a read (answered from memory), once
-   * the store has the change for a mutation.
+   * The reply to one decoded request (`bytes`: the datagram it came in), as bytes: on this turn for a
+   * read answered from memory, once the store has the change for a mutation. On a shared registry a
+   * read that would miss first waits briefly for the changes other servers committed before it.
    */
-  answer(request: UdpRequest, from: UdpContact): Buffer | Promise<Buffer> {
-    return isRead(request) ? this.read(request, from) : this.mutate(request as MutationRequest, from);
+  answer(request: UdpRequest, from: UdpContact, bytes: Buffer): Buffer | Promise<Buffer> {
+    return isRead(request) ? this.read(request, from, this.parts.registry.shared) : this.mutate(request as MutationRequest, from, bytes);
   }
 
-  private read(request: ReadRequest, from: UdpContact): Buffer {
+  private read(request: ReadRequest, from: UdpContact, catchUpOnMiss: boolean): Buffer | Promise<Buffer> {
     const { registry, maxDatagram, keptPages, log } = this.parts;
     const ctx: RequestContext = { registry, from, maxDatagram };
     let reply: UdpReply;
@@ -142,6 +154,8 @@ export class Answers {
     } catch (error) {
       reply = this.refusalFor(request, error, from);
     }
+    // A client registered, or a file published, through another server a moment ago: read our own writes.
+    if (catchUpOnMiss && isMiss(request, reply, registry)) return registry.caughtUp().then(() => this.read(request, from, false));
     if (isRefusal(reply)) return this.encode(reply, from);
     const bytes = encodePage(reply as Page);
     if (bytes.length > maxDatagram) return this.encode(reply, from); // a paging bug: logged, answered with ERROR
@@ -150,15 +164,21 @@ export class Answers {
     return bytes;
   }
 
-  private async mutate(request: MutationRequest, from: UdpContact): Promise<Buffer> {
+  private async mutate(request: MutationRequest, from: UdpContact, bytes: Buffer): Promise<Buffer> {
     const { registry, maxDatagram } = this.parts;
+    const ctx: RequestContext = { registry, from, maxDatagram };
+    if (registry.shared) ctx.request = { key: `${from.ip}|${from.port}|${request.rq}`, digest: createHash('sha256').update(bytes).digest('base64url') };
     let reply: UdpReply;
+    let settled = true;
     try {
-      reply = await (MUTATION_HANDLERS[request.type] as MutationHandler<MutationType>)(request as never, { registry, from, maxDatagram });
+      reply = await (MUTATION_HANDLERS[request.type] as MutationHandler<MutationType>)(request as never, ctx);
     } catch (error) {
       reply = this.refusalFor(request, error, from);
+      settled = !(error instanceof RegistryError && error.code === 'STORE_UNCONFIRMED');
     }
-    return this.encode(reply, from);
+    const encoded = this.encode(reply, from);
+    if (!settled) provisional.add(encoded);
+    return encoded;
   }
 
   /** A registry's refusal becomes the request's refusal; anything else is a bug, logged, and answered as one. */
@@ -175,6 +195,15 @@ export class Answers {
     if (this.debug) log.debug('reply', { to: showContact(to), type: reply.type, rq: reply.rq, bytes: bytes.length });
     return bytes;
   }
+}
+
+/** A read whose answer says someone or something is not there: an unregistered client, peer or file. */
+function isMiss(request: ReadRequest, reply: UdpReply, registry: Registry): boolean {
+  if (reply.type === 'SEARCH-FILE') return reply.peers.length === 0 && request.cursor === undefined;
+  if (reply.type === 'RETRIEVE-ERROR' || reply.type === 'SEARCH-ERROR') {
+    return reply.reason.startsWith('register first') || (request.type === 'RETRIEVE-INFOT' && !registry.peer(request.name));
+  }
+  return false;
 }
 
 /** ERROR in place of a reply over the datagram limit: never sent, but logged as the bug it is. */

@@ -5,8 +5,7 @@ import { isIPv6 } from 'node:net';
 import { silentLogger, type Logger } from '../log/index.js';
 import { MAX_DATAGRAM_BYTES, MAX_UDP_PAYLOAD, MIN_DATAGRAM_BYTES } from '../protocol/index.js';
 import { Registry, type RegistryStore } from '../registry/index.js';
-import { DEFAULT_STORE_URL, openStore, StoreError, type DurableMap } from '../stores/index.js';
-import type { StoredPeer } from '../registry/index.js';
+import { DEFAULT_STORE_URL, openLedger, StoreError, type Ledger } from '../stores/index.js';
 import { Counters, statsOf, type ServerStats } from './counters.js';
 import { ServerError } from './errors.js';
 import { Answers } from './handlers.js';
@@ -38,14 +37,19 @@ export const SUMMARY_INTERVAL_MS = 60_000;
 const RATE_REPORT_INTERVAL_MS = 10_000;
 /** Longest pause between expiry sweeps; shorter for short expiry times (a quarter of them). */
 const MAX_SWEEP_INTERVAL_MS = 30_000;
+/** A shared store is told a peer is alive at most this many times per expiry time (a third of it apart). */
+const TELLS_PER_EXPIRY = 3;
 
 export interface IndexServerOptions {
   /** Address to bind; `::` for dual stack. Default 0.0.0.0. */
   host?: string;
   /** UDP port; 0 picks a free one. Default 4000. */
   port?: number;
-  /** A keyv-style store URL (opened and closed by the server) or an open store (the caller closes it). */
-  store?: RegistryStore | string;
+  /**
+   * A store URL (opened and closed by the server): postgresql:// for a registry shared by several
+   * servers, any other for one server alone. Or an open store or ledger (the caller closes it).
+   */
+  store?: RegistryStore | Ledger | string;
   /** Largest datagram accepted or sent, in bytes. Default 1200. */
   maxDatagram?: number;
   logger?: Logger;
@@ -82,10 +86,16 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   checkInteger('rateLimit.perSecond', rateLimit.perSecond, 0, 1e9);
   checkInteger('rateLimit.burst', rateLimit.burst, rateLimit.perSecond > 0 ? 1 : 0, 1e9);
 
-  const { store, owned } = await openRegistryStore(options.store ?? DEFAULT_STORE_URL);
+  const { store, owned } = await openRegistryStore(options.store ?? DEFAULT_STORE_URL, log);
   let registry: Registry;
   try {
-    registry = await Registry.open(store, { clock: options.clock, logger: log, entryRule: unlistableReason(maxDatagram) });
+    registry = await Registry.open(store, {
+      clock: options.clock,
+      logger: log,
+      entryRule: unlistableReason(maxDatagram),
+      // A shared store expires peers on its own clock: it hears from each often enough to keep it.
+      tellSeenEveryMs: Math.floor(expireAfterMs / TELLS_PER_EXPIRY),
+    });
   } catch (error) {
     await owned?.close().catch(() => {});
     throw new ServerError('STORE_FAILED', `cannot load the registry from ${store.description}: ${(error as Error).message}`, { cause: error });
@@ -101,7 +111,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   const loop = serveDatagrams(socket, pipeline, counters, log);
   const bound = socket.address();
 
-  const stats = () => statsOf(counters, registry.peerCount, registry.fileCount);
+  const stats = () => statsOf(counters, registry);
   const logSummary = () => log.info('summary', { ...stats() });
   const expireStale = () => (expireAfterMs > 0 ? registry.expireStale(expireAfterMs) : Promise.resolve([]));
   const timers = [
@@ -135,10 +145,10 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   };
 }
 
-async function openRegistryStore(store: RegistryStore | string): Promise<{ store: RegistryStore; owned?: DurableMap<StoredPeer> }> {
+async function openRegistryStore(store: RegistryStore | Ledger | string, log: Logger): Promise<{ store: RegistryStore | Ledger; owned?: Ledger }> {
   if (typeof store !== 'string') return { store };
   try {
-    const opened = await openStore<StoredPeer>(store, 'peers');
+    const opened = await openLedger(store, 'peers', { logger: log.child({ component: 'store' }) });
     return { store: opened, owned: opened };
   } catch (error) {
     // A URL no store serves is a usage mistake (exit 2 from the CLI); anything else is the store failing.

@@ -8,7 +8,7 @@ import type { Logger } from '../log/index.js';
 import { decodeUdpRequest, ProtocolError } from '../protocol/index.js';
 import { showContact, type UdpContact } from '../registry/index.js';
 import type { Counters } from './counters.js';
-import { isRead, overLimit, refusal, type Answers, type MutationRequest, type ReadRequest } from './handlers.js';
+import { isProvisional, isRead, overLimit, refusal, type Answers, type MutationRequest, type ReadRequest } from './handlers.js';
 import { encodeReply } from './pages/encode.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { CachedReply, MutationReplyCache } from './replies/mutation-replies.js';
@@ -59,27 +59,44 @@ export class DatagramPipeline {
     return this.busy === 0 ? Promise.resolve() : new Promise((resolve) => (this.idle = resolve));
   }
 
-  /** A read is answered from memory on this turn. */
-  private read(request: ReadRequest, bytes: Buffer, from: UdpContact): Buffer {
+  /** A read is answered from memory on this turn (a miss on a shared registry may wait to catch up). */
+  private read(request: ReadRequest, bytes: Buffer, from: UdpContact): CachedReply {
     const { readReplies, answers } = this.parts;
     const repeated = readReplies.lookup(from.ip, from.port, request.rq, bytes);
     if (repeated) return this.retransmission(request, from, repeated);
-    const reply = answers.answer(request, from) as Buffer;
-    readReplies.remember(from.ip, from.port, request.rq, bytes, reply);
-    return reply;
+    const reply = answers.answer(request, from, bytes);
+    if (!(reply instanceof Promise)) {
+      readReplies.remember(from.ip, from.port, request.rq, bytes, reply);
+      return reply;
+    }
+    return this.track(reply).then((ready) => {
+      readReplies.remember(from.ip, from.port, request.rq, bytes, ready);
+      return ready;
+    });
   }
 
-  /** A mutation is answered once the store has it; a repeat meanwhile gets the same pending reply. */
+  /**
+   * A mutation is answered once the store has it; a repeat meanwhile gets the same pending reply. A
+   * refusal whose outcome the store did not confirm is not kept: the repeat asks again.
+   */
   private mutate(request: MutationRequest, bytes: Buffer, from: UdpContact): CachedReply {
     const { mutationReplies, answers } = this.parts;
     const repeated = mutationReplies.lookup(from.ip, from.port, request.rq, bytes);
     if (repeated) return this.retransmission(request, from, repeated);
+    const reply = this.track(answers.answer(request, from, bytes) as Promise<Buffer>);
+    mutationReplies.remember(from.ip, from.port, request.rq, bytes, reply);
+    void reply.then((ready) => {
+      if (isProvisional(ready)) mutationReplies.forget(from.ip, from.port, request.rq, reply);
+    });
+    return reply;
+  }
+
+  /** Counts a reply being computed until it is ready (shutdown waits for them). */
+  private track(reply: Promise<Buffer>): Promise<Buffer> {
     this.busy++;
-    const reply = (answers.answer(request, from) as Promise<Buffer>).finally(() => {
+    return reply.finally(() => {
       if (--this.busy === 0) this.idle?.();
     });
-    mutationReplies.remember(from.ip, from.port, request.rq, bytes, reply);
-    return reply;
   }
 
   private retransmission<R extends CachedReply>(request: UdpRequest, from: UdpContact, reply: R): R {

@@ -1,14 +1,20 @@
-// The durable key-value layer of the index server and the peer: one URL picks the store, one
-// namespace per kind of state. See durable-map.ts for the contract and store-error.ts for the codes.
+// The durable layer of the index server and the peer: one URL picks the store. openStore() gives a
+// key-value namespace (durable-map.ts); openLedger() gives the index server's registry its ledger
+// (ledger.ts): a shared registry on PostgreSQL, a single-writer one on any other store. See
+// store-error.ts for the codes.
 import type { Backend } from './backend.js';
 import { withDeadline } from './deadline.js';
 import type { DurableMap } from './durable-map.js';
 import { GroupedDurableMap } from './grouped-durable-map.js';
 import { openMemoryBackend } from './memory-backend.js';
-import { describeCause, StoreError } from './store-error.js';
+import type { Logger } from '../log/index.js';
+import type { Ledger } from './ledger.js';
+import { SoleWriterLedger } from './sole-writer-ledger.js';
+import { describeCause, isUnreachable, StoreError } from './store-error.js';
 import { parseStoreUrl, redactUrl, type StoreTarget } from './store-url.js';
 
 export type { DurableMap } from './durable-map.js';
+export type { Change, ChangeSink, Ledger, LedgerItem, LedgerStats, Outcome, RequestKey } from './ledger.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';
 export { ACCEPTED_URLS } from './store-url.js';
 
@@ -55,6 +61,34 @@ export async function openStore<V>(url: string, namespace: string, options: Stor
     throw new StoreError('STORE_UNAVAILABLE', `${what}: ${describeCause(error)}`, { cause: error });
   }
   return new GroupedDurableMap<V>(backend, { description, namespace, timeoutMs });
+}
+
+export interface LedgerOptions extends StoreOptions {
+  logger?: Logger;
+}
+
+/**
+ * The ledger of the index server's registry at `url`: on postgresql://, the shared registry that any
+ * number of servers use at once; on any other store, the namespace `namespace` written by this
+ * server alone. Closing the ledger closes what it opened.
+ */
+export async function openLedger(url: string, namespace: string, options: LedgerOptions = {}): Promise<Ledger> {
+  const target = parseStoreUrl(url);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (target.kind !== 'postgres') {
+    const map = await openStore<unknown>(url, namespace, { timeoutMs });
+    return new SoleWriterLedger(map, { owned: true });
+  }
+  const what = `${redactUrl(url)} [shared registry]: could not open`;
+  const { openSharedRegistry } = await import('./shared-registry/index.js');
+  const opening = openSharedRegistry(target.url, { timeoutMs, logger: options.logger });
+  try {
+    return await withDeadline(opening, timeoutMs, what);
+  } catch (error) {
+    opening.then((late) => late.close()).catch(() => {});
+    if (error instanceof StoreError) throw error;
+    throw new StoreError(isUnreachable(error) ? 'STORE_UNAVAILABLE' : 'STORE_FAILED', `${what}: ${describeCause(error)}`, { cause: error });
+  }
 }
 
 /**

@@ -34,7 +34,7 @@ const UNREACHABLE_NAMES: ReadonlySet<string> = new Set([
   'ConnectionTimeoutError',
 ]);
 
-function isUnreachable(error: unknown): boolean {
+export function isUnreachable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;

@@ -19,8 +19,9 @@ const FROM = { ip: '192.0.2.1', port: 5001 };
 function sender(registry: Registry, from = FROM, maxDatagram = 1200): Send {
   const answers = new Answers({ registry, maxDatagram, keptPages: new KeptPages(registry), counters: new Counters(), log: silentLogger });
   return async (request) => {
-    const decoded: UdpRequest = decodeUdpRequest(Buffer.from(JSON.stringify(request)));
-    const reply = JSON.parse((await answers.answer(decoded, from)).toString()) as UdpReply;
+    const bytes = Buffer.from(JSON.stringify(request));
+    const decoded: UdpRequest = decodeUdpRequest(bytes);
+    const reply = JSON.parse((await answers.answer(decoded, from, bytes)).toString()) as UdpReply;
     assert.ok(validateUdpReply[reply.type](reply), `${reply.type} breaks its schema: ${JSON.stringify(reply)}`);
     assert.ok(Buffer.byteLength(JSON.stringify(reply)) <= maxDatagram);
     return reply;

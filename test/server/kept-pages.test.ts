@@ -125,8 +125,8 @@ test('through the pipeline, every read gets the bytes a fresh answer gives, what
         readReplies: new ReadReplyCache(), mutationReplies: new MutationReplyCache(),
       });
       /** A fresh answer: the same entry with nothing kept (and the same marks of the client as seen). */
-      const freshAnswer = (request: ReadRequest, by: { ip: string; port: number }) =>
-        (new Answers({ registry, maxDatagram, keptPages: new KeptPages(registry), counters: new Counters(), log: silentLogger }).answer(request, by) as Buffer).toString();
+      const freshAnswer = (request: ReadRequest, by: { ip: string; port: number }, bytes: Buffer) =>
+        (new Answers({ registry, maxDatagram, keptPages: new KeptPages(registry), counters: new Counters(), log: silentLogger }).answer(request, by, bytes) as Buffer).toString();
       const from = (peer: number) => ({ ip: '192.0.2.1', port: 5000 + peer });
       // Reads come from a registered peer when there is one (others are refused, and nothing is kept).
       const registered = new Set<number>();
@@ -146,7 +146,7 @@ test('through the pipeline, every read gets the bytes a fresh answer gives, what
           const bytes = Buffer.from(JSON.stringify(request));
           const decoded = decodeUdpRequest(bytes) as ReadRequest;
           const by = reader(s.peer);
-          const fresh = freshAnswer(decoded, from(by));
+          const fresh = freshAnswer(decoded, from(by), bytes);
           const got = (pipeline.receive(bytes, from(by)) as Buffer).toString();
           const asked = `${by} ${bytes}`;
           const expected = firstReplies.get(asked) ?? fresh;

@@ -61,6 +61,12 @@ export class MutationReplyCache {
       this.head = 0;
     }
   }
+
+  /** Forgets the reply remembered for (ip, port, rq), if it is still `reply`. */
+  forget(ip: string, port: number, rq: number, reply: CachedReply): void {
+    const key = keyOf(ip, port, rq);
+    if (this.entries.get(key)?.reply === reply) this.entries.delete(key);
+  }
 }
 
 const keyOf = (ip: string, port: number, rq: number): string => `${ip}|${port}|${rq}`;
