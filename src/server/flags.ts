@@ -18,6 +18,7 @@ export interface ServerFlags {
   expireAfterMs: number;
   rate: number;
   burst: number;
+  workers: number;
 }
 
 const FLAGS = {
@@ -29,6 +30,7 @@ const FLAGS = {
   'expire-after': { default: '5m', help: 'expire registrations not heard from for this long (e.g. 90s, 5m, 1h); 0 never' },
   'rate': { default: String(DEFAULT_RATE_LIMIT.perSecond), help: 'datagrams per second one source IP may send; 0 turns limiting off' },
   'burst': { default: String(DEFAULT_RATE_LIMIT.burst), help: 'datagrams one source IP may send at once' },
+  'workers': { default: '1', help: 'server processes sharing the one UDP port (node:cluster), each on the shared registry: needs --db postgresql://…' },
 } as const;
 
 export const SERVER_USAGE = [
@@ -66,6 +68,7 @@ export function parseServerFlags(argv: readonly string[]): ServerFlags {
     expireAfterMs: duration('expire-after', text('expire-after')),
     rate: integer('rate', text('rate'), 0, 1e9),
     burst: integer('burst', text('burst'), 1, 1e9),
+    workers: integer('workers', text('workers'), 1, 256),
   };
 }
 

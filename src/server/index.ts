@@ -59,6 +59,8 @@ export interface IndexServerOptions {
   expireAfterMs?: number;
   /** Per-source-IP limit; perSecond 0 turns it off. Default 200/s, burst 400. */
   rateLimit?: RateLimit;
+  /** A worker of --workers N: receive on the socket the cluster's primary shares (see workers.ts). */
+  sharedPort?: boolean;
 }
 
 /** What tests and tools may read of the registry (changes go through requests only). */
@@ -104,7 +106,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   const limiter = rateLimit.perSecond > 0 ? new RateLimiter(rateLimit) : undefined;
   const answers = new Answers({ registry, maxDatagram, keptPages: new KeptPages(registry), counters, log });
   const pipeline = new DatagramPipeline({ answers, maxDatagram, log, counters, readReplies: new ReadReplyCache(), mutationReplies: new MutationReplyCache(), limiter });
-  const socket = await bindUdp(host, port, log).catch(async (error: unknown) => {
+  const socket = await bindUdp(host, port, log, options.sharedPort).catch(async (error: unknown) => {
     await owned?.close().catch(() => {});
     throw error;
   });
@@ -171,3 +173,4 @@ function checkInteger(name: string, value: number, min: number, max: number): nu
   return value;
 }
 export { parseServerFlags, SERVER_USAGE, type ServerFlags } from './flags.js';
+export { isWorker, reportListening, startWorkers, workersProblem, type Workers } from './workers.js';

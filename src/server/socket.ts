@@ -16,7 +16,11 @@ import type { DatagramPipeline } from './pipeline.js';
  */
 export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
-export async function bindUdp(host: string, port: number, log: Logger): Promise<Socket> {
+/**
+ * `shared`: a worker of --workers N: the cluster's primary binds the port once and every worker
+ * receives on that one socket. Otherwise the port is this process's alone.
+ */
+export async function bindUdp(host: string, port: number, log: Logger, shared = false): Promise<Socket> {
   const v6 = isIPv6(host);
   // reuseAddr false: a second server on the same port must fail loudly, not split the traffic.
   // ipv6Only false: `::` serves IPv4 clients too (they appear as ::ffff:a.b.c.d).
@@ -27,7 +31,7 @@ export async function bindUdp(host: string, port: number, log: Logger): Promise<
       reject(new ServerError('BIND_FAILED', `cannot listen on UDP ${v6 ? `[${host}]` : host}:${port}: ${error.message}`, { cause: error }));
     };
     socket.once('error', failed);
-    socket.bind({ address: host, port, exclusive: true }, () => {
+    socket.bind({ address: host, port, exclusive: !shared }, () => {
       socket.off('error', failed);
       resolve();
     });
