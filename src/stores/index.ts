@@ -36,6 +36,11 @@ const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export interface StoreOptions {
   /** Deadline of every call, in milliseconds; DEFAULT_TIMEOUT_MS when absent. */
   timeoutMs?: number;
+  /**
+   * The caller is the only writer of this namespace (the index server's registry): opening is refused
+   * with STORE_IN_USE while another such caller has it open (see sole-writer-lock.ts).
+   */
+  exclusive?: boolean;
 }
 
 export async function openStore<V>(url: string, namespace: string, options: StoreOptions = {}): Promise<DurableMap<V>> {
@@ -49,7 +54,7 @@ export async function openStore<V>(url: string, namespace: string, options: Stor
   }
   const description = redactUrl(url);
   const what = `${description} [${namespace}]: could not open`;
-  const opening = openBackend(target, namespace, timeoutMs);
+  const opening = openBackend(target, namespace, timeoutMs, options.exclusive ?? false);
   let backend: Backend;
   try {
     backend = await withDeadline(opening, timeoutMs, what);
@@ -76,7 +81,7 @@ export async function openLedger(url: string, namespace: string, options: Ledger
   const target = parseStoreUrl(url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (target.kind !== 'postgres') {
-    const map = await openStore<unknown>(url, namespace, { timeoutMs });
+    const map = await openStore<unknown>(url, namespace, { timeoutMs, exclusive: true });
     return new SoleWriterLedger(map, { owned: true });
   }
   const what = `${redactUrl(url)} [shared registry]: could not open`;
@@ -98,17 +103,19 @@ export async function openLedger(url: string, namespace: string, options: Ledger
  * method call in the request path then takes a generic lookup (measured: decoding a request 20 %
  * slower).
  */
-async function openBackend(target: StoreTarget, namespace: string, timeoutMs: number): Promise<Backend> {
+async function openBackend(target: StoreTarget, namespace: string, timeoutMs: number, exclusive: boolean): Promise<Backend> {
   switch (target.kind) {
     case 'memory':
-      return openMemoryBackend(target.name, namespace);
+      return openMemoryBackend(target.name, namespace, exclusive);
     case 'sqlite':
-      return (await import('./sqlite-backend.js')).openSqliteBackend(target.path, namespace, timeoutMs);
+      return (await import('./sqlite-backend.js')).openSqliteBackend(target.path, namespace, timeoutMs, exclusive);
     case 'postgres':
+      // A keyv namespace on PostgreSQL has no claim of its own: the index server's registry there is
+      // the shared one (openLedger), which several servers use at once by design.
       return (await import('./postgres-backend.js')).openPostgresBackend(target.url, namespace, timeoutMs);
     case 'redis':
-      return (await import('./redis-backend.js')).openRedisBackend(target.url, namespace, timeoutMs);
+      return (await import('./redis-backend.js')).openRedisBackend(target.url, namespace, timeoutMs, exclusive);
     case 'mysql':
-      return (await import('./mysql-backend.js')).openMysqlBackend(target.url, namespace, timeoutMs);
+      return (await import('./mysql-backend.js')).openMysqlBackend(target.url, namespace, timeoutMs, exclusive);
   }
 }

@@ -4,13 +4,23 @@
 import type { Backend } from './backend.js';
 import type { Batch } from './batch.js';
 import { decodeRecord } from './record.js';
+import { inUse } from './sole-writer-lock.js';
 
 type Space = Map<string, string>;
 
 const named = new Map<string, Map<string, Space>>();
+/** Named namespaces opened by a sole writer and not closed yet (see sole-writer-lock.ts). */
+const claimed = new Set<string>();
 
-export function openMemoryBackend(name: string | undefined, namespace: string): Backend {
-  return new MemoryBackend(name === undefined ? new Map() : sharedSpace(name, namespace));
+/** `exclusive`: refuse while another sole writer has this name and namespace open. */
+export function openMemoryBackend(name: string | undefined, namespace: string, exclusive = false): Backend {
+  if (name === undefined) return new MemoryBackend(new Map());
+  const claim = exclusive ? `${name}\n${namespace}` : undefined;
+  if (claim !== undefined) {
+    if (claimed.has(claim)) throw inUse(`memory://${name}`, `in this process`);
+    claimed.add(claim);
+  }
+  return new MemoryBackend(sharedSpace(name, namespace), () => claim !== undefined && claimed.delete(claim));
 }
 
 function sharedSpace(name: string, namespace: string): Space {
@@ -23,9 +33,11 @@ function sharedSpace(name: string, namespace: string): Space {
 
 class MemoryBackend implements Backend {
   readonly #space: Space;
+  readonly #release: () => void;
 
-  constructor(space: Space) {
+  constructor(space: Space, release: () => void = () => {}) {
     this.#space = space;
+    this.#release = release;
   }
 
   async get(key: string): Promise<unknown> {
@@ -43,5 +55,7 @@ class MemoryBackend implements Backend {
     for (const [key, record] of batch.puts) this.#space.set(key, record);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.#release();
+  }
 }

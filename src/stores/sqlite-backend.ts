@@ -7,12 +7,17 @@
 // ~1,500/s with SQLite's defaults (rollback journal, synchronous=FULL) and ~6,300/s with WAL+NORMAL.
 // busy_timeout: every namespace has its own connection to the file, so a writer waits for another
 // connection's commit instead of failing at once with SQLITE_BUSY.
-import { mkdir } from 'node:fs/promises';
+//
+// An exclusive store (the index server's registry, one writer) holds the file's lock for as long as
+// its connection is open (locking_mode=EXCLUSIVE): another process cannot even read it, and the OS
+// releases the lock when the holder dies, kill -9 included. Who holds it is written beside the file.
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import { KeyvBackend } from './backend.js';
 import type { Batch } from './batch.js';
 import { decodeRecord } from './record.js';
+import { describeHolder, inUse, thisHolder } from './sole-writer-lock.js';
 
 const TABLE = 'keyv'; // @keyv/sqlite's default, passed explicitly so that our SQL and its table agree
 
@@ -24,7 +29,7 @@ export interface SqlitePragmas {
 
 type Statement = [sql: string, ...parameters: unknown[]];
 
-export async function openSqliteBackend(path: string, namespace: string, timeoutMs: number): Promise<SqliteBackend> {
+export async function openSqliteBackend(path: string, namespace: string, timeoutMs: number, exclusive = false): Promise<SqliteBackend> {
   await mkdir(dirname(path), { recursive: true });
   // Half the operation deadline, so SQLite reports SQLITE_BUSY before the deadline reports a vaguer timeout.
   const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: TABLE, busyTimeout: Math.ceil(timeoutMs / 2) });
@@ -34,7 +39,8 @@ export async function openSqliteBackend(path: string, namespace: string, timeout
   try {
     await adapter.query('PRAGMA journal_mode = WAL');
     await adapter.query('PRAGMA synchronous = NORMAL');
-    const backend = new SqliteBackend(adapter, namespace);
+    if (exclusive) await holdLock(adapter, path);
+    const backend = new SqliteBackend(adapter, namespace, exclusive ? ownerFile(path) : undefined);
     const pragmas = await backend.pragmas();
     if (pragmas.journalMode !== 'wal' || pragmas.synchronous !== 'normal') {
       throw new Error(`journal_mode=${pragmas.journalMode}, synchronous=${pragmas.synchronous}; need wal and normal`);
@@ -42,11 +48,43 @@ export async function openSqliteBackend(path: string, namespace: string, timeout
     return backend;
   } catch (error) {
     await adapter.close().catch(() => {}); // the open error is the one worth reporting
+    if (exclusive && isBusy(error)) throw inUse(`sqlite://${path}`, describeHolder(await readOwner(path)));
     throw error;
   }
 }
 
+/** Where the holder of an exclusive store's lock says who it is. */
+const ownerFile = (path: string): string => `${path}-owner`;
+
+/** Takes the file's lock and keeps it until the connection closes; then says who holds it. */
+async function holdLock(adapter: KeyvSqlite, path: string): Promise<void> {
+  await adapter.query('PRAGMA locking_mode = EXCLUSIVE');
+  // In exclusive mode the first write transaction takes the lock, and the connection never lets go.
+  await adapter.query('BEGIN EXCLUSIVE');
+  await adapter.query('COMMIT');
+  await writeFile(ownerFile(path), `${JSON.stringify(thisHolder())}\n`);
+}
+
+async function readOwner(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(ownerFile(path), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const isBusy = (error: unknown): boolean =>
+  (error as { code?: unknown })?.code === 'SQLITE_BUSY' || /SQLITE_BUSY|database is locked/.test(String((error as Error)?.message));
+
 export class SqliteBackend extends KeyvBackend<KeyvSqlite> {
+  /** The lock holder's note, removed when the lock goes (an exclusive store only). */
+  readonly #owner: string | undefined;
+
+  constructor(adapter: KeyvSqlite, namespace: string, owner?: string) {
+    super(adapter, namespace);
+    this.#owner = owner;
+  }
+
   async entries(): Promise<Array<[string, unknown]>> {
     // GLOB is case-sensitive and uses the key index; the namespace holds no GLOB wildcard.
     const rows: Array<{ key: string; value: string }> = await this.adapter.query(
@@ -74,8 +112,9 @@ export class SqliteBackend extends KeyvBackend<KeyvSqlite> {
     }
   }
 
-  close(): Promise<void> {
-    return this.adapter.close();
+  async close(): Promise<void> {
+    if (this.#owner) await unlink(this.#owner).catch(() => {}); // only its holder writes it
+    await this.adapter.close();
   }
 
   /** The settings in force on this store's own connection (synchronous and busy_timeout are per connection). */
