@@ -2,6 +2,10 @@
 // in-process one when no --server is given (that is how `npm test` covers it).
 //
 //   npm run conformance -- --server 127.0.0.1:4000 [--max-datagram 1200]
+//   npm run conformance -- --server 127.0.0.1:4000,127.0.0.1:4001,127.0.0.1:4002   # servers of one registry
+//
+// With several servers, each test file talks to one of them, spread over the list, as a client
+// sticks to one server of a cluster.
 //
 // The suite uses random names, so a live server holding other data is fine; its clients bind on
 // loopback, so the server must run on this host (127.0.0.1, ::1, or a wildcard address).
@@ -10,7 +14,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const USAGE = 'Usage: npm run conformance -- [--server HOST:PORT | [V6]:PORT] [--max-datagram BYTES (default 1200)]';
+const USAGE = 'Usage: npm run conformance -- [--server HOST:PORT[,HOST:PORT…] ([V6]:PORT for IPv6)] [--max-datagram BYTES (default 1200)]';
 
 let values: { server?: string; 'max-datagram'?: string; help?: boolean };
 try {
@@ -23,8 +27,9 @@ if (values.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-if (values.server !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(values.server)) {
-  process.stderr.write(`conformance: --server must be HOST:PORT or [V6]:PORT, got ${JSON.stringify(values.server)}\n${USAGE}\n`);
+const bad = values.server?.split(',').find((one) => !/^(\[[0-9a-fA-F:.]+\]|[^:\s,]+):\d{1,5}$/.test(one));
+if (bad !== undefined) {
+  process.stderr.write(`conformance: --server must be HOST:PORT or [V6]:PORT, comma-separated for several; got ${JSON.stringify(bad)}\n${USAGE}\n`);
   process.exit(2);
 }
 

@@ -4,13 +4,17 @@ import { DEFAULT_ATTEMPTS, DEFAULT_FIRST_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS, typ
 import { createLogger, isLogLevel, LOG_LEVELS, type Logger, type LogLevel } from '../log/index.js';
 import type { PeerOptions } from '../peer/peer.js';
 import { UsageError } from './errors.js';
-import { parseBindPort, parseCount, parseDuration, parseIp, parseServer, type FlagValues } from './flags.js';
+import { parseBindPort, parseCount, parseDuration, parseIp, parseServers, type FlagValues } from './flags.js';
 
 /** The environment variable that stands in for --server. */
 export const SERVER_ENV = 'P2FS_SERVER';
 
 export const COMMON_FLAGS = {
-  server: { value: 'HOST:PORT', help: `the index server (port 4000 if left out; default $${SERVER_ENV})`, parse: parseServer },
+  server: {
+    value: 'HOST:PORT[,…]',
+    help: `the index server (port 4000 if left out; default $${SERVER_ENV}); several, comma-separated, for servers of one registry: the next takes over when one stops answering`,
+    parse: parseServers,
+  },
   name: { value: 'NAME', help: "this peer's name: 1 to 32 letters, digits, '.', '_' or '-'" },
   verbose: { short: '-v', help: 'report every message sent and received' },
   json: { help: 'machine-readable output: JSON instead of text' },
@@ -28,10 +32,10 @@ export const NETWORK_FLAGS = {
 
 type CommonFlags = FlagValues<typeof COMMON_FLAGS> & Partial<FlagValues<typeof NETWORK_FLAGS>>;
 
-export function serverFrom(flags: CommonFlags, env: NodeJS.ProcessEnv = process.env): ServerAddress {
+export function serverFrom(flags: CommonFlags, env: NodeJS.ProcessEnv = process.env): ServerAddress[] {
   if (flags.server) return flags.server;
   const fromEnv = env[SERVER_ENV];
-  if (fromEnv) return parseServer(fromEnv, `$${SERVER_ENV}`);
+  if (fromEnv) return parseServers(fromEnv, `$${SERVER_ENV}`);
   throw new UsageError(`--server HOST:PORT is required (or set ${SERVER_ENV})`);
 }
 

@@ -98,6 +98,15 @@ export function parseServer(text: string, flag: string): { host: string; port: n
   return { host, port: port === undefined ? DEFAULT_SERVER_PORT : parsePort(port, flag) };
 }
 
+/** `HOST:PORT,HOST:PORT,…`: the servers of one registry, the first preferred. */
+export function parseServers(text: string, flag: string): Array<{ host: string; port: number }> {
+  const servers = text.split(',').map((one) => parseServer(one.trim(), flag));
+  const labels = servers.map(({ host, port }) => `${host}:${port}`);
+  const twice = labels.find((label, i) => labels.indexOf(label) !== i);
+  if (twice) throw new UsageError(`${flag} names ${twice} twice`);
+  return servers;
+}
+
 export function parsePort(text: string, flag: string): number {
   return parseInteger(text, flag, 1, 65535, 'a port from 1 to 65535');
 }

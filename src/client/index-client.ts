@@ -2,6 +2,12 @@
 // peer registers as its udpPort, so the server can also authorise us by address. Each request gets
 // a fresh rq; replies are matched through the in-flight map; a request that gets no answer is resent
 // with the very same bytes, so the server's reply cache makes it take effect once.
+//
+// Several servers of one registry (a cluster on one PostgreSQL database) may be given: requests go
+// to one; after `failoverAfter` unanswered tries the client moves to the next, with the same bytes
+// (the registry keeps each mutation's outcome, so it still takes effect once) and the same token.
+// While away from the first server, it asks the first now and then, and goes back once it answers.
+// A reply is accepted only from a server its request was sent to.
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -76,7 +82,8 @@ export interface PeerInfo {
 }
 
 export interface IndexClientOptions {
-  server: ServerAddress;
+  /** The index server, or several serving one registry (the first is preferred). */
+  server: ServerAddress | readonly ServerAddress[];
   /** The local UDP port: the udpPort the peer registers. 0 picks a free one. */
   udpPort?: number;
   /** The local address to bind; by default every interface of the server's address family. */
@@ -84,6 +91,8 @@ export interface IndexClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Largest request datagram the server accepts. */
   maxDatagramBytes?: number;
+  /** While away from the first of several servers, how often it is asked whether it answers again. */
+  probeFirstEveryMs?: number;
   /** Identity remembered from an earlier run: the name and the token REGISTERED gave it. */
   name?: string;
   token?: string;
@@ -93,13 +102,27 @@ export interface IndexClientOptions {
 
 interface Pending {
   type: UdpRequestType;
+  /** The servers this request was sent to: only they may answer it. */
+  asked: Set<Target>;
   resolve(reply: UdpReply): void;
   reject(error: Error): void;
 }
 
+/** One index server, resolved. */
+interface Target {
+  address: string;
+  port: number;
+  /** As the user named it: `10.0.0.5:4000`. */
+  label: string;
+}
+
+/** While away from the first server, how often it is asked whether it answers again. */
+export const FIRST_SERVER_PROBE_MS = 5000;
+
+/** What a probe asks: any answer, a refusal too, shows the server is back. */
+const PROBE: Outgoing<'SEARCH-FILE'> = { type: 'SEARCH-FILE', file: 'p2fs-liveness-probe' };
+
 export class IndexClient {
-  /** The server as the user named it, for messages: `10.0.0.5:4000`. */
-  readonly serverLabel: string;
   readonly retry: RetryPolicy;
   readonly maxDatagramBytes: number;
   onMessage: ((seen: MessageSeen) => void) | undefined;
@@ -109,15 +132,19 @@ export class IndexClient {
   private closed = false;
   private identity: { name?: string; token?: string };
   private lastContact: Contact | undefined;
+  /** The server requests go to now (an index into targets). */
+  private current = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly probeFirstEveryMs: number;
 
   private constructor(
     private readonly socket: dgram.Socket,
-    private readonly server: { address: string; port: number },
+    private readonly targets: readonly Target[],
     options: IndexClientOptions,
     private readonly logger: Logger,
   ) {
-    this.serverLabel = hostPort(options.server.host, options.server.port);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.probeFirstEveryMs = options.probeFirstEveryMs ?? FIRST_SERVER_PROBE_MS;
     this.maxDatagramBytes = options.maxDatagramBytes ?? MAX_DATAGRAM_BYTES;
     this.onMessage = options.onMessage;
     this.identity = { name: options.name, token: options.token };
@@ -125,12 +152,18 @@ export class IndexClient {
     socket.on('error', (error) => logger.warn('index.socket.error', { error }));
   }
 
-  /** Resolves the server's address and binds the UDP socket. */
+  /** Resolves the servers' addresses and binds the UDP socket. */
   static async open(options: IndexClientOptions): Promise<IndexClient> {
     const logger = (options.logger ?? silentLogger).child({ component: 'index-client' });
-    const label = hostPort(options.server.host, options.server.port);
-    const address = await resolve(options.server.host, label);
-    const family = isIP(address) === 6 ? 'udp6' : 'udp4';
+    const servers = serverList(options.server);
+    if (servers.length === 0) throw new IndexClientError('BIND', 'no index server given');
+    const targets = await Promise.all(servers.map(async ({ host, port }): Promise<Target> => {
+      const label = hostPort(host, port);
+      return { address: await resolve(host, label), port, label };
+    }));
+    const families = new Set(targets.map((target) => isIP(target.address)));
+    if (families.size > 1) throw new IndexClientError('BIND', `index servers ${targets.map((t) => t.label).join(', ')} mix IPv4 and IPv6: one UDP socket cannot reach both`);
+    const family = isIP(targets[0]!.address) === 6 ? 'udp6' : 'udp4';
     const socket = dgram.createSocket({ type: family });
     try {
       await new Promise<void>((ok, fail) => {
@@ -145,7 +178,17 @@ export class IndexClient {
       const why = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'it is in use' : (error as Error).message;
       throw new IndexClientError('BIND', `cannot use UDP port ${options.udpPort ?? 0}: ${why}`);
     }
-    return new IndexClient(socket, { address, port: options.server.port }, options, logger);
+    return new IndexClient(socket, targets, options, logger);
+  }
+
+  /** The server requests go to now, as the user named it, for messages: `10.0.0.5:4000`. */
+  get serverLabel(): string {
+    return this.targets[this.current]!.label;
+  }
+
+  /** Every server this client knows, the first preferred. */
+  get serverLabels(): string[] {
+    return this.targets.map((target) => target.label);
   }
 
   /** The bound UDP port: the udpPort to register. */
@@ -186,9 +229,20 @@ export class IndexClient {
         'TOO_LARGE', `${outgoing.type} of ${bytes.byteLength} bytes is over the ${this.maxDatagramBytes}-byte datagram limit`, outgoing.type,
       ));
     }
+    return this.exchange(message, bytes, undefined, this.retry);
+  }
+
+  /**
+   * Sends `bytes` until `message` is answered: to `pinned` alone, or to the current server, moving
+   * to the next after `failoverAfter` unanswered tries there.
+   */
+  private exchange<K extends UdpRequestType>(message: UdpRequestByType[K], bytes: Buffer, pinned: Target | undefined, policy: RetryPolicy): Promise<UdpRepliesTo[K]> {
     return new Promise<UdpRepliesTo[K]>((resolve, reject) => {
       const started = performance.now();
+      const asked = new Set<Target>();
       let attempt = 0;
+      let unansweredHere = 0;
+      let last: Target | undefined;
       let timer: NodeJS.Timeout | undefined;
       const settle = () => {
         clearTimeout(timer);
@@ -196,22 +250,27 @@ export class IndexClient {
       };
       const send = () => {
         attempt++;
-        this.socket.send(bytes, this.server.port, this.server.address, (error) => {
+        const target = pinned ?? this.targets[this.current]!;
+        unansweredHere = target === last ? unansweredHere + 1 : 1;
+        last = target;
+        asked.add(target);
+        this.socket.send(bytes, target.port, target.address, (error) => {
           if (error) this.logger.warn('index.send.failed', { type: message.type, rq: message.rq, attempt, error });
         });
-        this.seen({ direction: 'sent', message, server: this.serverLabel, attempt });
+        this.seen({ direction: 'sent', message, server: target.label, attempt });
         timer = setTimeout(() => {
-          if (attempt < this.retry.attempts) return send();
+          if (!pinned && unansweredHere >= policy.failoverAfter) this.failOver(target);
+          if (attempt < policy.attempts) return send();
           settle();
           const seconds = ((performance.now() - started) / 1000).toFixed(1);
-          const tries = `${this.retry.attempts} ${this.retry.attempts === 1 ? 'try' : 'tries'}`;
-          reject(new IndexClientError(
-            'TIMEOUT', `index server ${this.serverLabel} did not answer ${message.type} after ${tries} (${seconds} s)`, message.type,
-          ));
-        }, timeoutFor(this.retry, attempt));
+          const tries = `${policy.attempts} ${policy.attempts === 1 ? 'try' : 'tries'}`;
+          const who = asked.size === 1 ? `index server ${target.label}` : `index servers ${[...asked].map((t) => t.label).join(', ')}`;
+          reject(new IndexClientError('TIMEOUT', `${who} did not answer ${message.type} after ${tries} (${seconds} s)`, message.type));
+        }, timeoutFor(policy, attempt));
       };
       this.inflight.set(message.rq, {
         type: message.type,
+        asked,
         resolve: (reply) => {
           settle();
           resolve(reply as UdpRepliesTo[K]);
@@ -223,6 +282,35 @@ export class IndexClient {
       });
       send();
     });
+  }
+
+  /** `target` stopped answering: the next server takes the requests, if it is still the current one. */
+  private failOver(target: Target): void {
+    if (this.targets.length < 2 || this.targets[this.current] !== target) return;
+    this.current = (this.current + 1) % this.targets.length;
+    this.logger.warn('index.server.failover', { from: target.label, to: this.serverLabel });
+    this.probeFirst();
+  }
+
+  /** While away from the first server, asks it now and then; the first answer brings the client back. */
+  private probeFirst(): void {
+    if (this.current === 0 || this.probeTimer || this.closed) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      if (this.current === 0 || this.closed) return;
+      const first = this.targets[0]!;
+      const message = this.stamp(PROBE);
+      const once = { ...this.retry, attempts: 1, failoverAfter: 1 };
+      this.exchange(message, encodeDatagram(message), first, once).then(
+        () => {
+          if (this.current === 0) return;
+          this.logger.info('index.server.back', { to: first.label, from: this.serverLabel });
+          this.current = 0;
+        },
+        () => this.probeFirst(),
+      );
+    }, this.probeFirstEveryMs);
+    this.probeTimer.unref();
   }
 
   /** REGISTER (or refresh, with the token we hold); keeps the new token. */
@@ -308,6 +396,7 @@ export class IndexClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.probeTimer);
     for (const pending of [...this.inflight.values()]) pending.reject(closedError(pending.type));
     await new Promise<void>((done) => this.socket.close(() => done()));
   }
@@ -366,7 +455,8 @@ export class IndexClient {
   }
 
   private onDatagram(bytes: Buffer, from: dgram.RemoteInfo): void {
-    if (from.address !== this.server.address || from.port !== this.server.port) {
+    const server = this.targets.find((target) => target.address === from.address && target.port === from.port);
+    if (!server) {
       this.logger.warn('index.reply.stranger', { from: hostPort(from.address, from.port), bytes: bytes.byteLength });
       return;
     }
@@ -379,24 +469,25 @@ export class IndexClient {
       return;
     }
     const pending = reply.rq === null ? undefined : this.inflight.get(reply.rq);
-    if (!pending) return this.ignore(reply, `no request waits for rq ${reply.rq}`);
+    if (!pending) return this.ignore(reply, server, `no request waits for rq ${reply.rq}`);
+    if (!pending.asked.has(server)) return this.ignore(reply, server, `rq ${reply.rq} was not sent to ${server.label}`);
     if (reply.type === 'ERROR') {
-      this.seen({ direction: 'received', message: reply, server: this.serverLabel });
+      this.seen({ direction: 'received', message: reply, server: server.label });
       pending.reject(new IndexClientError(
-        'PROTOCOL', `index server ${this.serverLabel} could not read our ${pending.type}: ${reply.reason}`, pending.type, reply.reason,
+        'PROTOCOL', `index server ${server.label} could not read our ${pending.type}: ${reply.reason}`, pending.type, reply.reason,
       ));
       return;
     }
     if (reply.type !== SUCCESS[pending.type] && reply.type !== UDP_REFUSAL[pending.type]) {
-      return this.ignore(reply, `${reply.type} does not answer ${pending.type}`);
+      return this.ignore(reply, server, `${reply.type} does not answer ${pending.type}`);
     }
-    this.seen({ direction: 'received', message: reply, server: this.serverLabel });
+    this.seen({ direction: 'received', message: reply, server: server.label });
     pending.resolve(reply);
   }
 
-  private ignore(reply: UdpReply, why: string): void {
+  private ignore(reply: UdpReply, server: Target, why: string): void {
     this.logger.warn('index.reply.ignored', { type: reply.type, rq: reply.rq, why });
-    this.seen({ direction: 'received', message: reply, server: this.serverLabel, ignored: why });
+    this.seen({ direction: 'received', message: reply, server: server.label, ignored: why });
   }
 
   private seen(event: MessageSeen): void {
@@ -414,6 +505,11 @@ export class IndexClient {
 export function redactToken<M extends object>(message: M): M {
   if (!('token' in message) || typeof message.token !== 'string') return message;
   return { ...message, token: `${message.token.slice(0, 4)}…` };
+}
+
+/** One server or several, as a list. */
+export function serverList(server: ServerAddress | readonly ServerAddress[]): readonly ServerAddress[] {
+  return 'host' in server ? [server] : server;
 }
 
 export function hostPort(host: string, port: number): string {

@@ -3,7 +3,7 @@
 // crossing, share changes, transfers, registration state) come out as events.
 import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
-import { IndexClient, IndexClientError, type Contact, type MessageSeen, type PeerInfo, type RetryPolicy, type ServerAddress } from '../client/index.js';
+import { IndexClient, IndexClientError, serverList, type Contact, type MessageSeen, type PeerInfo, type RetryPolicy, type ServerAddress } from '../client/index.js';
 import type { FileEntry, FileHolder, PeerListing } from '../generated/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { downloadFile, startFileServer, type DownloadProgress, type DownloadResult, type FileServer, type UploadEvent, type UploadInfo } from '../transfer/index.js';
@@ -52,7 +52,8 @@ export interface PeerEvents {
 }
 
 export interface PeerOptions {
-  server: ServerAddress;
+  /** The index server, or several serving one registry (the client fails over between them). */
+  server: ServerAddress | readonly ServerAddress[];
   /** The peer's name; may be left out when the share's database remembers one. */
   name?: string;
   /** The share folder; without one the peer shares nothing (it still registers a TCP port). */
@@ -149,13 +150,14 @@ export class Peer extends EventEmitter<PeerEvents> {
         retry: options.retry,
         logger,
         name,
-        ...(remembered && remembered.name === name && remembered.server === serverKey(options.server) && remembered.token
+        ...(remembered && remembered.name === name && sameRegistry(remembered.server, serverKey(options.server)) && remembered.token
           ? { token: remembered.token }
           : {}),
         onMessage: (seen) => peer?.onMessage(seen),
       });
       cleanup.push(() => client.close());
-      const ip = options.host ?? (await addressTowards(options.server.host, options.server.port));
+      const first = serverList(options.server)[0]!;
+      const ip = options.host ?? (await addressTowards(first.host, first.port));
 
       let share: ShareFolder | undefined;
       if (options.share) {
@@ -489,8 +491,12 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 }
 
-/** The token is only good on the server that issued it. */
-const serverKey = (server: ServerAddress) => `${server.host}:${server.port}`;
+/**
+ * The token is only good on the registry that issued it: its servers, as `host:port` joined by
+ * commas. A token remembered for a list sharing a server with the one given now is tried again.
+ */
+const serverKey = (server: ServerAddress | readonly ServerAddress[]) => serverList(server).map(({ host, port }) => `${host}:${port}`).join(',');
+const sameRegistry = (a: string, b: string): boolean => a.split(',').some((server) => b.split(',').includes(server));
 
 function noHolderMessage(file: string, everyone: readonly FileHolder[], from: string | undefined, self: string): string {
   const others = everyone.filter((h) => h.name !== self).map((h) => h.name);

@@ -206,3 +206,80 @@ test('a lost reply is recovered by resending the same bytes, and the mutation ta
   assert.deepEqual(registers.map((m) => m.attempt), [1, 2]);
   assert.equal(registers[0]!.message.rq, registers[1]!.message.rq);
 });
+
+test('several servers: after failoverAfter silent tries the same bytes go to the next; only a server asked may answer', async (t) => {
+  const [first, second, third] = [await rawSocket(t), await rawSocket(t), await rawSocket(t)];
+  const at = (s: Socket) => ({ host: '127.0.0.1', port: s.address().port });
+  const seen: MessageSeen[] = [];
+  const client = await openClient(t, {
+    server: [at(first), at(second), at(third)],
+    retry: { attempts: 6, firstTimeoutMs: 40, maxTimeoutMs: 40, failoverAfter: 2 },
+    probeFirstEveryMs: 60_000,
+    onMessage: (m) => seen.push(m),
+  });
+  const received: Array<{ by: string; bytes: string }> = [];
+  for (const [by, socket] of [['first', first], ['second', second], ['third', third]] as const) {
+    socket.on('message', (bytes, from) => {
+      received.push({ by, bytes: bytes.toString() });
+      const { rq } = JSON.parse(bytes.toString()) as { rq: number };
+      if (by === 'third') {
+        // The third was never asked this rq: its answer must be ignored; then the second answers.
+        third.send(JSON.stringify({ type: 'SEARCH-FILE', rq, file: 'x', peers: [] }), from.port, from.address);
+      }
+      if (by === 'second') second.send(JSON.stringify({ type: 'SEARCH-FILE', rq, file: 'x', peers: [{ name: 'p', ip: '192.0.2.1', tcpPort: 1 }] }), from.port, from.address);
+    });
+  }
+  // The first is silent: two tries there, then the second answers.
+  const reply = await client.request({ type: 'SEARCH-FILE', file: 'x' });
+  assert.deepEqual(received.map((r) => r.by), ['first', 'first', 'second']);
+  assert.equal(new Set(received.map((r) => r.bytes)).size, 1, 'every try carries the same bytes');
+  assert.equal(reply.type, 'SEARCH-FILE');
+  assert.equal(client.serverLabel, `127.0.0.1:${second.address().port}`, 'the client stays with the server that answered');
+  // The next request goes to the second at once; a reply from the third, which was not asked, is ignored.
+  third.send(JSON.stringify({ type: 'SEARCH-FILE', rq: 1, file: 'x', peers: [] }), client.udpPort, '127.0.0.1');
+  await client.request({ type: 'SEARCH-FILE', file: 'x' });
+  assert.deepEqual(received.map((r) => r.by), ['first', 'first', 'second', 'second']);
+  const sent = JSON.parse(received.at(-1)!.bytes) as { rq: number };
+  // A reply for an rq only the second was asked, coming from the third, is not taken as its answer.
+  const stray = await new Promise<MessageSeen | undefined>((resolve) => {
+    const before = seen.length;
+    client.request({ type: 'SEARCH-FILE', file: 'y' }).catch(() => {});
+    setTimeout(() => resolve(seen.slice(before).find((m) => m.ignored)), 30);
+    third.send(JSON.stringify({ type: 'SEARCH-FILE', rq: sent.rq + 1, file: 'y', peers: [] }), client.udpPort, '127.0.0.1');
+  });
+  assert.match(stray?.ignored ?? '', /was not sent to 127\.0\.0\.1:\d+/);
+});
+
+test('several servers: while away from the first, it is asked now and then, and the client goes back once it answers', async (t) => {
+  const [first, second] = [await rawSocket(t), await rawSocket(t)];
+  const at = (s: Socket) => ({ host: '127.0.0.1', port: s.address().port });
+  const client = await openClient(t, {
+    server: [at(first), at(second)],
+    retry: { attempts: 4, firstTimeoutMs: 30, maxTimeoutMs: 30, failoverAfter: 1 },
+    probeFirstEveryMs: 50,
+  });
+  let firstAnswers = false;
+  const answer = (socket: Socket) => (bytes: Buffer, from: { port: number; address: string }) => {
+    const { rq, file } = JSON.parse(bytes.toString()) as { rq: number; file: string };
+    socket.send(JSON.stringify({ type: 'SEARCH-FILE', rq, file, peers: [] }), from.port, from.address);
+  };
+  first.on('message', (bytes, from) => firstAnswers && answer(first)(bytes, from));
+  second.on('message', answer(second));
+  await client.request({ type: 'SEARCH-FILE', file: 'a' });
+  assert.equal(client.serverLabel, `127.0.0.1:${second.address().port}`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(client.serverLabel, `127.0.0.1:${second.address().port}`, 'the first stays silent: the client stays away');
+  firstAnswers = true;
+  const deadline = Date.now() + 5000;
+  while (client.serverLabel !== `127.0.0.1:${first.address().port}` && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(client.serverLabel, `127.0.0.1:${first.address().port}`, 'back to the first once it answers');
+});
+
+test('one server: the retry budget is as before, failoverAfter changes nothing', async (t) => {
+  const silent = await rawSocket(t);
+  let tries = 0;
+  silent.on('message', () => tries++);
+  const client = await openClient(t, { server: { host: '127.0.0.1', port: silent.address().port }, retry: { attempts: 4, firstTimeoutMs: 20, maxTimeoutMs: 20, failoverAfter: 1 } });
+  await assert.rejects(client.request({ type: 'SEARCH-FILE', file: 'x' }), (error: unknown) => error instanceof IndexClientError && error.code === 'TIMEOUT' && /after 4 tries/.test(error.message));
+  assert.equal(tries, 4);
+});

@@ -1,7 +1,10 @@
 // The server the conformance suite runs against: the one named by P2FS_CONFORMANCE_SERVER
 // (`host:port` or `[v6]:port`, set by `npm run conformance -- --server …`), else a fresh in-process
-// server for this test file. Names are random, so a live server with other data is fine; clients
-// bind on loopback, so the server must be on this host.
+// server for this test file. Several, comma-separated (servers of one registry): each test file
+// talks to one of them, picked by its name. Names are random, so a live server with other data is
+// fine; clients bind on loopback, so the server must be on this host.
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { UdpReply } from '../../src/generated/catalogue.js';
@@ -24,8 +27,11 @@ export function conformanceTarget(): Promise<Target> {
     const named = process.env.P2FS_CONFORMANCE_SERVER;
     const maxDatagram = Number(process.env.P2FS_CONFORMANCE_MAX_DATAGRAM ?? 1200);
     if (named) {
-      const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(named);
-      assert.ok(match, `P2FS_CONFORMANCE_SERVER must be host:port or [v6]:port, got ${named}`);
+      const servers = named.split(',');
+      const file = basename(process.argv[1] ?? '');
+      const one = servers[createHash('sha256').update(file).digest().readUInt32BE(0) % servers.length]!;
+      const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(one);
+      assert.ok(match, `P2FS_CONFORMANCE_SERVER must be host:port or [v6]:port (comma-separated for several), got ${named}`);
       return { host: match[1]!, port: Number(match[2]), maxDatagram };
     }
     const server = await startTestServer({ maxDatagram });
