@@ -78,6 +78,12 @@ export interface Ledger {
   open(sink: ChangeSink): Promise<void>;
   /** Commits one decision with the others of this event-loop turn. Rejects with a StoreError. */
   commit(item: LedgerItem): Promise<Outcome>;
+  /**
+   * Takes the decision again, alone, while no other server can commit: `decide` gets the name's state
+   * as stored now and returns the item to commit. For a decision that lost a race: an optimistic retry
+   * could lose again, as long as other servers keep changing the name.
+   */
+  commitAlone?(name: string, decide: (current: Change) => LedgerItem): Promise<Outcome>;
   /** Notes that a peer was heard from (expiry of shared registries runs on the store's clock). */
   touch(name: string): void;
   /** Removes peers not heard from for `afterMs`, one server at a time; undefined: the registry sweeps itself. */

@@ -109,6 +109,54 @@ export class SharedRegistry implements Ledger {
     return this.#groups.submit(item) as Promise<Outcome>;
   }
 
+  /**
+   * One decision in a transaction of its own that holds the head row from the first read to the
+   * commit: no other server commits meanwhile (each of their commits waits a few round trips), so
+   * the decision taken on the state read here cannot lose a race. Only after a conflict.
+   */
+  async commitAlone(name: string, decide: (current: Change) => LedgerItem): Promise<Outcome> {
+    let client: PoolClient;
+    try {
+      client = await checkOut(this.#pool);
+    } catch (error) {
+      throw toStoreError(error, `${this.description}: cannot reach the database`); // nothing was sent
+    }
+    let broken: Error | undefined;
+    let committing = false;
+    let undecided: unknown;
+    try {
+      await client.query('BEGIN');
+      const { rows: head } = await client.query<{ rev: string }>('SELECT rev FROM p2fs_head WHERE id = 1 FOR UPDATE');
+      const { rows } = await client.query<{ version: string; record: string }>('SELECT version, record FROM p2fs_peers WHERE name = $1', [name]);
+      const current: Change = rows[0]
+        ? { name, version: Number(rows[0].version), record: JSON.parse(rows[0].record) }
+        : { name, version: Number(head[0]!.rev), record: null };
+      let item: LedgerItem;
+      try {
+        item = decide(current);
+      } catch (error) {
+        throw (undecided = error); // the caller's own failure: rolled back, and passed on as it is
+      }
+      const { rows: results } = await client.query<OutcomeRow>('SELECT * FROM p2fs_commit($1, $2, $3::interval)', [
+        JSON.stringify([row(item, 0)]),
+        [],
+        `${REPLY_TTL_MS} milliseconds`,
+      ]);
+      committing = true;
+      await client.query('COMMIT');
+      return this.#outcome(results[0]!, item);
+    } catch (error) {
+      broken = error as Error;
+      if (!committing) await client.query('ROLLBACK').catch(() => {});
+      if (error === undecided) throw error;
+      // Before COMMIT was sent, nothing can have landed; after, as for a group.
+      if (!committing && !(error instanceof StoreError)) throw toStoreError(error, `${this.description}: the commit failed`);
+      throw commitFailure(error, this.description);
+    } finally {
+      checkIn(client, broken && broken !== undecided && !isDatabaseError(broken) ? broken : undefined);
+    }
+  }
+
   touch(name: string): void {
     this.#touched.add(name);
     // A quiet server has no commit to carry them: one goes out for them alone.
