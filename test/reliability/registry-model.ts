@@ -25,12 +25,20 @@ export class PeerModel {
   /** Incremented when a mutation starts and when it ends: a query saw a stable peer when it did not move. */
   changes = 0;
   inflight = false;
+  /** When the peer last moved (a mutation started or ended), on performance.now()'s clock. */
+  movedAt = -Infinity;
 
   constructor(readonly name: string) {}
 
   fact(file: string): Fact {
     return this.files.get(file)?.state ?? 'no';
   }
+}
+
+/** The peers' moves as of one moment, for stableSince(). */
+export interface Mark {
+  at: number;
+  peers: Map<string, { changes: number; inflight: boolean; movedAt: number }>;
 }
 
 /** Where the test stands: moves tracked for `stable()` and the running tally of violations. */
@@ -53,6 +61,7 @@ export class RegistryModel {
   async mutate<T>(peer: PeerModel, run: () => Promise<T>, settle: (outcome: { ok: true; value: T } | { ok: false; error: unknown }, group: number) => void): Promise<T> {
     peer.inflight = true;
     peer.changes++;
+    peer.movedAt = performance.now();
     const group = this.nextGroup++;
     try {
       const value = await run();
@@ -64,20 +73,25 @@ export class RegistryModel {
     } finally {
       peer.inflight = false;
       peer.changes++;
+      peer.movedAt = performance.now();
     }
   }
 
   /** The peers' move counters now; compare with `stableSince` after a query. */
-  mark(): Map<string, { changes: number; inflight: boolean }> {
-    return new Map([...this.peers].map(([name, p]) => [name, { changes: p.changes, inflight: p.inflight }]));
+  mark(): Mark {
+    return { at: performance.now(), peers: new Map([...this.peers].map(([name, p]) => [name, { changes: p.changes, inflight: p.inflight, movedAt: p.movedAt }])) };
   }
 
-  /** Peers that did not change between `mark` and now: a reply about them must match the model exactly. */
-  stableSince(mark: Map<string, { changes: number; inflight: boolean }>): Set<string> {
+  /**
+   * Peers that did not change between `mark` and now: a reply about them must match the model exactly.
+   * `staleMs`: a server that may answer from a copy up to this far behind (one of several servers of a
+   * registry) must only be right about peers that also stood still that long before the mark.
+   */
+  stableSince(mark: Mark, staleMs = 0): Set<string> {
     const stable = new Set<string>();
-    for (const [name, before] of mark) {
+    for (const [name, before] of mark.peers) {
       const peer = this.peers.get(name)!;
-      if (!before.inflight && before.changes === peer.changes) stable.add(name);
+      if (!before.inflight && before.changes === peer.changes && before.movedAt <= mark.at - staleMs) stable.add(name);
     }
     return stable;
   }

@@ -11,8 +11,8 @@ export interface WorkloadOptions {
   peers: number;
   opsPerPeer: number;
   seed: number;
-  /** Where the clients send (the server, or a relay in front of it). */
-  server: { host: string; port: number };
+  /** Where the clients send (the server, or a relay in front of it; several: servers of one registry). */
+  server: { host: string; port: number } | ReadonlyArray<{ host: string; port: number }>;
   retry: Partial<RetryPolicy>;
   /** A retry policy per peer (by index), overriding `retry`: lets some peers give up quickly. */
   retryFor?: (peer: number) => Partial<RetryPolicy> | undefined;
@@ -26,6 +26,10 @@ export interface WorkloadOptions {
   stop?: () => boolean;
   /** Most files in one PUBLISH (default 3). */
   publishMax?: number;
+  /** Replies may come from a copy of the registry this far behind (servers of one registry); default 0. */
+  staleMs?: number;
+  /** Refusals that leave a mutation's outcome unknown (the store was down): counted like a timeout. */
+  unsure?: (reason: string) => boolean;
 }
 
 export type OpKind = 'register' | 'deregister' | 'publish' | 'remove' | 'search' | 'retrieve-infot' | 'retrieve-all' | 'update-contact';
@@ -40,6 +44,8 @@ export interface WorkloadResult {
   byKind: Record<OpKind, { attempted: number; completed: number; timedOut: number }>;
   /** Requests sent again with the same bytes (a reply or the request itself went missing). */
   retransmissions: number;
+  /** Mutations refused with a reason that leaves their outcome unknown (options.unsure). */
+  unsure: number;
   ms: number;
 }
 
@@ -56,7 +62,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
   const ip = options.ip ?? '127.0.0.1';
   const model = new RegistryModel();
   const kinds = Object.fromEntries(OP_WEIGHTS.map(([k]) => [k, { attempted: 0, completed: 0, timedOut: 0 }]).concat([['register', { attempted: 0, completed: 0, timedOut: 0 }]])) as WorkloadResult['byKind'];
-  const result: WorkloadResult = { model, attempted: 0, completed: 0, timedOut: 0, failed: 0, byKind: kinds, retransmissions: 0, ms: 0 };
+  const result: WorkloadResult = { model, attempted: 0, completed: 0, timedOut: 0, failed: 0, byKind: kinds, retransmissions: 0, unsure: 0, ms: 0 };
   const clients: IndexClient[] = [];
   try {
     for (let i = 0; i < options.peers; i++) {
@@ -90,6 +96,7 @@ async function runPeer(client: IndexClient, peer: PeerModel, index: number, mode
   // The size is a function of peer and file, so a listing's size says which publish it came from.
   const entryOf = (file: string): FileEntry => ({ name: file.normalize('NFC'), size: (index + 1) * 1000 + pool.indexOf(file) });
   const who = (kind: string) => `${peer.name} ${kind}`;
+  const staleMs = options.staleMs ?? 0;
 
   for (let op = 0; op < options.opsPerPeer && !options.stop?.(); op++) {
     let kind: OpKind;
@@ -106,9 +113,11 @@ async function runPeer(client: IndexClient, peer: PeerModel, index: number, mode
       tally.completed++;
       result.completed++;
     } catch (error) {
-      if (error instanceof IndexClientError && error.code === 'TIMEOUT') {
+      const unsure = error instanceof IndexClientError && error.code === 'DENIED' && options.unsure?.(error.reason ?? '');
+      if (error instanceof IndexClientError && (error.code === 'TIMEOUT' || unsure)) {
         tally.timedOut++;
         result.timedOut++;
+        if (unsure) result.unsure++;
       } else {
         result.failed++;
         model.violation(`${who(kind)} failed: ${error instanceof Error ? `${error.name} ${(error as IndexClientError).code ?? ''} ${error.message}` : String(error)}`);
@@ -148,7 +157,7 @@ async function runPeer(client: IndexClient, peer: PeerModel, index: number, mode
         const file = pick(pool);
         const mark = model.mark();
         const holders = await client.searchFile(file);
-        model.checkSearch(who('SEARCH-FILE'), file.normalize('NFC'), holders, model.stableSince(mark), ip);
+        model.checkSearch(who('SEARCH-FILE'), file.normalize('NFC'), holders, model.stableSince(mark, staleMs), ip);
         return;
       }
       case 'retrieve-infot': {
@@ -156,13 +165,13 @@ async function runPeer(client: IndexClient, peer: PeerModel, index: number, mode
         const mark = model.mark();
         try {
           const info = await client.retrieveInfo(target);
-          if (model.stableSince(mark).has(target)) model.checkListing(who('RETRIEVE-INFOT'), info, ip);
+          if (model.stableSince(mark, staleMs).has(target)) model.checkListing(who('RETRIEVE-INFOT'), info, ip);
         } catch (error) {
           const denied = error instanceof IndexClientError && error.code === 'DENIED';
           if (!denied) throw error;
           const peerModel = model.peers.get(target);
           // Refused as not registered: right unless the target is registered for sure and stood still.
-          const mustExist = peerModel && peerModel.registered === 'yes' && model.stableSince(mark).has(target);
+          const mustExist = peerModel && peerModel.registered === 'yes' && model.stableSince(mark, staleMs).has(target);
           if (mustExist || !/not registered/.test(error.reason ?? '')) model.violation(`${who('RETRIEVE-INFOT')} ${target} refused: ${error.reason}`);
         }
         return;
@@ -170,7 +179,7 @@ async function runPeer(client: IndexClient, peer: PeerModel, index: number, mode
       case 'retrieve-all': {
         const mark = model.mark();
         const listings = await client.retrieveAll();
-        model.checkAll(who('RETRIEVE-ALL'), listings, model.stableSince(mark), ip);
+        model.checkAll(who('RETRIEVE-ALL'), listings, model.stableSince(mark, staleMs), ip);
         return;
       }
     }

@@ -1,0 +1,116 @@
+// Several index servers on one PostgreSQL registry, as real processes (scripts/server.ts), for the
+// cluster tests. Each test file gets a database of its own, p2fs_cluster_<random>, created on the
+// PostgreSQL at 127.0.0.1 and dropped when the file's tests end; the tests skip, saying so, only when
+// PostgreSQL does not answer.
+import { after } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { freeUdpPort, startServerProcess, type ServerProcess, type ServerProcessOptions } from '../reliability/server-process.js';
+import { service } from '../stores/helpers/services.js';
+
+/** Where the test databases are made: the server's maintenance database. */
+const ADMIN_URL = process.env.P2FS_TEST_POSTGRES_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+export interface ClusterDatabase {
+  /** The test database's URL (what the servers get as --db), or undefined when skipped. */
+  url: string;
+  name: string;
+  /** Why the cluster tests of this file are skipped (PostgreSQL does not answer). */
+  skip: string | undefined;
+  /** A query on the test database (a connection of its own per call). */
+  query<Row extends object = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<Row[]>;
+}
+
+/** Creates this file's database now (dropped after its tests), or says why the tests must skip. */
+export async function clusterDatabase(): Promise<ClusterDatabase> {
+  const reachable = await service('PostgreSQL', 'P2FS_TEST_POSTGRES_ADMIN_URL', ADMIN_URL);
+  const name = `p2fs_cluster_${randomBytes(5).toString('hex')}`;
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const query = async <Row extends object>(sql: string, values: unknown[] = []): Promise<Row[]> => {
+    const client = new pg.Client({ connectionString: url.href });
+    await client.connect();
+    try {
+      return (await client.query<Row>(sql, values)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+  if (reachable.skip) return { url: url.href, name, skip: reachable.skip, query };
+  await admin(`CREATE DATABASE ${name}`);
+  after(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  return { url: url.href, name, skip: undefined, query };
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** One server of a cluster: its port stays the same across restarts. */
+export class Instance {
+  private constructor(
+    readonly port: number,
+    private readonly db: string,
+    private readonly options: ServerProcessOptions,
+    public process: ServerProcess,
+  ) {}
+
+  static async start(db: string, options: ServerProcessOptions = {}): Promise<Instance> {
+    const port = await freeUdpPort();
+    return new Instance(port, db, options, await startServerProcess(port, db, options));
+  }
+
+  get address(): { host: string; port: number } {
+    return { host: '127.0.0.1', port: this.port };
+  }
+
+  get label(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async kill9(): Promise<void> {
+    await this.process.kill9();
+  }
+
+  /** Starts it again on the same port and database (after kill9 or stop). */
+  async restart(): Promise<void> {
+    this.process = await startServerProcess(this.port, this.db, this.options);
+  }
+
+  /** SIGSTOP / SIGCONT: a server that stops following (and answering) for a while, then goes on. */
+  pause(): void {
+    this.process.child.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process.child.kill('SIGCONT');
+  }
+}
+
+/** `count` servers on `db`, started together; killed when the file's tests end. */
+export async function startCluster(count: number, db: string, options: ServerProcessOptions = {}): Promise<Instance[]> {
+  const instances = await Promise.all(Array.from({ length: count }, () => Instance.start(db, options)));
+  after(async () => {
+    for (const instance of instances) {
+      instance.resume();
+      await instance.kill9();
+    }
+  });
+  return instances;
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes; returns whether it did. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, everyMs = 20): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
