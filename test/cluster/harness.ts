@@ -5,6 +5,8 @@
 import { after } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { StoredPeer } from '../../src/registry/index.js';
+import { RawClient } from '../helpers/server.js';
 import { freeUdpPort, startServerProcess, type ServerProcess, type ServerProcessOptions } from '../reliability/server-process.js';
 import { service } from '../stores/helpers/services.js';
 
@@ -93,7 +95,7 @@ export class Instance {
   }
 }
 
-/** `count` servers on `db`, started together; killed when the file's tests end. */
+/** `count` servers on `db`, started together; killed when the file's tests end (call it at file level). */
 export async function startCluster(count: number, db: string, options: ServerProcessOptions = {}): Promise<Instance[]> {
   const instances = await Promise.all(Array.from({ length: count }, () => Instance.start(db, options)));
   after(async () => {
@@ -113,4 +115,57 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     if (performance.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/** The registry's peers whose names start with `prefix`, as the database holds them. */
+export async function storedPeers(db: ClusterDatabase, prefix: string): Promise<StoredPeer[]> {
+  const rows = await db.query<{ record: string }>('SELECT record FROM p2fs_peers WHERE starts_with(name, $1) ORDER BY name', [prefix]);
+  return rows.map((row) => JSON.parse(row.record) as StoredPeer);
+}
+
+/** Each peer (names starting with `prefix`) as one server lists it: its TCP port and file names. */
+async function listedBy(instance: Instance, prefix: string): Promise<Map<string, string>> {
+  const client = await RawClient.open(instance.address);
+  try {
+    const name = `observer-${randomBytes(4).toString('hex')}`;
+    const registered = await client.request({ type: 'REGISTER', rq: 1, name, ip: client.address.ip, udpPort: client.address.port, tcpPort: 1 });
+    if (registered.type !== 'REGISTERED') throw new Error(`${instance.label} refused the observer: ${JSON.stringify(registered)}`);
+    const listed = new Map<string, string[]>();
+    const ports = new Map<string, number>();
+    let cursor: string | undefined;
+    let rq = 2;
+    do {
+      const page = await client.request({ type: 'RETRIEVE-ALL', rq: rq++, ...(cursor ? { cursor } : {}) });
+      if (page.type !== 'RETRIEVE') throw new Error(`${instance.label}: ${JSON.stringify(page)}`);
+      for (const peer of page.peers.filter((p) => p.name.startsWith(prefix))) {
+        listed.set(peer.name, [...(listed.get(peer.name) ?? []), ...peer.files.map((f) => f.name)]);
+        ports.set(peer.name, peer.tcpPort);
+      }
+      cursor = page.next;
+    } while (cursor);
+    await client.request({ type: 'DE-REGISTER', rq: rq++, name });
+    return new Map([...listed].map(([peer, files]) => [peer, `${ports.get(peer)} ${files.sort().join(',')}`]));
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Waits until every server lists the peers named `prefix…` exactly as the database holds them;
+ * returns the servers that still disagree after `timeoutMs` (empty when all agree).
+ */
+export async function serversAgreeWithDatabase(cluster: readonly Instance[], db: ClusterDatabase, prefix: string, timeoutMs = 15_000): Promise<string[]> {
+  const expected = async () => {
+    const stored = await storedPeers(db, prefix);
+    return new Map(stored.map((peer) => [peer.name, `${peer.tcpPort} ${peer.files.map((f) => f.name).sort().join(',')}`]));
+  };
+  const disagreeing: string[] = [];
+  for (const instance of cluster) {
+    const agrees = await eventually(async () => {
+      const [want, got] = [await expected(), await listedBy(instance, prefix)];
+      return JSON.stringify([...want].sort()) === JSON.stringify([...got].sort());
+    }, timeoutMs, 200);
+    if (!agrees) disagreeing.push(instance.label);
+  }
+  return disagreeing;
 }

@@ -3,6 +3,10 @@
 // would without the relay) and sends the replies back. On the way, in each direction, it drops,
 // duplicates and holds back (reorders) datagrams at set rates, decided by a seeded PRNG so a run can
 // be replayed. Loopback never loses anything by itself; this is how the retry paths meet real loss.
+//
+// With several targets (servers of one registry), each client sticks to one of them (in turn, by
+// first datagram), and a duplicated request may be sent to another one instead, after a delay: the
+// retry through another server, or a delayed copy arriving after the client's next change.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 
@@ -18,13 +22,21 @@ export interface Faults {
 }
 
 export interface RelayOptions {
-  /** Where the server listens. */
-  target: { host: string; port: number };
+  /** Where the server listens; several: servers of one registry, each client sticking to one. */
+  target: { host: string; port: number } | ReadonlyArray<{ host: string; port: number }>;
   seed: number;
   /** Client → server. */
   up: Faults;
   /** Server → client. */
   down: Faults;
+  /** With several targets: a duplicated request goes to the next server after the client's, this long after. */
+  duplicatesElsewhere?: { delayMs: readonly [number, number] };
+}
+
+interface Route {
+  socket: Socket;
+  /** The target this client sticks to. */
+  target: number;
 }
 
 export interface DirectionCounts {
@@ -51,7 +63,10 @@ const emptyCounts = (): DirectionCounts => ({ received: 0, dropped: 0, duplicate
 
 export class LossyRelay {
   readonly counts = { up: emptyCounts(), down: emptyCounts() };
-  private readonly routes = new Map<string, Promise<Socket>>();
+  /** Requests delivered to a server other than the client's own (duplicatesElsewhere). */
+  deliveredElsewhere = 0;
+  private readonly routes = new Map<string, Promise<Route>>();
+  private readonly targets: ReadonlyArray<{ host: string; port: number }>;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly random: () => number;
   private closed = false;
@@ -61,6 +76,7 @@ export class LossyRelay {
     private readonly options: RelayOptions,
   ) {
     this.random = seededRandom(options.seed);
+    this.targets = 'host' in options.target ? [options.target] : options.target;
     // A send to a client that has gone away fails asynchronously; that is loss too, not a crash.
     front.on('error', () => {});
     front.on('message', (bytes, from) => void this.fromClient(bytes, from));
@@ -83,28 +99,29 @@ export class LossyRelay {
    * udpPort, so the server's address-based authorisation works through the relay as it would without.
    */
   async upstreamPortFor(client: { address: string; port: number }): Promise<number> {
-    return (await this.route(client.address, client.port)).address().port;
+    return (await this.route(client.address, client.port)).socket.address().port;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    const sockets = await Promise.all(this.routes.values());
-    await Promise.all([this.front, ...sockets].map((s) => new Promise<void>((done) => s.close(() => done()))));
+    const routes = await Promise.all(this.routes.values());
+    await Promise.all([this.front, ...routes.map((r) => r.socket)].map((s) => new Promise<void>((done) => s.close(() => done()))));
   }
 
-  private route(address: string, port: number): Promise<Socket> {
+  private route(address: string, port: number): Promise<Route> {
     const key = `${address}|${port}`;
     let route = this.routes.get(key);
     if (!route) {
+      const target = this.routes.size % this.targets.length;
       route = (async () => {
         const upstream = createSocket('udp4');
         upstream.bind(0, '127.0.0.1');
         await once(upstream, 'listening');
         upstream.on('error', () => {});
         upstream.on('message', (bytes) => this.pass(bytes, this.options.down, this.counts.down, (b) => this.front.send(b, port, address)));
-        return upstream;
+        return { socket: upstream, target };
       })();
       this.routes.set(key, route);
     }
@@ -112,13 +129,28 @@ export class LossyRelay {
   }
 
   private async fromClient(bytes: Buffer, from: RemoteInfo): Promise<void> {
-    const upstream = await this.route(from.address, from.port);
-    const { host, port } = this.options.target;
-    this.pass(bytes, this.options.up, this.counts.up, (b) => upstream.send(b, port, host));
+    const { socket, target } = await this.route(from.address, from.port);
+    const elsewhere = this.options.duplicatesElsewhere && this.targets.length > 1 ? this.options.duplicatesElsewhere : undefined;
+    this.pass(bytes, this.options.up, this.counts.up, (b, copy) => {
+      if (copy === 0 || !elsewhere) {
+        const { host, port } = this.targets[target]!;
+        socket.send(b, port, host);
+        return;
+      }
+      const { host, port } = this.targets[(target + 1) % this.targets.length]!;
+      const [min, max] = elsewhere.delayMs;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.closed) return;
+        this.deliveredElsewhere++;
+        socket.send(b, port, host);
+      }, min + this.random() * (max - min));
+      this.timers.add(timer);
+    });
   }
 
-  /** One datagram through the faults of its direction. */
-  private pass(bytes: Buffer, faults: Faults, counts: DirectionCounts, send: (bytes: Buffer) => void): void {
+  /** One datagram through the faults of its direction; `send` gets each copy's number (0, then 1 for a duplicate). */
+  private pass(bytes: Buffer, faults: Faults, counts: DirectionCounts, send: (bytes: Buffer, copy: number) => void): void {
     if (this.closed) return;
     counts.received++;
     if (this.random() < faults.loss) {
@@ -134,11 +166,11 @@ export class LossyRelay {
         const [min, max] = faults.holdMs;
         const timer = setTimeout(() => {
           this.timers.delete(timer);
-          if (!this.closed) send(bytes);
+          if (!this.closed) send(bytes, copy);
         }, min + this.random() * (max - min));
         this.timers.add(timer);
       } else {
-        send(bytes);
+        send(bytes, copy);
       }
     }
   }

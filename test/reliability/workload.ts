@@ -57,6 +57,30 @@ const TOTAL_WEIGHT = OP_WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
 /** Files shared by many peers, so a search returns several holders; one is written in NFD, listed in NFC. */
 const COMMON_FILES = ['common-a.txt', 'common-b.bin', 'cafe\u0301-menu.pdf', 'notes 2026.md'];
 
+export interface RunningWorkload {
+  /** Why the workload failed outright (not a violation: an exception), if it did. */
+  readonly failure: unknown;
+  /** Lets every peer finish its operation under way, then resolves with the result. */
+  stop(): Promise<WorkloadResult>;
+}
+
+/** The workload, run until stop(): the peers keep at it while a test injects its faults. */
+export function startWorkload(options: Omit<WorkloadOptions, 'opsPerPeer' | 'stop'>): RunningWorkload {
+  let stopping = false;
+  let failure: unknown;
+  const result = runWorkload({ ...options, opsPerPeer: Number.MAX_SAFE_INTEGER, stop: () => stopping });
+  result.catch((error: unknown) => (failure = error));
+  return {
+    get failure() {
+      return failure;
+    },
+    stop() {
+      stopping = true;
+      return result;
+    },
+  };
+}
+
 export async function runWorkload(options: WorkloadOptions): Promise<WorkloadResult> {
   const started = performance.now();
   const ip = options.ip ?? '127.0.0.1';
