@@ -2,9 +2,11 @@
 // order, every change any server commits (the Kubernetes API server's watch cache, in PostgreSQL).
 //
 // - A dedicated connection (not pooled: a pooled LISTEN is lost when the pool recycles it) LISTENs
-//   for the commit function's NOTIFY, whose payload is the new head. Each wake-up reads the changes
-//   after the last one applied, in pages. A notification is only a hint: they are lost across
-//   reconnects, and a silent connection may be dead, so the log is also read at least once a second.
+//   for the commit function's NOTIFY. Its payload is the new head, or for a small group the head and
+//   the changes themselves, applied at once when they follow the last change applied. Otherwise a
+//   wake-up reads the changes after the last one applied, in pages. A notification is only a hint:
+//   they are lost across reconnects, and a silent connection may be dead, so the log is also read at
+//   least once a second.
 // - A lost connection is reconnected with backoff, re-LISTENed, and the log read from where it was.
 // - A gap (the first change after `applied` was pruned, or the head moved back: a restored database)
 //   means this server fell behind the retained log: it rereads every peer from a snapshot, in pages,
@@ -138,13 +140,17 @@ export class ChangeFeed {
     } while (this.readAgain && !this.closed);
   }
 
-  /** Applies the changes after `applied`, a page at a time; resyncs on a gap. */
+  /**
+   * Applies the changes after `applied`, a page at a time; resyncs on a gap. Notifications may apply
+   * some meanwhile: what the read brings is applied from where `applied` stands when it returns.
+   */
   private async readChanges(): Promise<void> {
     for (;;) {
+      const from = this.applied;
       const { rows } = await this.pool.query<ChangeRow>(
         `SELECT h.rev AS head, c.rev, c.name, c.record FROM p2fs_head h
          LEFT JOIN LATERAL (SELECT rev, name, record FROM p2fs_changes WHERE rev > $1 ORDER BY rev LIMIT $2) c ON true`,
-        [this.applied, PAGE_ROWS],
+        [from, PAGE_ROWS],
       );
       this.lastAnswer = performance.now();
       if (this.closed) return;
@@ -152,18 +158,42 @@ export class ChangeFeed {
       this.head = Math.max(this.head, head);
       const changes = rows.filter((row) => row.rev !== null);
       const first = changes.length > 0 ? Number(changes[0]!.rev) : undefined;
-      const gap = head < this.applied || (first === undefined ? head > this.applied : first !== this.applied + 1);
+      const gap = head < from || (first === undefined ? head > from : first !== from + 1);
       if (gap) {
-        this.log.warn('fell behind the change log: rereading every peer', { applied: this.applied, head, firstKept: first ?? null });
+        this.log.warn('fell behind the change log: rereading every peer', { applied: from, head, firstKept: first ?? null });
         this.resyncs++;
         await this.resync();
         continue;
       }
-      if (changes.length === 0) return this.reached(this.applied);
-      this.sink.receive(changes.map((row) => ({ name: row.name!, version: Number(row.rev), record: parsed(row.record) })));
-      this.reached(Number(changes.at(-1)!.rev));
+      this.apply(changes.map((row) => ({ name: row.name!, version: Number(row.rev), record: parsed(row.record) })));
       if (changes.length < PAGE_ROWS) return;
     }
+  }
+
+  /** Changes that start at or before the one after `applied`, in revision order: the new ones are applied. */
+  private apply(changes: readonly Change[]): void {
+    const fresh = changes.filter((change) => change.version > this.applied);
+    if (fresh.length > 0) this.sink.receive(fresh);
+    this.reached(Math.max(this.applied, changes.at(-1)?.version ?? this.applied));
+  }
+
+  /** A notification: the new head, or the head and the changes that lead to it. */
+  private notified(payload: string | undefined): void {
+    let head: number;
+    let changes: Array<{ rev: number; name: string; record: string | null }> | undefined;
+    try {
+      const message = JSON.parse(payload ?? '') as number | { head: number; changes: typeof changes };
+      head = typeof message === 'number' ? message : message.head;
+      changes = typeof message === 'number' ? undefined : message.changes;
+    } catch {
+      return this.wake();
+    }
+    if (head > this.head) this.head = head;
+    if (head <= this.applied) return;
+    // Applied at once only when they follow on from what this server has: else the log is read.
+    if (!changes || changes.length === 0 || changes[0]!.rev > this.applied + 1) return this.wake();
+    this.lastAnswer = performance.now();
+    this.apply(changes.map((change) => ({ name: change.name, version: change.rev, record: parsed(change.record) })));
   }
 
   /**
@@ -240,11 +270,7 @@ export class ChangeFeed {
     // A dropped connection reports itself here (an error, then the end): reconnect and read on.
     listener.on('error', (error) => this.lost(listener, error));
     listener.on('end', () => this.lost(listener, undefined));
-    listener.on('notification', (message) => {
-      const head = Number(message.payload);
-      if (head > this.head) this.head = head;
-      if (head > this.applied) this.wake();
-    });
+    listener.on('notification', (message) => this.notified(message.payload));
     try {
       await listener.connect();
       await listener.query(`LISTEN ${NOTIFY_CHANNEL}`);

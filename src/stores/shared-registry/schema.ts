@@ -29,9 +29,17 @@ interface Migration {
 }
 
 /**
+ * Changes a notification carries at most, and its largest payload (PostgreSQL's limit is 8000
+ * bytes): a bigger group notifies only the new head, and the followers read the log.
+ */
+const CHANGES_IN_NOTIFICATION = 16;
+const MAX_NOTIFY_BYTES = 7900;
+
+/**
  * The commit of one group: lock the head row, check each item's expected version against the name's
  * row, apply the items that pass (insert, update or delete, one change-log row each, revisions in
- * item order), keep each answered request's outcome, and wake the followers with the new head.
+ * item order), keep each answered request's outcome, and wake the followers with the new head (and
+ * the changes themselves, when few and small: {"head": N, "changes": [{rev, name, record}…]}).
  * Items name distinct names and distinct requests (the caller guarantees it), so the statements of
  * one CTE never touch a row twice. The head lock comes first, in a statement of its own: the CTE's
  * snapshot is then taken after every earlier commit, and every writer (commits, expiry) takes it.
@@ -43,6 +51,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
   head bigint;
   applied bigint;
+  payload text;
 BEGIN
   SELECT h.rev INTO head FROM p2fs_head h WHERE h.id = 1 FOR UPDATE;
   IF cardinality(touched) > 0 THEN
@@ -89,16 +98,22 @@ BEGIN
   )
   SELECT d.i,
          CASE WHEN d.repeated IS NOT NULL THEN 'repeat' WHEN d.passes THEN 'ok' ELSE 'conflict' END,
-         CASE WHEN d.passes AND d.change THEN (SELECT a.rev FROM applied a WHERE a.i = d.i)
+         CASE WHEN a.rev IS NOT NULL THEN a.rev
               WHEN d.passes THEN d.expect
               ELSE coalesce(d.current_version, head) END,
          CASE WHEN d.repeated IS NULL AND NOT d.passes THEN d.current_record END,
          d.repeated
-  FROM decided d;
+  FROM decided d LEFT JOIN applied a ON a.i = d.i;
   SELECT count(*) INTO applied FROM p2fs_changes c WHERE c.rev > head;
   IF applied > 0 THEN
     UPDATE p2fs_head h SET rev = head + applied WHERE h.id = 1;
-    PERFORM pg_notify('${NOTIFY_CHANNEL}', (head + applied)::text);
+    -- A small group travels in the notification itself, sparing the followers a read of the log.
+    IF applied <= ${CHANGES_IN_NOTIFICATION} THEN
+      SELECT json_build_object('head', head + applied, 'changes', json_agg(json_build_object('rev', c.rev, 'name', c.name, 'record', c.record) ORDER BY c.rev))::text
+        INTO payload FROM p2fs_changes c WHERE c.rev > head;
+    END IF;
+    IF payload IS NULL OR octet_length(payload) > ${MAX_NOTIFY_BYTES} THEN payload := (head + applied)::text; END IF;
+    PERFORM pg_notify('${NOTIFY_CHANNEL}', payload);
   END IF;
 END
 $$`;
