@@ -84,26 +84,30 @@ export class ChangeFeed {
     return since > 2 * POLL_MS ? Math.round(since) : 0;
   }
 
-  /** Resolves once every change committed before the call is applied, or after BARRIER_MS. */
-  async caughtUp(): Promise<void> {
-    if (this.closed) return;
-    let target: number;
-    try {
-      target = await this.headNow();
-    } catch {
-      return; // the store does not answer: nothing newer can be learnt now
-    }
-    if (this.applied >= target) return;
-    this.wake();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, BARRIER_MS);
-      this.waiters.push({
-        revision: target,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
+  /**
+   * Resolves once every change committed before the call is applied, or after BARRIER_MS whatever
+   * happens (a database that does not answer the head's question included).
+   */
+  caughtUp(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let waiter: Waiter | undefined;
+      const timer = setTimeout(() => {
+        if (waiter) this.waiters = this.waiters.filter((other) => other !== waiter);
+        resolve();
+      }, BARRIER_MS);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.headNow().then(
+        (target) => {
+          if (this.applied >= target) return done();
+          this.waiters.push((waiter = { revision: target, resolve: done }));
+          this.wake();
         },
-      });
+        done, // the store does not answer: nothing newer can be learnt now
+      );
     });
   }
 
