@@ -88,7 +88,8 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   checkInteger('rateLimit.perSecond', rateLimit.perSecond, 0, 1e9);
   checkInteger('rateLimit.burst', rateLimit.burst, rateLimit.perSecond > 0 ? 1 : 0, 1e9);
 
-  const { store, owned } = await openRegistryStore(options.store ?? DEFAULT_STORE_URL, log);
+  const settings = { 'expire-after-ms': String(expireAfterMs), 'max-datagram': String(maxDatagram) };
+  const { store, owned } = await openRegistryStore(options.store ?? DEFAULT_STORE_URL, log, settings);
   let registry: Registry;
   try {
     registry = await Registry.open(store, {
@@ -147,10 +148,14 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   };
 }
 
-async function openRegistryStore(store: RegistryStore | Ledger | string, log: Logger): Promise<{ store: RegistryStore | Ledger; owned?: Ledger }> {
+async function openRegistryStore(
+  store: RegistryStore | Ledger | string,
+  log: Logger,
+  settings: Record<string, string>,
+): Promise<{ store: RegistryStore | Ledger; owned?: Ledger }> {
   if (typeof store !== 'string') return { store };
   try {
-    const opened = await openLedger(store, 'peers', { logger: log.child({ component: 'store' }) });
+    const opened = await openLedger(store, 'peers', { logger: log.child({ component: 'store' }), settings });
     return { store: opened, owned: opened };
   } catch (error) {
     // A URL no store serves is a usage mistake (exit 2 from the CLI); anything else is the store failing.

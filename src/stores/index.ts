@@ -70,6 +70,8 @@ export async function openStore<V>(url: string, namespace: string, options: Stor
 
 export interface LedgerOptions extends StoreOptions {
   logger?: Logger;
+  /** Settings the servers of a shared registry should agree on (a mismatch is logged). */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -86,7 +88,7 @@ export async function openLedger(url: string, namespace: string, options: Ledger
   }
   const what = `${redactUrl(url)} [shared registry]: could not open`;
   const { openSharedRegistry } = await import('./shared-registry/index.js');
-  const opening = openSharedRegistry(target.url, { timeoutMs, logger: options.logger });
+  const opening = openSharedRegistry(target.url, { timeoutMs, logger: options.logger, settings: options.settings });
   try {
     return await withDeadline(opening, timeoutMs, what);
   } catch (error) {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, uniqueName } from '../helpers/server.js';
 import { startServerProcess, freeUdpPort } from '../reliability/server-process.js';
-import { clusterDatabase, eventually, startCluster } from './harness.js';
+import { clusterDatabase, eventually, Instance, startCluster } from './harness.js';
 
 const db = await clusterDatabase();
 const skip = db.skip;
@@ -44,6 +44,11 @@ test('expiry: a peer heard from only through A is never expired by B; a silent o
   }
   const removals = await db.query<{ name: string }>('SELECT name FROM p2fs_changes WHERE record IS NULL AND name = ANY($1)', [[aliveName, observerName, silentName]]);
   assert.deepEqual(removals.map((row) => row.name), [silentName], 'one removal, of the silent peer');
+
+  // A server started with another expiry time says so: the sweeper would expire peers by its own.
+  const other = await Instance.start(db.url, { args: ['--expire-after', '9s', '--log-level', 'warn'] });
+  t.after(() => other.kill9());
+  assert.match(other.process.stderr(), /servers of this registry disagree on a setting: give every one the same.*"setting":"expire-after-ms","lastStarted":"6000","thisServer":"9000"/);
 });
 
 test('--workers 2: one port, two processes answering, a dead worker restarted, SIGTERM stops them all', { skip }, async (t) => {

@@ -38,6 +38,11 @@ export interface SharedRegistryOptions {
   /** Deadline of every call, in milliseconds, connecting included. */
   timeoutMs: number;
   logger?: Logger;
+  /**
+   * Settings every server of the registry should share (the expiry time, the datagram limit): kept
+   * in p2fs_settings, and a server started with other values says so in its log.
+   */
+  settings?: Record<string, string>;
 }
 
 /** An entry of a commit group: a decision, or the flush of pending touches. */
@@ -65,6 +70,7 @@ export async function openSharedRegistry(url: URL, options: SharedRegistryOption
   pool.on('error', () => {});
   try {
     await migrate(pool);
+    await shareSettings(pool, options.settings ?? {}, options.logger ?? silentLogger);
   } catch (error) {
     await pool.end().catch(() => {});
     throw error;
@@ -261,6 +267,27 @@ export class SharedRegistry implements Ledger {
       this.#log.warn('pruning the change log failed', { error });
     }
   }
+}
+
+/**
+ * Records this server's settings, and warns when the registry's other servers were started with other
+ * values: a server with a shorter expiry time, sweeping for all, would expire peers early; one with a
+ * larger datagram limit accepts file names the others cannot list.
+ */
+async function shareSettings(pool: Pool, settings: Record<string, string>, log: Logger): Promise<void> {
+  const names = Object.keys(settings);
+  if (names.length === 0) return;
+  const { rows } = await pool.query<{ name: string; value: string }>('SELECT name, value FROM p2fs_settings WHERE name = ANY($1)', [names]);
+  for (const { name, value } of rows) {
+    if (value !== settings[name]) {
+      log.warn('servers of this registry disagree on a setting: give every one the same', { setting: name, lastStarted: value, thisServer: settings[name] });
+    }
+  }
+  await pool.query(
+    `INSERT INTO p2fs_settings (name, value) SELECT * FROM unnest($1::text[], $2::text[])
+     ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+    [names, names.map((name) => settings[name]!)],
+  );
 }
 
 /** An item as p2fs_commit reads it. */
