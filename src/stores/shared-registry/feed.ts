@@ -53,7 +53,9 @@ export class ChangeFeed {
   private listener: pg.Client | undefined;
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private readonly poller: NodeJS.Timeout;
+  private poller: NodeJS.Timeout | undefined;
+  /** The last read of the log failed (logged once, until one succeeds again). */
+  private failing = false;
   private reading: Promise<void> | undefined;
   private readAgain = false;
   private waiters: Waiter[] = [];
@@ -66,15 +68,14 @@ export class ChangeFeed {
     private readonly listenerConfig: ClientConfig,
     private readonly sink: ChangeSink,
     private readonly log: Logger,
-  ) {
-    this.poller = setInterval(() => this.wake(), POLL_MS);
-    this.poller.unref();
-  }
+  ) {}
 
   /** Loads every peer, then listens and follows from there. */
   async start(): Promise<void> {
     await this.resync();
     await this.listen();
+    this.poller = setInterval(() => this.wake(), POLL_MS);
+    this.poller.unref();
     this.wake();
   }
 
@@ -137,8 +138,11 @@ export class ChangeFeed {
       this.readAgain = false;
       try {
         await this.readChanges();
+        if (this.failing) this.log.info('change log readable again', { applied: this.applied });
+        this.failing = false;
       } catch (error) {
-        this.log.warn('change log read failed', { error });
+        if (!this.failing) this.log.warn('change log read failed: retrying every second', { error });
+        this.failing = true;
         return; // the next poll tries again
       }
     } while (this.readAgain && !this.closed);
