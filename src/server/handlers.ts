@@ -155,7 +155,7 @@ export class Answers {
       reply = this.refusalFor(request, error, from);
     }
     // A client registered, or a file published, through another server a moment ago: read our own writes.
-    if (catchUpOnMiss && isMiss(request, reply, registry)) return registry.caughtUp().then(() => this.read(request, from, false));
+    if (catchUpOnMiss && isMiss(request, reply)) return registry.caughtUp().then(() => this.read(request, from, false));
     if (isRefusal(reply)) return this.encode(reply, from);
     const bytes = encodePage(reply as Page);
     if (bytes.length > maxDatagram) return this.encode(reply, from); // a paging bug: logged, answered with ERROR
@@ -197,13 +197,13 @@ export class Answers {
   }
 }
 
-/** A read whose answer says someone or something is not there: an unregistered client, peer or file. */
-function isMiss(request: ReadRequest, reply: UdpReply, registry: Registry): boolean {
+/**
+ * A read whose answer says someone or something is not there: the client is not registered, nor the
+ * peer asked for, or nobody shares the file. Every refusal of a read but a bad cursor says so.
+ */
+function isMiss(request: ReadRequest, reply: UdpReply): boolean {
   if (reply.type === 'SEARCH-FILE') return reply.peers.length === 0 && request.cursor === undefined;
-  if (reply.type === 'RETRIEVE-ERROR' || reply.type === 'SEARCH-ERROR') {
-    return reply.reason.startsWith('register first') || (request.type === 'RETRIEVE-INFOT' && !registry.peer(request.name));
-  }
-  return false;
+  return (reply.type === 'RETRIEVE-ERROR' || reply.type === 'SEARCH-ERROR') && reply.reason !== CURSOR_REASON;
 }
 
 /** ERROR in place of a reply over the datagram limit: never sent, but logged as the bug it is. */

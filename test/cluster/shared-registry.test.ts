@@ -137,6 +137,23 @@ test('convergence under a read load: a file published through A is found through
   console.log(`cluster: acknowledged on A → found on B and C, under a read load: median ${lags[10]!.toFixed(1)} ms, worst ${lags.at(-1)!.toFixed(1)} ms`);
 });
 
+test('a client that moves to another server reads its own writes: a read that would miss waits for them', { skip }, async (t) => {
+  const client = await clientOf(t);
+  for (let i = 0; i < 30; i++) {
+    const name = uniqueName(`ryw${i}`);
+    const token = await register(client, a, name);
+    // Registered through A a moment ago: B must not answer "register first".
+    const listed = await ask(client, b, { type: 'RETRIEVE-INFOT', rq: rq(), name, token });
+    assert.equal(listed.reply.type, 'RETRIEVE-INFOT', `${name} through B: ${JSON.stringify(listed.reply)}`);
+    // Published through A a moment ago: C must not say nobody shares it.
+    const file = `ryw-${i}-${name}.txt`;
+    assert.equal((await ask(client, a, { type: 'PUBLISH', rq: rq(), name, token, files: [file] })).reply.type, 'PUBLISHED');
+    const found = await ask(client, c, { type: 'SEARCH-FILE', rq: rq(), file, token });
+    assert.ok(found.reply.type === 'SEARCH-FILE' && found.reply.peers.some((p) => p.name === name), `${file} through C: ${JSON.stringify(found.reply)}`);
+    assert.equal((await ask(client, a, { type: 'DE-REGISTER', rq: rq(), name, token })).reply.type, 'DE-REGISTERED');
+  }
+});
+
 test('a retry through another server gets the same reply and takes effect once, even a delayed one after a later change', { skip }, async (t) => {
   const peer = await clientOf(t);
   const name = uniqueName('retry');
