@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Peer } from '../peer/peer.js';
-import { PEER_DATA_FOLDER } from '../peer/share/names.js';
+import { PEER_DATA_FOLDER } from '../peer/places.js';
 import { COMMON_FLAGS, NETWORK_FLAGS, peerOptionsFrom, untilStopSignal } from './common.js';
 import { describeError, EXIT_OK, UsageError } from './errors.js';
 import { parsePositive, type FlagSpecs, type FlagValues } from './flags.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openStore, type DurableMap } from '../stores/index.js';
 import { PeerError } from './errors.js';
 import type { FileRecord, ShareChoice } from './share/folder.js';
-import { PEER_DATA_FOLDER } from './share/names.js';
+import { PEER_DATA_FOLDER } from './places.js';
 
 export const PEER_DATABASE_FILE = 'peer.sqlite';
 

@@ -13,6 +13,7 @@ import { PeerError } from './errors.js';
 import { ShareFolder, type ShareChange, type ShareMode, type SharedFile } from './share/folder.js';
 import type { DiskFile } from './share/scan.js';
 import { indexName } from './share/names.js';
+import type { TokenKeeper } from './tokens.js';
 
 /**
  * How often a registered peer refreshes its registration. The server expires peers not heard from
@@ -62,6 +63,11 @@ export interface PeerOptions {
   shareMode?: ShareMode;
   /** Store URL of the peer's database. Default sqlite://<share>/.p2fs/peer.sqlite, or memory:// without a share. */
   database?: string;
+  /**
+   * Keeps the registration token per server and name beyond this run (the command line's state
+   * folder), so the next run under the name takes it back. Default: only the share's database keeps it.
+   */
+  tokens?: TokenKeeper;
   /** The IP to advertise. Default: the local address that reaches the server. */
   host?: string;
   /** Address the file server listens on. Default every interface. */
@@ -83,6 +89,8 @@ export interface DownloadRequestOptions {
   outDir: string;
   overwrite?: boolean;
   signal?: AbortSignal;
+  /** Keep the .part file when the download fails or is aborted, for the next download to resume. */
+  keepPartial?: boolean;
   stallTimeoutMs?: number;
   connectTimeoutMs?: number;
 }
@@ -143,6 +151,10 @@ export class Peer extends EventEmitter<PeerEvents> {
       const remembered = await database.loadIdentity();
       const name = options.name ?? remembered?.name;
       if (!name) throw new PeerError('NO_NAME', 'no peer name: give --name (the share folder remembers none)');
+      const server = serverKey(options.server);
+      const token = remembered && remembered.name === name && sameRegistry(remembered.server, server) && remembered.token
+        ? remembered.token
+        : await options.tokens?.get(server, name);
 
       const client = await IndexClient.open({
         server: options.server,
@@ -150,9 +162,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         retry: options.retry,
         logger,
         name,
-        ...(remembered && remembered.name === name && sameRegistry(remembered.server, serverKey(options.server)) && remembered.token
-          ? { token: remembered.token }
-          : {}),
+        ...(token ? { token } : {}),
         onMessage: (seen) => peer?.onMessage(seen),
       });
       cleanup.push(() => client.close());
@@ -225,6 +235,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.stopKeepalive();
     await this.client.deregister();
     await this.database.forgetToken();
+    await this.options.tokens?.forget(serverKey(this.options.server), this.name).catch((error: unknown) => this.logger.warn('peer.token.forget-failed', { error }));
     this.setState('unregistered');
   }
 
@@ -282,6 +293,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         outDir: options.outDir,
         logger: this.logger,
         ...(options.overwrite ? { overwrite: true } : {}),
+        ...(options.keepPartial ? { keepPartial: true } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.stallTimeoutMs ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
         ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
@@ -449,7 +461,11 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private async remember(): Promise<void> {
-    await this.database.saveIdentity({ name: this.name, server: serverKey(this.options.server), token: this.client.token ?? '' });
+    const server = serverKey(this.options.server);
+    const token = this.client.token ?? '';
+    await this.database.saveIdentity({ name: this.name, server, token });
+    // The state folder is a convenience: a read-only home must not stop the peer from working.
+    if (token) await this.options.tokens?.keep(server, this.name, token).catch((error: unknown) => this.logger.warn('peer.token.keep-failed', { error }));
   }
 
   private setState(state: RegistrationState, reason?: string): void {

@@ -89,7 +89,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
     throw new DownloadError('IO', `cannot create ${options.outDir}: ${(error as Error).message}`, file, [], { cause: error });
   }
   if (!options.overwrite && (await exists(destination))) {
-    throw new DownloadError('DESTINATION_EXISTS', `${destination} already exists; not replaced (pass overwrite to replace it)`, file);
+    throw new DownloadError('DESTINATION_EXISTS', `${destination} already exists; not replaced`, file);
   }
 
   const part = await PartFile.open(options.outDir, file, expected);

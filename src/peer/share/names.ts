@@ -1,12 +1,7 @@
 // Which names in the share folder are shared, and under which name the index knows them.
 import { validateUdpRequest } from '../../generated/catalogue.js';
 import { reasonFromSchemaError } from '../../protocol/index.js';
-
-/** The peer's own files (its database) live here, inside DIR but never shared. */
-export const PEER_DATA_FOLDER = '.p2fs';
-
-/** Suffix of a download in progress (written beside its destination, renamed when verified). */
-export const PARTIAL_SUFFIX = '.part';
+import { PARTIAL_SUFFIX } from '../places.js';
 
 /**
  * Names skipped without a word: hidden files (editors' swap files, .DS_Store, our own .p2fs) and
