@@ -1,35 +1,41 @@
+#!/usr/bin/env node
 // A P2FS peer: a client of the index server (UDP) and a file server to other peers (TCP) at once.
+// Installed as `p2fs`; from a clone, `tsx scripts/peer.ts` or `npm run peer --`.
 //
-//   tsx scripts/peer.ts serve --share ~/Public --name alice --server 192.0.2.7:4000
-//   tsx scripts/peer.ts get notes.txt --server 192.0.2.7:4000 --out ~/Downloads
-//   tsx scripts/peer.ts --name bob --server 192.0.2.7:4000          # the interactive shell
-//   tsx scripts/peer.ts COMMAND --help
+//   p2fs serve --share ~/Public --name alice --server 192.0.2.7:4000
+//   p2fs get notes.txt --server 192.0.2.7:4000 --out ~/Downloads
+//   p2fs --name bob --server 192.0.2.7:4000          # the interactive shell
+//   p2fs COMMAND --help
 //
-// The peer itself (registration, share folder, downloads) is src/peer/peer.ts, which the web GUI
-// drives too; this file only reads the command line, picks the command and reports the outcome.
-import { get, serve, shell, type PeerCommand } from '../src/cli/commands.js';
-import { describeError, errorAsJson, exitCodeOf, EXIT_OK, isExpected, UsageError } from '../src/cli/errors.js';
-import { describeFlags, parseFlags } from '../src/cli/flags.js';
-import { commandNames } from '../src/cli/shell-commands.js';
+// The peer itself (registration, share folder, downloads) is src/peer/peer.ts, which the web page
+// drives too; this file only reads the command line, picks the command and runs it. A command's
+// code is imported only when it runs, so --help and --version answer without loading the peer.
+import { UsageError } from '../src/cli/errors.js';
+import { expandBareUiFlag, GET, SERVE, SHELL } from '../src/cli/peer-commands.js';
+import { answersAlone, command, commandHelp, parseCommand, runProgram, type Command } from '../src/cli/program.js';
 import { didYouMean } from '../src/cli/suggest.js';
-import { expandBareUiFlag } from '../src/cli/ui.js';
 
-const COMMANDS: Record<string, PeerCommand> = { serve, get, shell };
+const PROGRAM = 'p2fs';
+
+/** The peer's commands: what each does and takes (the spec), and the module that runs it. */
+const COMMANDS: Record<string, Command> = {
+  serve: command(SERVE, () => import('../src/cli/serve.js')),
+  get: command(GET, () => import('../src/cli/get.js')),
+  shell: command(SHELL, () => import('../src/cli/shell.js')),
+};
 const DEFAULT_COMMAND = 'shell';
 
-const OVERVIEW = `P2FS peer: share a folder with other peers, find their files and download them.
+const overview = () => `P2FS peer: share a folder with other peers, find their files and download them.
 
-usage: tsx scripts/peer.ts [COMMAND] [FLAGS]     (or: npm run peer -- [COMMAND] [FLAGS])
+usage: ${PROGRAM} [COMMAND] [FLAGS]     (from a clone: npm run peer -- [COMMAND] [FLAGS])
 
 commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(6)}  ${c.summary}`).join('\n')}
 
-With no command, the shell starts. Run a command with --help for its flags.
-Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong.`;
-
-function commandHelp(command: PeerCommand): string {
-  return `${command.summary}\n\nusage: tsx scripts/peer.ts ${command.usage}\n\n${describeFlags(command.flags)}${command.notes ? `\n\n${command.notes}` : ''}`;
-}
+With no command, the shell starts. ${PROGRAM} COMMAND --help lists a command's flags.
+The index server is --server HOST:PORT, else $P2FS_SERVER, else 127.0.0.1:4000.
+Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong,
+128 + the signal's number when a signal interrupted it (130 for Ctrl-C).`;
 
 /** Splits argv into the command and its own arguments (a leading flag means the default command). */
 function pickCommand(argv: string[]): { name: string; rest: string[] } {
@@ -38,36 +44,21 @@ function pickCommand(argv: string[]): { name: string; rest: string[] } {
   return { name: first, rest };
 }
 
-async function main(argv: string[]): Promise<number> {
-  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help')) {
-    process.stdout.write(`${OVERVIEW}\n`);
-    return EXIT_OK;
+await runProgram(PROGRAM, async (argv) => {
+  if (answersAlone(PROGRAM, argv, overview)) return 0;
+  if (argv[0] === 'help' && argv[1] !== undefined && COMMANDS[argv[1]]) {
+    process.stdout.write(`${commandHelp(PROGRAM, COMMANDS[argv[1]]!)}\n`);
+    return 0;
   }
   const { name, rest } = pickCommand(argv);
-  const command = COMMANDS[name];
-  if (!command) {
+  const chosen = COMMANDS[name];
+  if (!chosen) {
+    const { commandNames } = await import('../src/cli/shell-commands.js');
     const inShell = commandNames().has(name) ? `; "${name}" is a shell command: start the shell (no command) and type it there` : didYouMean(name, Object.keys(COMMANDS));
-    throw new UsageError(`unknown command "${name}"${inShell}\n\n${OVERVIEW}`);
+    throw new UsageError(`unknown command "${name}"${inShell} (the commands: ${Object.keys(COMMANDS).join(', ')})`);
   }
-  const { flags, positionals } = parseFlags(rest, command.flags, name);
-  if (flags.help) {
-    process.stdout.write(`${commandHelp(command)}\n`);
-    return EXIT_OK;
-  }
-  return command.run(flags, positionals);
-}
-
-const argv = expandBareUiFlag(process.argv.slice(2));
-const json = argv.includes('--json');
-let code: number;
-try {
-  code = await main(argv);
-} catch (error) {
-  code = exitCodeOf(error);
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: errorAsJson(error) })}\n`);
-  const text = describeError(error);
-  const hint = error instanceof UsageError && !text.includes('usage:') ? '\n(run with --help for the flags)' : '';
-  process.stderr.write(isExpected(error) ? `peer: ${text}${hint}\n` : `peer: internal error (please report it): ${text}\n`);
-}
-// Exit explicitly: sockets closed, but a stray timer must not keep a finished command alive.
-process.exit(code);
+  const parsed = parseCommand(PROGRAM, chosen, expandBareUiFlag(rest), name);
+  if (!parsed) return 0;
+  const { run } = await chosen.load();
+  return run(parsed.flags, parsed.args);
+});

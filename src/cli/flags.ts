@@ -1,5 +1,6 @@
-// Command-line flags from one table per command: the parser and --help are built from the same
-// specs, so they cannot disagree. Every mistake is a UsageError naming the flag and the rule.
+// The one command-line parser of both programs (p2fs and p2fs-server): one table of flags per
+// command, from which the parser, the environment fallbacks and --help are all made, so they cannot
+// disagree. Every mistake is a UsageError naming the flag (or the variable) and the rule.
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
 import { didYouMean } from './suggest.js';
@@ -12,16 +13,22 @@ export interface FlagSpec<T = unknown> {
   parse?: (text: string, flag: string) => T;
   /** Shorthand such as `-v`. */
   short?: string;
+  /** An environment variable that stands in for the flag when it is not given. */
+  env?: string;
+  /** The value when neither the flag nor its variable is given, as it would be typed. */
+  default?: string;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
+type Parsed<F> = F extends { parse: (text: string, flag: string) => infer R } ? R : string;
+
 export type FlagValues<S extends FlagSpecs> = {
-  [K in keyof S]: S[K] extends { parse: (text: string, flag: string) => infer R }
-    ? R | undefined
-    : S[K] extends { value: string }
-      ? string | undefined
-      : boolean;
+  [K in keyof S]: S[K] extends { value: string }
+    ? S[K] extends { default: string }
+      ? Parsed<S[K]>
+      : Parsed<S[K]> | undefined
+    : boolean;
 };
 
 export interface ParsedCommandLine<S extends FlagSpecs> {
@@ -29,8 +36,13 @@ export interface ParsedCommandLine<S extends FlagSpecs> {
   positionals: string[];
 }
 
-/** Parses `--flag value`, `--flag=value`, switches, `-x` shorthands and positionals (`--` ends flags). */
-export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: S, where: string): ParsedCommandLine<S> {
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Parses `--flag value`, `--flag=value`, switches, `-x` shorthands and positionals (`--` ends flags).
+ * A flag not given takes its variable from `env` when set, else its default.
+ */
+export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: S, where: string, env: Environment = process.env): ParsedCommandLine<S> {
   const flags: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) if (spec.value === undefined) flags[name] = false;
   const positionals: string[] = [];
@@ -63,14 +75,22 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
     }
     flags[name] = spec.parse ? spec.parse(text, `--${name}`) : text;
   }
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.value === undefined || name in flags) continue;
+    const fromEnv = spec.env === undefined ? undefined : env[spec.env];
+    // An empty variable counts as unset, as `P2FS_SERVER= p2fs get …` means "no server given".
+    const [text, label] = fromEnv ? [fromEnv, `$${spec.env}`] : [spec.default, `--${name}`];
+    if (text !== undefined) flags[name] = spec.parse ? spec.parse(text, label) : text;
+  }
   return { flags: flags as FlagValues<S>, positionals };
 }
 
-/** The flags part of --help: one line per flag, aligned. */
+/** The flags part of --help: one line per flag, aligned, with its variable and default. */
 export function describeFlags(specs: FlagSpecs): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
     const left = `${spec.short ? `${spec.short}, ` : '    '}--${name}${spec.value ? ` ${spec.value}` : ''}`;
-    return [left, spec.help] as const;
+    const fallbacks = [spec.env ? `$${spec.env}` : '', spec.default === undefined ? '' : spec.default === '' ? 'none' : spec.default].filter(Boolean);
+    return [left, fallbacks.length > 0 ? `${spec.help} (default: ${fallbacks.join(', else ')})` : spec.help] as const;
   });
   const width = Math.max(...rows.map(([left]) => left.length));
   return rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`).join('\n');
@@ -83,7 +103,7 @@ const splitOnce = (text: string, separator: string): [string, string | undefined
 
 // ---- value parsers ----------------------------------------------------------------------------
 
-/** The index server's port when --server names only a host. */
+/** The index server's port when --server names only a host (asyncapi.yaml's `servers.index`). */
 export const DEFAULT_SERVER_PORT = 4000;
 
 /** `HOST:PORT`, `[v6]:PORT`, or a bare host (port 4000). */
@@ -116,6 +136,16 @@ export function parseBindPort(text: string, flag: string): number {
   return parseInteger(text, flag, 0, 65535, 'a port from 0 (any free one) to 65535');
 }
 
+/** `HOST:PORT` to listen on (metrics): an IP literal, and a port where 0 picks a free one. */
+export function parseListenAddress(text: string, flag: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  const host = match?.[1] ?? match?.[2];
+  if (!match || host === undefined || !isIP(host)) {
+    throw new UsageError(`${flag} must be IP:PORT to listen on, such as 127.0.0.1:9400 or [::]:9400; got "${text}"`);
+  }
+  return { host, port: parseBindPort(match[3]!, flag) };
+}
+
 export function parseCount(text: string, flag: string): number {
   return parseInteger(text, flag, 0, 1000, 'a whole number from 0 to 1000');
 }
@@ -123,6 +153,10 @@ export function parseCount(text: string, flag: string): number {
 export function parsePositive(text: string, flag: string): number {
   return parseInteger(text, flag, 1, 100_000, 'a whole number from 1 to 100000');
 }
+
+/** A parser for whole numbers from min to max. */
+export const integerFrom = (min: number, max: number) => (text: string, flag: string): number =>
+  parseInteger(text, flag, min, max, `a whole number from ${min} to ${max}`);
 
 /** Milliseconds: `500`, `500ms`, `1.5s`. */
 export function parseDuration(text: string, flag: string): number {
@@ -139,8 +173,14 @@ export function parseIp(text: string, flag: string): string {
   return text;
 }
 
+/** A parser accepting only the listed words. */
+export const oneOf = <W extends string>(words: readonly W[]) => (text: string, flag: string): W => {
+  if (!(words as readonly string[]).includes(text)) throw new UsageError(`${flag} must be one of ${words.join(', ')}; got "${text}"`);
+  return text as W;
+};
+
 function parseInteger(text: string, flag: string, min: number, max: number, rule: string): number {
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be ${rule}; got "${text}"`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be ${rule}; got "${text}"`);
   return value;
 }

@@ -42,7 +42,9 @@ export function reportPeer(peer: Peer, stream: ReportStream, options: ReportOpti
     if (event.kind === 'started' && options.messages) say(`→ DOWNLOAD ${JSON.stringify({ file: d.file })} to ${d.holder}`, { event: 'download-started', file: d.file, holder: d.holder });
     if (event.kind === 'finished' && options.messages) {
       const r = event.result;
-      say(`← FILE ×${Math.max(0, r.chunks - 1)}, FILE-END ${JSON.stringify({ file: r.file, chunk: r.chunks, size: r.size, sha256: r.sha256 })} from ${r.holder}`, { event: 'download-finished', file: r.file, size: r.size, sha256: r.sha256, holder: r.holder });
+      // Every chunk but the last came as a FILE frame: none at all for a one-chunk file.
+      const frames = r.chunks > 1 ? `FILE ×${r.chunks - 1}, ` : '';
+      say(`← ${frames}FILE-END ${JSON.stringify({ file: r.file, chunk: r.chunks, size: r.size, sha256: r.sha256 })} from ${r.holder}`, { event: 'download-finished', file: r.file, size: r.size, sha256: r.sha256, holder: r.holder });
     }
     if (event.kind === 'failed' && options.activity) say(`download of ${JSON.stringify(d.file)} failed: ${event.error.message}`, { event: 'download-failed', file: d.file, error: event.error.message });
   });
@@ -65,9 +67,13 @@ export function reportPeer(peer: Peer, stream: ReportStream, options: ReportOpti
     if (!options.activity && change.state === 'registered' && !change.reason) return;
     if (!options.activity && change.state === 'unregistered') return;
     const contact = peer.contact;
-    const text = change.state === 'registered'
-      ? `registered as ${peer.name} at ${hostPort(contact.ip, contact.tcpPort)}${change.reason ? ` (${change.reason})` : ''}`
-      : `registration ${change.state}${change.reason ? `: ${change.reason}` : ''}`;
+    const why = change.reason ? `: ${change.reason}` : '';
+    const text = {
+      registered: `registered as ${peer.name} at ${hostPort(contact.ip, contact.tcpPort)}${change.reason ? ` (${change.reason})` : ''}`,
+      unregistered: `de-registered ${peer.name}${why}`,
+      unreachable: `registration not refreshed${why}; trying again at the next refresh`,
+      refused: `registration refused${why}`,
+    }[change.state];
     say(text, { event: 'registration', ...change });
   });
 

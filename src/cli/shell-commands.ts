@@ -1,9 +1,9 @@
 // The shell's commands: every operation of the course by name, plus status, files and help. Each
 // is a small function over the Peer that returns text for people and data for --json.
-import { resolve } from 'node:path';
 import type { DownloadEvent, Peer } from '../peer/peer.js';
 import { UsageError } from './errors.js';
 import { parseFlags, parseIp, parseBindPort, type FlagSpecs, type FlagValues } from './flags.js';
+import { downloadFolder } from './peer-options.js';
 import { bytes, filesTable, holdersTable, hostPort, peerInfoTable, peersTable, table } from './format.js';
 import type { ProgressReporter } from './progress.js';
 
@@ -42,18 +42,17 @@ const command = <S extends FlagSpecs>(spec: ShellCommand<S>): ShellCommand => sp
 
 export const SHELL_COMMANDS: Record<string, ShellCommand> = {
   register: command({
-    usage: 'register',
-    help: 'register this peer with the index server (REGISTER) and publish what it shares',
+    usage: 'register [--share]',
+    help: 'register with the index server (REGISTER), or refresh the registration; publishes again what was published before',
+    flags: {
+      share: { help: 'also publish every file of the share folder' },
+    },
     args: { min: 0, max: 0 },
     complete: 'none',
-    async run({ peer }) {
+    async run({ peer }, _args, flags) {
       await peer.register();
-      const c = peer.contact;
-      const shared = peer.status().sharedFiles;
-      return {
-        text: `registered as ${c.name}: tcp ${hostPort(c.ip, c.tcpPort)}, udp port ${c.udpPort}; sharing ${shared} file${shared === 1 ? '' : 's'}`,
-        data: { registered: c, sharedFiles: shared },
-      };
+      if (flags.share) await peer.publish([]);
+      return { text: registeredLine(peer), data: { registered: peer.contact, sharedFiles: peer.status().sharedFiles } };
     },
   }),
   deregister: command({
@@ -133,13 +132,13 @@ export const SHELL_COMMANDS: Record<string, ShellCommand> = {
     aliases: ['get'],
     flags: {
       from: { value: 'PEER', help: 'only from this peer' },
-      out: { value: 'DIR', help: 'folder to save into (default: the shell\'s --out)' },
+      out: { value: 'DIR', help: "folder to save into (default: the shell's --out)" },
       overwrite: { help: 'replace an existing file of that name' },
     },
     args: { min: 1, max: 1 },
     complete: 'known-files',
     async run(context, [file], flags) {
-      const outDir = resolve(flags.out ?? context.outDir);
+      const outDir = flags.out === undefined ? context.outDir : await downloadFolder(flags.out);
       const progress = context.progress(file!);
       const onDownload = (event: DownloadEvent) => {
         if (event.kind === 'progress') progress?.update(event.download.bytes, event.download.totalBytes);
@@ -149,11 +148,16 @@ export const SHELL_COMMANDS: Record<string, ShellCommand> = {
         const result = await context.peer.download(file!, {
           outDir,
           signal: context.signal,
+          keepPartial: true,
           ...(flags.from ? { from: flags.from } : {}),
           ...(flags.overwrite ? { overwrite: true } : {}),
         });
         const text = `saved ${result.path} (${bytes(result.size)}, SHA-256 ${result.sha256.slice(0, 12)}… verified) from ${result.holder}`;
         return { text, data: result };
+      } catch (error) {
+        if (!context.signal.aborted) throw error;
+        const text = `download of ${JSON.stringify(file)} stopped: what arrived is kept, and the same download resumes from there`;
+        return { text, data: { file, interrupted: true } };
       } finally {
         progress?.finish();
         context.peer.off('download', onDownload);
@@ -219,6 +223,13 @@ export const SHELL_COMMANDS: Record<string, ShellCommand> = {
     },
   }),
 };
+
+/** `registered as alice: tcp 10.0.0.5:6001, udp port 5001; sharing 2 files` */
+export function registeredLine(peer: Peer): string {
+  const c = peer.contact;
+  const shared = peer.status().sharedFiles;
+  return `registered as ${c.name}: tcp ${hostPort(c.ip, c.tcpPort)}, udp port ${c.udpPort}; sharing ${shared} file${shared === 1 ? '' : 's'}`;
+}
 
 /** Every name a command answers to, with the command's own name. */
 export function commandNames(): Map<string, string> {

@@ -1,15 +1,55 @@
 // The interactive shell: a prompt offering every course operation by name, with tab completion,
 // history and readable tables. A mistake gets a helpful sentence (did you mean …?), never a stack
-// trace. Piped input works too: each line runs in turn, echoed so the transcript reads well.
+// trace. Piped input works too: each line runs in turn, echoed so the transcript reads well. The
+// shell registers as it starts, so a piped `list` needs no `register` first.
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createInterface, type Completer } from 'node:readline';
-import type { Peer } from '../peer/peer.js';
-import { describeError, errorAsJson, EXIT_FAILED, EXIT_OK, isExpected, UsageError } from './errors.js';
+import { join } from 'node:path';
+import { createInterface, type Completer, type Interface } from 'node:readline';
+import { Peer } from '../peer/peer.js';
+import { PEER_DATA_FOLDER } from '../peer/places.js';
+import { describeError, errorAsJson, EXIT_FAILED, EXIT_OK, exitCodeOnSignal, isExpected, UsageError } from './errors.js';
 import { describeFlags } from './flags.js';
+import type { SHELL } from './peer-commands.js';
+import { downloadFolder, peerOptionsFrom } from './peer-options.js';
+import type { CommandFlags } from './program.js';
 import { progressReporter, type ProgressStream } from './progress.js';
-import { commandNames, parseCommandWords, SHELL_COMMANDS, type ShellContext } from './shell-commands.js';
+import { reportPeer } from './report.js';
+import { commandNames, parseCommandWords, registeredLine, SHELL_COMMANDS, type ShellContext } from './shell-commands.js';
+import { untilStopSignal, warnIfNotDeregistered, type StopSignal } from './stopping.js';
 import { didYouMean } from './suggest.js';
 import { completeWord, splitWords } from './words.js';
+
+/** `p2fs shell` (the default command): open the peer, register, read commands until quit. */
+export async function run(flags: CommandFlags<typeof SHELL.flags>, args: string[]): Promise<number> {
+  if (args.length > 0) throw new UsageError(`shell takes no arguments, got "${args[0]}"`);
+  const outDir = await downloadFolder(flags.out);
+  // Without a share folder nothing remembers a name: like get, the shell then makes one up.
+  const name = flags.name ?? (flags.share ? undefined : `shell-${randomBytes(3).toString('hex')}`);
+  const stopped = untilStopSignal();
+  const peer = await Peer.open({
+    ...peerOptionsFrom({ ...flags, ...(name === undefined ? {} : { name }) }, 'shell'),
+    ...(flags.share ? { share: flags.share, shareMode: 'manual' as const } : {}),
+    ...(flags.db === undefined ? {} : { database: flags.db }),
+  });
+  reportPeer(peer, process.stderr, { json: flags.json, messages: flags.verbose, activity: false });
+  try {
+    const ended = await runShell({
+      peer,
+      input: process.stdin,
+      output: process.stdout,
+      errors: process.stderr,
+      interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+      json: flags.json,
+      outDir,
+      stop: stopped,
+      ...(peer.share ? { historyFile: join(peer.share.dir, PEER_DATA_FOLDER, 'shell-history') } : {}),
+    });
+    return ended.signal ? exitCodeOnSignal(ended.signal) : ended.code;
+  } finally {
+    warnIfNotDeregistered(await peer.stop());
+  }
+}
 
 /** Lines of history kept between sessions: plenty to scroll back, a few tens of kB at most. */
 const HISTORY_LINES = 500;
@@ -27,10 +67,21 @@ export interface ShellOptions {
   outDir: string;
   /** Where history is kept between sessions; none keeps it for this session only. */
   historyFile?: string;
+  /** A stop signal (SIGTERM, SIGHUP; SIGINT when input is piped) ends the shell like quit. */
+  stop?: Promise<StopSignal>;
+  /** Register as the shell starts (default true): a piped session can then query at once. */
+  registerFirst?: boolean;
 }
 
-/** Runs until quit or the end of input; resolves with the exit code (1 if a piped command failed). */
-export async function runShell(options: ShellOptions): Promise<number> {
+export interface ShellEnd {
+  /** 1 if a piped command failed, else 0. */
+  code: number;
+  /** The signal that ended the shell, if one did. */
+  signal?: StopSignal;
+}
+
+/** Runs until quit, the end of input or a stop signal. */
+export async function runShell(options: ShellOptions): Promise<ShellEnd> {
   const { peer, output, errors, interactive, json } = options;
   const names = commandNames();
   const seenPeers = new Set<string>();
@@ -45,22 +96,29 @@ export async function runShell(options: ShellOptions): Promise<number> {
     removeHistoryDuplicates: true,
     prompt: `p2fs ${peer.name}> `,
   });
+  // Taken at once: lines (and the end of piped input) arriving while the shell registers wait in
+  // the iterator, where a loop started later would miss them.
+  const lines = rl[Symbol.asyncIterator]();
   rl.on('history', (history: string[]) => saveHistory(options.historyFile, history));
   let running: AbortController | undefined;
-  rl.on('SIGINT', () => {
-    if (running) running.abort();
-    else rl.close();
+  let signal: StopSignal | undefined;
+  void options.stop?.then((received) => {
+    signal = received;
+    running?.abort();
+    rl.close();
   });
+  onCtrlC(rl, output, () => running);
 
   const print = (text: string) => {
     if (text) output.write(`${text}\n`);
   };
   if (interactive) print(`P2FS shell for peer ${peer.name} · index server ${peer.serverLabel}\nType help for the commands, quit to leave.`);
+  if (options.registerFirst ?? true) await registerAtStart(peer, json, print, errors);
   let failures = 0;
   // Off a terminal the prompt is not drawn; each line is echoed after it instead (below).
   const prompt = () => interactive && rl.prompt();
   prompt();
-  for await (const raw of rl) {
+  for await (const raw of lines) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) {
       prompt();
@@ -107,12 +165,46 @@ export async function runShell(options: ShellOptions): Promise<number> {
     prompt();
   }
   rl.close();
-  return interactive || failures === 0 ? EXIT_OK : EXIT_FAILED;
+  return { code: interactive || failures === 0 ? EXIT_OK : EXIT_FAILED, ...(signal ? { signal } : {}) };
 
   function report(error: unknown, command: string | undefined): void {
     if (json) print(JSON.stringify({ ...(command ? { command } : {}), ok: false, error: errorAsJson(error) }));
     const text = describeError(error);
     errors.write(isExpected(error) ? `error: ${text}\n` : `internal error (please report it): ${text}\n`);
+  }
+}
+
+/**
+ * Ctrl-C at the prompt: stops the running command, else clears a half-typed line; on an empty line
+ * it says how to leave, and a second Ctrl-C in a row leaves (as node's own REPL does).
+ */
+function onCtrlC(rl: Interface, output: NodeJS.WritableStream, running: () => AbortController | undefined): void {
+  let armed = false;
+  rl.on('line', () => (armed = false));
+  rl.on('SIGINT', () => {
+    const command = running();
+    if (command) return command.abort();
+    if (rl.line.length > 0) {
+      armed = false;
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+      return;
+    }
+    if (armed) return rl.close();
+    armed = true;
+    output.write('\n(press Ctrl-C again, Ctrl-D or type quit to leave)\n');
+    rl.prompt();
+  });
+}
+
+/** The shell starts registered when the server answers; if it does not, it says why and carries on. */
+async function registerAtStart(peer: Peer, json: boolean, print: (text: string) => void, errors: NodeJS.WritableStream): Promise<void> {
+  try {
+    await peer.register();
+    print(json ? JSON.stringify({ event: 'registered', contact: peer.contact }) : registeredLine(peer));
+  } catch (error) {
+    if (json) print(JSON.stringify({ event: 'not-registered', error: errorAsJson(error) }));
+    errors.write(`not registered: ${describeError(error)}\n(type register to try again)\n`);
   }
 }
 

@@ -2,48 +2,13 @@
 // with clear messages and exit codes, and the shell driven through piped input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import type { TestContext } from 'node:test';
+import { noStackTrace, runPeer, startPeerProcess, tempDir } from '../helpers/cli.js';
 import { startTestServer, uniqueName } from '../helpers/server.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function startPeerProcess(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'scripts/peer.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-}
-
-async function runPeer(args: string[], input = ''): Promise<Finished> {
-  const child = startPeerProcess(args);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  child.stdin!.end(input);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
-
-async function tempDir(t: TestContext, name: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `p2fs-cli-${name}-`));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const noStackTrace = (text: string) => assert.doesNotMatch(text, /^\s+at .+:\d+:\d+\)?$/m, `no stack trace expected in:\n${text}`);
 
 test('serve shares a folder, get downloads a file byte for byte, and serve de-registers on SIGTERM', async (t) => {
   const server = await startTestServer(t);
@@ -54,23 +19,18 @@ test('serve shares a folder, get downloads a file byte for byte, and serve de-re
   const name = uniqueName('alice');
   const target = `${server.target.host}:${server.target.port}`;
 
-  const serving = startPeerProcess(['serve', '--share', share, '--name', name, '--server', target, '--host', '127.0.0.1']);
-  t.after(() => serving.kill('SIGKILL'));
-  let serveErr = '';
-  serving.stderr!.on('data', (chunk) => (serveErr += chunk));
-  const lines = createInterface({ input: serving.stdout! });
-  const exited = once(serving, 'exit');
-  for await (const line of lines) if (line.startsWith('serving ')) break;
-  assert.ok(server.registry.peer(name)?.files.has('mixed file.bin'), `serve published the file; stderr: ${serveErr}`);
+  const serving = startPeerProcess(['serve', '--share', share, '--name', name, '--server', target, '--host', '127.0.0.1'], { t });
+  await serving.waitFor(/^serving /m);
+  assert.ok(server.registry.peer(name)?.files.has('mixed file.bin'), `serve published the file; stderr: ${serving.stderr}`);
 
   const got = await runPeer(['get', 'mixed file.bin', '--server', target, '--out', out, '--host', '127.0.0.1']);
   assert.equal(got.code, 0, got.stderr);
   assert.match(got.stdout, /^saved .*mixed file\.bin \(.*verified\) from /m);
   assert.deepEqual(await readFile(join(out, 'mixed file.bin')), content);
 
-  serving.kill('SIGTERM');
-  const [code] = (await exited) as [number | null];
-  assert.equal(code, 0, serveErr);
+  serving.child.kill('SIGTERM');
+  const { code } = await serving.exited;
+  assert.equal(code, 0, serving.stderr);
   assert.equal(server.registry.peer(name), undefined, 'serve de-registered before exiting');
 });
 
@@ -122,9 +82,8 @@ test('the shell runs every course operation from piped input; a typo gets a sugg
   const aliceRun = await runPeer(['shell', '--name', alice, '--server', target, '--share', aliceShare, '--host', '127.0.0.1'], 'register\npublish song.txt\n');
   assert.equal(aliceRun.code, 0, aliceRun.stderr);
   // alice's shell has quit (and de-registered); serve her file from a process that stays.
-  const serving = startPeerProcess(['serve', '--share', aliceShare, '--name', alice, '--server', target, '--host', '127.0.0.1']);
-  t.after(() => serving.kill('SIGKILL'));
-  for await (const line of createInterface({ input: serving.stdout! })) if (line.startsWith('serving ')) break;
+  const serving = startPeerProcess(['serve', '--share', aliceShare, '--name', alice, '--server', target, '--host', '127.0.0.1'], { t });
+  await serving.waitFor(/^serving /m);
 
   const script = [
     'register',

@@ -1,0 +1,45 @@
+// `p2fs serve`: share a folder until stopped. The web page (--ui) is bound first, so a busy port
+// fails the command before anything is registered; then the peer registers, publishes the folder
+// and serves, until a stop signal de-registers it.
+import { Peer } from '../peer/peer.js';
+import { EXIT_OK, UsageError } from './errors.js';
+import { hostPort } from './format.js';
+import type { SERVE } from './peer-commands.js';
+import { downloadFolder, peerOptionsFrom } from './peer-options.js';
+import type { CommandFlags } from './program.js';
+import { reportPeer } from './report.js';
+import { untilStopSignal, warnIfNotDeregistered } from './stopping.js';
+import { startUiFromFlags } from './ui.js';
+
+export async function run(flags: CommandFlags<typeof SERVE.flags>, args: string[]): Promise<number> {
+  if (args.length > 0) throw new UsageError(`serve takes no arguments, got "${args[0]}"`);
+  if (!flags.share) throw new UsageError('serve needs --share DIR: the folder to share');
+  const out = flags.ui === undefined ? flags.out : await downloadFolder(flags.out);
+  const stop = untilStopSignal();
+  const peer = await Peer.open({
+    ...peerOptionsFrom(flags, 'peer'),
+    share: flags.share,
+    shareMode: 'auto',
+    ...(flags.db === undefined ? {} : { database: flags.db }),
+    ...(flags['max-uploads'] === undefined ? {} : { maxUploads: flags['max-uploads'] }),
+  });
+  try {
+    reportPeer(peer, process.stdout, { json: flags.json, messages: flags.verbose, activity: true });
+    const ui = await startUiFromFlags(peer, { ...flags, out }, process.stdout);
+    try {
+      await peer.register();
+      const s = peer.status();
+      const where = `tcp ${hostPort(s.contact.ip, s.contact.tcpPort)}, udp port ${s.contact.udpPort}`;
+      process.stdout.write(flags.json
+        ? `${JSON.stringify({ event: 'serving', name: peer.name, share: s.shareDir, files: s.sharedFiles, contact: s.contact, server: s.server })}\n`
+        : `serving ${s.sharedFiles} file${s.sharedFiles === 1 ? '' : 's'} from ${s.shareDir} as ${peer.name} (${where}) · index server ${s.server}\n`);
+      const signal = await stop;
+      if (!flags.json) process.stdout.write(`${signal}: de-registering and stopping\n`);
+    } finally {
+      await ui?.close();
+    }
+  } finally {
+    warnIfNotDeregistered(await peer.stop(), 'the index server will expire this peer');
+  }
+  return EXIT_OK;
+}
