@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The P2FS index server. Peers register, publish and search over UDP; the registry lives in memory and
 // is written through to a durable store before any change is answered.
 //
