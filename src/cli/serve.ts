@@ -1,9 +1,10 @@
-// `p2fs serve`: share a folder until stopped. The web page (--ui) is bound first, so a busy port
-// fails the command before anything is registered; then the peer registers, publishes the folder
-// and serves, until a stop signal de-registers it.
+// `p2fs serve`: share a folder until stopped. The web page (--ui) and the metrics (--metrics) are
+// bound first, so a busy port fails the command before anything is registered; then the peer
+// registers, publishes the folder and serves, until a stop signal de-registers it.
 import { Peer } from '../peer/peer.js';
 import { EXIT_OK, UsageError } from './errors.js';
 import { hostPort } from './format.js';
+import { startMetrics } from './metrics.js';
 import type { SERVE } from './peer-commands.js';
 import { downloadFolder, peerOptionsFrom } from './peer-options.js';
 import type { CommandFlags } from './program.js';
@@ -23,23 +24,32 @@ export async function run(flags: CommandFlags<typeof SERVE.flags>, args: string[
     ...(flags.db === undefined ? {} : { database: flags.db }),
     ...(flags['max-uploads'] === undefined ? {} : { maxUploads: flags['max-uploads'] }),
   });
+  // What was started beside the peer, closed in reverse order before it stops.
+  const started: Array<{ close(): Promise<void> }> = [];
   try {
     reportPeer(peer, process.stdout, { json: flags.json, messages: flags.verbose, activity: true });
     const ui = await startUiFromFlags(peer, { ...flags, out }, process.stdout);
-    try {
-      await peer.register();
-      const s = peer.status();
-      const where = `tcp ${hostPort(s.contact.ip, s.contact.tcpPort)}, udp port ${s.contact.udpPort}`;
-      process.stdout.write(flags.json
-        ? `${JSON.stringify({ event: 'serving', name: peer.name, share: s.shareDir, files: s.sharedFiles, contact: s.contact, server: s.server })}\n`
-        : `serving ${s.sharedFiles} file${s.sharedFiles === 1 ? '' : 's'} from ${s.shareDir} as ${peer.name} (${where}) · index server ${s.server}\n`);
-      const signal = await stop;
-      if (!flags.json) process.stdout.write(`${signal}: de-registering and stopping\n`);
-    } finally {
-      await ui?.close();
+    if (ui) started.push(ui);
+    if (flags.metrics) {
+      const { peerMetrics } = await import('../metrics/peer.js');
+      started.push(await startMetrics(flags.metrics, peerMetrics(peer), say(flags.json)));
     }
+    await peer.register();
+    const s = peer.status();
+    const where = `tcp ${hostPort(s.contact.ip, s.contact.tcpPort)}, udp port ${s.contact.udpPort}`;
+    say(flags.json)(
+      `serving ${s.sharedFiles} file${s.sharedFiles === 1 ? '' : 's'} from ${s.shareDir} as ${peer.name} (${where}) · index server ${s.server}`,
+      { event: 'serving', name: peer.name, share: s.shareDir, files: s.sharedFiles, contact: s.contact, server: s.server },
+    );
+    const signal = await stop;
+    if (!flags.json) process.stdout.write(`${signal}: de-registering and stopping\n`);
   } finally {
+    for (const thing of started.reverse()) await thing.close();
     warnIfNotDeregistered(await peer.stop(), 'the index server will expire this peer');
   }
   return EXIT_OK;
 }
+
+/** A line for people, or its data as a JSON line with --json. */
+const say = (json: boolean) => (line: string, data: Record<string, unknown>) =>
+  process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${line}\n`);
