@@ -7,7 +7,7 @@ import { readSpec } from './codegen/spec.js';
 import { loadSchemas } from './codegen/schemas.js';
 import { emitValidators } from './codegen/validators.js';
 import { emitTypes } from './codegen/types.js';
-import { emitCatalogue } from './codegen/catalogue.js';
+import { emitCatalogue, emitLimits } from './codegen/catalogue.js';
 import { emitProtocolDoc } from './codegen/docs.js';
 import { emitErrorsDoc } from './codegen/errors-doc.js';
 
@@ -22,6 +22,7 @@ const outputs: Record<string, string> = {
   'src/generated/validators.js': validators.js,
   'src/generated/validators.d.ts': validators.dts,
   'src/generated/catalogue.ts': emitCatalogue(spec, schemas),
+  'src/generated/limits.ts': emitLimits(spec, schemas),
   'docs/protocol.md': emitProtocolDoc(spec, schemas),
   'docs/errors.md': emitErrorsDoc(),
 };

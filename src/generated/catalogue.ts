@@ -122,11 +122,8 @@ export const UDP_REFUSAL = {
 /** The reply to a JSON object whose type is missing or unknown. */
 export const UDP_FALLBACK_REPLY = "ERROR" as const;
 
-/** Transport limits declared in asyncapi.yaml (x-p2fs-transport). */
-export const TRANSPORT_LIMITS = {"udp":{"framing":"one JSON object per datagram","encoding":"utf-8","maxDatagramBytes":1200},"tcp":{"framing":"newline-delimited JSON","encoding":"utf-8","maxLineBytes":16384}} as const;
-
-/** Bounds of every message's `rq` (schemas/common.json `$defs.rq`). */
-export const RQ_BOUNDS = {"minimum":0,"maximum":2147483647} as const;
+/** The spec's size budgets (limits.ts: imports nothing, for code that must not load the validators). */
+export { RQ_BOUNDS, TRANSPORT_LIMITS } from './limits.js';
 
 /** Every message of the spec, as the protocol reference lists them. */
 export const MESSAGES = [

@@ -1,5 +1,6 @@
 // Size budgets of the wire, taken from asyncapi.yaml (x-p2fs-transport) so the spec and code agree.
-import { RQ_BOUNDS, TRANSPORT_LIMITS } from '../generated/catalogue.js';
+// Imports nothing that validates: the command line's --help reads these.
+import { RQ_BOUNDS, TRANSPORT_LIMITS } from '../generated/limits.js';
 
 /** No reply datagram exceeds this by default: the QUIC/IPv6-minimum safe size, never fragmented. */
 export const MAX_DATAGRAM_BYTES: number = TRANSPORT_LIMITS.udp.maxDatagramBytes;
