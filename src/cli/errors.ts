@@ -17,7 +17,11 @@ export const exitCodeOnSignal = (signal: NodeJS.Signals): number => 128 + consta
 /** The command line itself is wrong: unknown flag or command, missing or malformed value. */
 export class UsageError extends P2fsError<'USAGE'> {
   override readonly name = 'UsageError';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Whether pointing at --help is of use (not when the message says what to do already). */
+    readonly helpWouldHelp = true,
+  ) {
     super('USAGE', message);
   }
 }

@@ -2,6 +2,7 @@
 // command, from which the parser, the environment fallbacks and --help are all made, so they cannot
 // disagree. Every mistake is a UsageError naming the flag (or the variable) and the rule.
 import { isIP } from 'node:net';
+import { DEFAULT_PORT } from '../server/defaults.js';
 import { UsageError } from './errors.js';
 import { didYouMean } from './suggest.js';
 
@@ -40,9 +41,11 @@ type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
  * Parses `--flag value`, `--flag=value`, switches, `-x` shorthands and positionals (`--` ends flags).
- * A flag not given takes its variable from `env` when set, else its default.
+ * A flag not given takes its variable from `env` when set, else its default. `where` (a command's
+ * name) starts the message of a mistake.
  */
-export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: S, where: string, env: Environment = process.env): ParsedCommandLine<S> {
+export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: S, where?: string, env: Environment = process.env): ParsedCommandLine<S> {
+  const at = where === undefined ? '' : `${where}: `;
   const flags: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) if (spec.value === undefined) flags[name] = false;
   const positionals: string[] = [];
@@ -62,16 +65,16 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
     const spec = name === undefined ? undefined : specs[name];
     if (name === undefined || spec === undefined) {
       const known = Object.keys(specs).map((n) => `--${n}`);
-      throw new UsageError(`${where}: unknown flag ${written}${didYouMean(written, known)}`);
+      throw new UsageError(`${at}unknown flag ${written}${didYouMean(written, known)}`);
     }
     if (spec.value === undefined) {
-      if (inline !== undefined) throw new UsageError(`${where}: --${name} is a switch and takes no value`);
+      if (inline !== undefined) throw new UsageError(`${at}--${name} is a switch and takes no value`);
       flags[name] = true;
       continue;
     }
     const text = inline ?? argv[++i];
     if (text === undefined || (inline === undefined && text.startsWith('--'))) {
-      throw new UsageError(`${where}: --${name} needs a value (${spec.value})`);
+      throw new UsageError(`${at}--${name} needs a value (${spec.value})`);
     }
     flags[name] = spec.parse ? spec.parse(text, `--${name}`) : text;
   }
@@ -103,10 +106,7 @@ const splitOnce = (text: string, separator: string): [string, string | undefined
 
 // ---- value parsers ----------------------------------------------------------------------------
 
-/** The index server's port when --server names only a host (asyncapi.yaml's `servers.index`). */
-export const DEFAULT_SERVER_PORT = 4000;
-
-/** `HOST:PORT`, `[v6]:PORT`, or a bare host (port 4000). */
+/** `HOST:PORT`, `[v6]:PORT`, or a bare host (the index server's default port, 4000). */
 export function parseServer(text: string, flag: string): { host: string; port: number } {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
   let host: string;
@@ -115,7 +115,7 @@ export function parseServer(text: string, flag: string): { host: string; port: n
   else if (isIP(text) === 6) host = text;
   else [host, port] = splitOnce(text, ':');
   if (host === '') throw new UsageError(`${flag} "${text}" needs a host, as in 192.0.2.7:4000 or localhost:4000`);
-  return { host, port: port === undefined ? DEFAULT_SERVER_PORT : parsePort(port, flag) };
+  return { host, port: port === undefined ? DEFAULT_PORT : parsePort(port, flag) };
 }
 
 /** `HOST:PORT,HOST:PORT,…`: the servers of one registry, the first preferred. */

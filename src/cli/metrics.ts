@@ -22,9 +22,9 @@ export async function startMetrics(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const where = `--metrics ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
-    if (code === 'EADDRINUSE') throw new UsageError(`${where}: the port is in use; pick another (port 0: any free one)`);
-    if (code === 'EACCES') throw new UsageError(`${where}: not permitted to listen on this port; pick one above 1023`);
-    if (code === 'EADDRNOTAVAIL') throw new UsageError(`${where}: no interface of this machine has that address`);
+    if (code === 'EADDRINUSE') throw new UsageError(`${where}: the port is in use; pick another (port 0: any free one)`, false);
+    if (code === 'EACCES') throw new UsageError(`${where}: not permitted to listen on this port; pick one above 1023`, false);
+    if (code === 'EADDRNOTAVAIL') throw new UsageError(`${where}: no interface of this machine has that address`, false);
     throw error;
   }
   say(`metrics: ${endpoint.url} (health: ${endpoint.url.replace(/metrics$/, 'healthz')})`, { event: 'metrics', url: endpoint.url });

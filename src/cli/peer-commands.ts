@@ -4,18 +4,19 @@
 import { DEFAULT_ATTEMPTS, DEFAULT_FIRST_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS } from '../client/retry.js';
 import { LOG_LEVELS } from '../log/index.js';
 import { DEFAULT_DOWNLOAD_FOLDER, DOWNLOAD_FOLDER_ENV, PEER_DATA_FOLDER, STATE_FOLDER_ENV } from '../peer/places.js';
+import { DEFAULT_PORT } from '../server/defaults.js';
 import { oneOf, parseBindPort, parseCount, parseDuration, parseIp, parseListenAddress, parsePositive, parseServers } from './flags.js';
 import type { CommandSpec } from './program.js';
 
 /** The environment variable that stands in for --server. */
 export const SERVER_ENV = 'P2FS_SERVER';
 /** The index server when neither --server nor $P2FS_SERVER says: one on this machine. */
-export const DEFAULT_SERVER = '127.0.0.1:4000';
+export const DEFAULT_SERVER = `127.0.0.1:${DEFAULT_PORT}`;
 
 export const COMMON_FLAGS = {
   server: {
     value: 'HOST:PORT[,…]', env: SERVER_ENV, default: DEFAULT_SERVER, parse: parseServers,
-    help: 'the index server (port 4000 if left out); several, comma-separated, for servers of one registry: the next takes over when one stops answering',
+    help: `the index server (port ${DEFAULT_PORT} if left out); several, comma-separated, for servers of one registry: the next takes over when one stops answering`,
   },
   name: { value: 'NAME', help: "this peer's name: 1 to 32 letters, digits, '.', '_' or '-'" },
   verbose: { short: '-v', help: 'report every message sent and received' },

@@ -46,7 +46,7 @@ export function commandHelp(program: string, spec: CommandSpec): string {
  * are answered here (on stdout).
  */
 export function parseCommand<S extends FlagSpecs>(
-  program: string, spec: CommandSpec<S>, argv: readonly string[], where: string = program,
+  program: string, spec: CommandSpec<S>, argv: readonly string[], where?: string,
 ): { flags: CommandFlags<S>; args: string[] } | undefined {
   const { flags, positionals } = parseFlags(argv, { ...spec.flags, ...STANDARD_FLAGS }, where);
   if (flags.help) process.stdout.write(`${commandHelp(program, spec)}\n`);
@@ -78,7 +78,7 @@ export async function runProgram(program: string, main: (argv: string[]) => Prom
     code = exitCodeOf(error);
     if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ok: false, error: errorAsJson(error) })}\n`);
     const text = describeError(error);
-    const hint = error instanceof UsageError && !text.includes('usage:') ? '\n(run with --help for the flags)' : '';
+    const hint = error instanceof UsageError && error.helpWouldHelp ? '\n(run with --help for the flags)' : '';
     process.stderr.write(isExpected(error) ? `${program}: ${text}${hint}\n` : `${program}: internal error (please report it): ${text}\n`);
   }
   // Exit explicitly: sockets closed, but a stray timer must not keep a finished command alive.

@@ -1,7 +1,7 @@
-// How the peer's commands stop. Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal was
-// closed) all ask for the same clean stop: a download keeps its .part file, the peer de-registers,
-// and the command exits. A second signal exits at once, for a person who will not wait for the
-// de-registration to time out.
+// How both programs stop. Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal was closed) all ask
+// for the same clean stop: a download keeps its .part file and the peer de-registers; the server
+// answers what is in flight and closes its store. A second signal exits at once, for a person who
+// will not wait for the de-registration to time out.
 import { describeError, exitCodeOnSignal } from './errors.js';
 
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

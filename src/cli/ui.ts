@@ -21,9 +21,9 @@ export async function startUiFromFlags(
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`--ui ${flags.ui}: the port is in use; pick another, or give --ui alone for a free one`);
-    if (code === 'EACCES') throw new UsageError(`--ui ${flags.ui}: not permitted to listen on this port; pick one above 1023`);
-    if (code === 'EADDRNOTAVAIL') throw new UsageError(`--ui-host ${flags['ui-host']}: no interface of this machine has that address`);
+    if (code === 'EADDRINUSE') throw new UsageError(`--ui ${flags.ui}: the port is in use; pick another, or give --ui alone for a free one`, false);
+    if (code === 'EACCES') throw new UsageError(`--ui ${flags.ui}: not permitted to listen on this port; pick one above 1023`, false);
+    if (code === 'EADDRNOTAVAIL') throw new UsageError(`--ui-host ${flags['ui-host']}: no interface of this machine has that address`, false);
     throw error;
   }
   out.write(flags.json

@@ -7,6 +7,7 @@ import { MAX_DATAGRAM_BYTES, MAX_UDP_PAYLOAD, MIN_DATAGRAM_BYTES } from '../prot
 import { Registry, type RegistryStore } from '../registry/index.js';
 import { DEFAULT_STORE_URL, openLedger, StoreError, type Ledger } from '../stores/index.js';
 import { Counters, statsOf, type ServerStats } from './counters.js';
+import { DEFAULT_EXPIRE_AFTER_MS, DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 import { ServerError } from './errors.js';
 import { Answers } from './handlers.js';
 import { unlistableReason } from './pages/paging.js';
@@ -26,11 +27,7 @@ export { RECEIVE_BUFFER_BYTES } from './socket.js';
 export type { ServerStats } from './counters.js';
 export { DEFAULT_STORE_URL };
 
-/** The port the index server listens on unless told otherwise (asyncapi.yaml's `servers.index`). */
-export const DEFAULT_PORT = 4000;
-export const DEFAULT_HOST = '0.0.0.0';
-/** A registration not heard from for this long expires (a serving peer refreshes well inside it). */
-export const DEFAULT_EXPIRE_AFTER_MS = 5 * 60_000;
+export { DEFAULT_EXPIRE_AFTER_MS, DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 /** How often the one-line summary is logged (also on SIGUSR1, through logSummary()). */
 export const SUMMARY_INTERVAL_MS = 60_000;
 /** How often rate-limit refusals are summarised: one line per interval, never one per datagram. */
@@ -177,5 +174,4 @@ function checkInteger(name: string, value: number, min: number, max: number): nu
   }
   return value;
 }
-export { parseServerFlags, SERVER_USAGE, type ServerFlags } from './flags.js';
 export { isWorker, reportListening, startWorkers, workersProblem, type Workers } from './workers.js';

@@ -16,10 +16,7 @@ import { parseStoreUrl, redactUrl, type StoreTarget } from './store-url.js';
 export type { DurableMap } from './durable-map.js';
 export type { Change, ChangeSink, Ledger, LedgerItem, LedgerStats, Outcome, RequestKey } from './ledger.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';
-export { ACCEPTED_URLS } from './store-url.js';
-
-/** The server's store when none is configured. */
-export const DEFAULT_STORE_URL = 'sqlite://data/registry.sqlite';
+export { ACCEPTED_URLS, DEFAULT_STORE_URL } from './store-url.js';
 
 /**
  * How long any one call may take, opening included. A dead store must fail requests within seconds

@@ -7,6 +7,9 @@ export type StoreTarget =
   | { kind: 'sqlite'; /** A file path, relative to the working directory unless absolute. */ path: string }
   | { kind: 'postgres' | 'redis' | 'mysql'; url: URL };
 
+/** The server's store when none is configured. */
+export const DEFAULT_STORE_URL = 'sqlite://data/registry.sqlite';
+
 export const ACCEPTED_URLS =
   'sqlite://<path>, postgres://…, postgresql://…, redis://…, mysql://…, mariadb://…, memory://[name]';
 

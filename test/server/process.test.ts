@@ -1,6 +1,7 @@
 // The server as a process: start it, register and publish, kill -9 it, restart on the same SQLite
-// store: everything acknowledged is there. SIGTERM exits 0 after closing the store; --help lists the
-// flags; a bad flag exits 2 naming it.
+// store: everything acknowledged is there. SIGTERM and SIGHUP exit 0 after closing the store; --help
+// lists the flags with their variables; P2FS_HOST, P2FS_PORT and P2FS_DB work; a bad flag or a busy
+// port is one sentence, exit 2.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RawClient } from '../helpers/server.js';
+import { freeUdpPort } from '../reliability/server-process.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCRIPT = join(ROOT, 'scripts', 'server.ts');
@@ -21,10 +23,12 @@ interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts scripts/server.ts and resolves with the port from its start line. */
-async function startServer(t: TestContext, args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...args], {
+/** Starts scripts/server.ts (on 127.0.0.1, a free port, unless `env` says where) and resolves with the port from its start line. */
+async function startServer(t: TestContext, args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const where = env.P2FS_HOST || env.P2FS_PORT ? [] : ['--host', '127.0.0.1', '--port', '0'];
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...where, '--log-level', 'warn', ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
@@ -87,8 +91,8 @@ test('SIGTERM finishes cleanly with exit code 0, and the store is reusable at on
 });
 
 /** Runs the script to completion and collects its output. */
-async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => (stdout += c));
@@ -97,26 +101,72 @@ async function run(args: string[]): Promise<{ code: number | null; stdout: strin
   return { code, stdout, stderr };
 }
 
-test('--help lists every flag with its default; a bad flag exits 2 naming it', async () => {
+test('--help lists every flag with its variable and default; --version answers; a bad flag exits 2 in one line', async () => {
   const help = await run(['--help']);
   assert.equal(help.code, 0);
   for (const flag of ['--host', '--port', '--db', '--max-datagram', '--log-level', '--expire-after', '--rate', '--burst']) {
     assert.match(help.stdout, new RegExp(`${flag} .*\\(default: [^)]+\\)`));
   }
-  assert.match(help.stdout, /--port VALUE .*\(default: 4000\)/);
-  assert.match(help.stdout, /--db VALUE .*\(default: sqlite:\/\/data\/registry\.sqlite\)/);
-  const [badPort, unknown, badLevel, badDb] = await Promise.all([
+  assert.match(help.stdout, /--port PORT .*\(default: \$P2FS_PORT, else 4000\)/);
+  assert.match(help.stdout, /--db URL .*\(default: \$P2FS_DB, else sqlite:\/\/data\/registry\.sqlite\)/);
+  assert.match(help.stdout, /--host IP .*\(default: \$P2FS_HOST, else 0\.0\.0\.0\)/);
+  assert.match(help.stdout, /^\s+-h, --help/m);
+  const [short, version] = await Promise.all([run(['-h']), run(['-V'])]);
+  assert.equal(short.stdout, help.stdout);
+  assert.match(version.stdout, /^p2fs-server \d+\.\d+\.\d+\n$/);
+
+  const [badPort, unknown, badLevel, badDb, badEnv] = await Promise.all([
     run(['--port', '70000']),
     run(['--colour']),
     run(['--log-level', 'loud']),
     run(['--port', '0', '--db', 'ftp://nowhere']),
+    run([], { P2FS_PORT: 'four' }),
   ]);
   assert.equal(badPort.code, 2);
-  assert.match(badPort.stderr, /--port must be an integer from 0 to 65535, got "70000"/);
+  assert.equal(badPort.stderr, 'p2fs-server: --port must be a port from 0 (any free one) to 65535; got "70000"\n(run with --help for the flags)\n');
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /Unknown option '--colour'/);
+  assert.match(unknown.stderr, /^p2fs-server: unknown flag --colour\n/);
   assert.equal(badLevel.code, 2);
-  assert.match(badLevel.stderr, /--log-level must be one of debug, info, warn, error, silent, got "loud"/);
+  assert.match(badLevel.stderr, /--log-level must be one of debug, info, warn, error, silent; got "loud"/);
   assert.equal(badDb.code, 2);
   assert.match(badDb.stderr, /ftp/);
+  assert.equal(badEnv.code, 2);
+  assert.match(badEnv.stderr, /\$P2FS_PORT must be a port from 0 \(any free one\) to 65535; got "four"/);
+  for (const failed of [badPort, unknown, badLevel, badDb, badEnv]) assert.doesNotMatch(failed.stderr, /Usage|--burst/, 'one line, not the whole help');
+});
+
+test('P2FS_HOST, P2FS_PORT and P2FS_DB stand in for their flags; a flag wins over its variable', async (t) => {
+  const db = await tempStore(t);
+  const port = await freeUdpPort();
+  const server = await startServer(t, [], { P2FS_HOST: '127.0.0.1', P2FS_PORT: String(port), P2FS_DB: db });
+  assert.equal(server.port, port);
+  assert.match(server.startLine, new RegExp(`store ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ·`));
+  server.child.kill('SIGTERM');
+  assert.equal((await server.exited).code, 0);
+  const flagWins = await startServer(t, ['--host', '127.0.0.1', '--port', '0'], { P2FS_PORT: String(port), P2FS_DB: db });
+  assert.notEqual(flagWins.port, port);
+  flagWins.child.kill('SIGTERM');
+  await flagWins.exited;
+});
+
+test('a port in use is one sentence saying what to do, exit 2, no stack trace', async (t) => {
+  const first = await startServer(t, ['--db', 'memory://']);
+  const second = await run(['--host', '127.0.0.1', '--port', String(first.port), '--db', 'memory://', '--log-level', 'warn']);
+  assert.equal(second.code, 2);
+  assert.equal(second.stderr, `p2fs-server: cannot listen on UDP 127.0.0.1:${first.port}: the port is in use (another index server?); stop that one, or pick another port with --port or $P2FS_PORT\n`);
+  first.child.kill('SIGTERM');
+  assert.equal((await first.exited).code, 0);
+});
+
+test('SIGHUP (the terminal closed) stops the server as cleanly as SIGTERM: exit 0, the store closed', async (t) => {
+  const db = await tempStore(t);
+  const server = await startServer(t, ['--db', db]);
+  const c = await RawClient.open({ host: '127.0.0.1', port: server.port }, t);
+  assert.equal((await c.request({ type: 'REGISTER', rq: 1, name: 'hup', ip: c.address.ip, udpPort: c.address.port, tcpPort: 1 })).type, 'REGISTERED');
+  server.child.kill('SIGHUP');
+  assert.deepEqual(await server.exited, { code: 0, signal: null });
+  const next = await startServer(t, ['--db', db]);
+  assert.match(next.startLine, /loaded 1 peers, 0 files$/);
+  next.child.kill('SIGTERM');
+  await next.exited;
 });
