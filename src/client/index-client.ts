@@ -368,7 +368,7 @@ export class IndexClient {
     return info!;
   }
 
-  /** Every peer that shares `file` (every page). */
+  /** Every peer that shares `file` (every page). Nobody sharing it is the server's SEARCH-ERROR: DENIED, with its reason. */
   async searchFile(file: string): Promise<FileHolder[]> {
     const holders: FileHolder[] = [];
     await this.followPages((cursor) => this.ask({ type: 'SEARCH-FILE', file, ...cursor }), (page) => {

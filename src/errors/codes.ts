@@ -113,7 +113,7 @@ export const ERROR_CODES = {
     codes: {
       NOT_IN_SHARE: 'a file named for publishing is not a shareable file of the share folder',
       NO_SHARE: 'an operation needs a share folder and the peer was started without one',
-      NO_HOLDER: 'nobody (or not the peer asked for) shares the file',
+      NO_HOLDER: "nobody (or not the peer asked for) shares the file; the index server's SEARCH-ERROR reason when it refused the search",
       NOT_REGISTERED: 'the operation needs a registration first',
       BAD_SHARE: 'the share folder cannot be used (missing, not a folder, unreadable)',
       BAD_ADDRESS: 'no local address reaches the index server (no route): --host is needed',

@@ -414,7 +414,7 @@ export interface SearchFileRequest {
   token?: Token;
 }
 /**
- * One page of the peers sharing the file, in name order (empty when nobody shares it); follow `next` for the rest.
+ * One page of the peers sharing the file, in name order; follow `next` for the rest. Nobody sharing the file is a SEARCH-ERROR, so only a later page can be empty (its peers left after the first page).
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
  * via the `definition` "SearchFileReply".
@@ -433,7 +433,7 @@ export interface SearchFileReply {
   next?: Cursor;
 }
 /**
- * SEARCH-FILE was refused (invalid request or unregistered client).
+ * SEARCH-FILE was refused (invalid request, unregistered client, unreadable cursor), or nobody shares the file (the course's rule).
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
  * via the `definition` "SearchErrorReply".

@@ -3085,7 +3085,7 @@ return errors === 0;
 }
 
 export const SearchFileReply = validate38;
-const schema93 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileReply","description":"One page of the peers sharing the file, in name order (empty when nobody shares it); follow `next` for the rest.","type":"object","required":["type","rq","file","peers"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/holder"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema93 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileReply","description":"One page of the peers sharing the file, in name order; follow `next` for the rest. Nobody sharing the file is a SEARCH-ERROR, so only a later page can be empty (its peers left after the first page).","type":"object","required":["type","rq","file","peers"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/holder"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
 const schema96 = {"title":"FileHolder","description":"One peer in SEARCH-FILE that shares the file, with the size and SHA-256 it published.","type":"object","required":["name","ip","tcpPort"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}}};
 
 function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -3463,7 +3463,7 @@ return errors === 0;
 }
 
 export const SearchErrorReply = validate41;
-const schema103 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchErrorReply","description":"SEARCH-FILE was refused (invalid request or unregistered client).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema103 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchErrorReply","description":"SEARCH-FILE was refused (invalid request, unregistered client, unreadable cursor), or nobody shares the file (the course's rule).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;

@@ -277,7 +277,11 @@ export class Peer extends EventEmitter<PeerEvents> {
    */
   async download(file: string, options: DownloadRequestOptions): Promise<DownloadResult> {
     const name = indexName(file);
-    const everyone = await this.search(name);
+    const everyone = await this.search(name).catch((error: unknown) => {
+      // SEARCH-ERROR: nobody shares it (the course's rule), in the server's own words.
+      if (error instanceof IndexClientError && error.code === 'DENIED' && error.reason) throw new PeerError('NO_HOLDER', error.reason, { cause: error });
+      throw error;
+    });
     const others = everyone.filter((holder) => holder.name !== this.name || holder.name === options.from);
     const holders = options.from === undefined ? others : others.filter((holder) => holder.name === options.from);
     if (holders.length === 0) throw new PeerError('NO_HOLDER', noHolderMessage(name, everyone, options.from, this.name));
@@ -516,7 +520,7 @@ const sameRegistry = (a: string, b: string): boolean => a.split(',').some((serve
 
 function noHolderMessage(file: string, everyone: readonly FileHolder[], from: string | undefined, self: string): string {
   const others = everyone.filter((h) => h.name !== self).map((h) => h.name);
-  if (from === undefined) return `nobody shares ${JSON.stringify(file)}`;
+  if (from === undefined) return others.length === 0 && everyone.length > 0 ? `only this peer (${self}) shares ${JSON.stringify(file)}` : `nobody shares ${JSON.stringify(file)}`;
   const alternatives = others.length > 0 ? ` (it is shared by ${others.join(', ')})` : '';
   return `peer ${JSON.stringify(from)} does not share ${JSON.stringify(file)}${alternatives}`;
 }

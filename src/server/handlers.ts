@@ -81,6 +81,9 @@ function retrieveInfot(request: UdpRequestByType['RETRIEVE-INFOT'], ctx: Request
 function searchFile(request: UdpRequestByType['SEARCH-FILE'], ctx: RequestContext): UdpRepliesTo['SEARCH-FILE'] {
   const from = request.cursor === undefined ? undefined : decodeSearchCursor(request.cursor);
   if (request.cursor !== undefined && !from) return { type: 'SEARCH-ERROR', rq: request.rq, reason: CURSOR_REASON };
+  // The course's rule: a registered client asking for a file nobody shares gets SEARCH-ERROR. (A
+  // later page may still come back empty, when the holders it would list left meanwhile.)
+  if (!from && ctx.registry.holdersOf(request.file).length === 0) return { type: 'SEARCH-ERROR', rq: request.rq, reason: `nobody shares ${JSON.stringify(request.file)}` };
   return searchPage(ctx.registry, request.file, request.rq, from, ctx.maxDatagram);
 }
 

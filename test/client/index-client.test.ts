@@ -42,7 +42,8 @@ test('registers, publishes, searches, retrieves and de-registers against a real 
   await client.publish([{ name: 'notes.txt', size: 5, sha256: sha('notes') }, 'plain.txt']);
   const holders = await client.searchFile('notes.txt');
   assert.deepEqual(holders, [{ name, ip: '127.0.0.1', tcpPort: 6001, size: 5, sha256: sha('notes') }]);
-  assert.deepEqual(await client.searchFile('nobody-has-this.txt'), []);
+  // The course's rule: a file nobody shares is SEARCH-ERROR, a refusal with the server's reason.
+  await assert.rejects(client.searchFile('nobody-has-this.txt'), { code: 'DENIED', requestType: 'SEARCH-FILE', reason: 'nobody shares "nobody-has-this.txt"' });
 
   const info = await client.retrieveInfo(name);
   assert.deepEqual(info.files.map((f) => f.name).sort(), ['notes.txt', 'plain.txt']);

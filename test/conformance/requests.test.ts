@@ -53,7 +53,7 @@ test('DE-REGISTER removes the peer and its files; an unregistered name is DE-REG
   expectType(await c.request({ type: 'PUBLISH', rq: rq(), name, files: [file] }), 'PUBLISHED');
   assert.equal(expectType(await observer.client.request({ type: 'SEARCH-FILE', rq: rq(), file }), 'SEARCH-FILE').peers.length, 1);
   expectType(await c.request({ type: 'DE-REGISTER', rq: rq(), name, token: reg.token }), 'DE-REGISTERED');
-  assert.deepEqual(expectType(await observer.client.request({ type: 'SEARCH-FILE', rq: rq(), file }), 'SEARCH-FILE').peers, []);
+  expectRefusal(await observer.client.request({ type: 'SEARCH-FILE', rq: rq(), file }), 'SEARCH-ERROR', /^nobody shares/);
   expectType(await c.request({ type: 'DE-REGISTER', rq: rq(), name }), 'DE-REGISTERED');
   expectRefusal(await c.request({ type: 'DE-REGISTER', rq: rq(), name: 'no/slash' }), 'DE-REGISTER-DENIED', /^name "no\/slash" may only contain/);
 });
@@ -135,9 +135,24 @@ test('SEARCH-FILE is exact on the NFC name: é precomposed and decomposed are on
     assert.equal(found.file, composed);
     assert.deepEqual(found.peers.map((p) => [p.name, p.size]), [[name, 5]]);
   }
-  assert.deepEqual(expectType(await c.request({ type: 'SEARCH-FILE', rq: rq(), file: `${stem}-cafe.txt` }), 'SEARCH-FILE').peers, []);
+  expectRefusal(await c.request({ type: 'SEARCH-FILE', rq: rq(), file: `${stem}-cafe.txt` }), 'SEARCH-ERROR', /^nobody shares/);
   expectType(await c.request({ type: 'REMOVE', rq: rq(), name, files: [decomposed] }), 'REMOVED');
-  assert.deepEqual(expectType(await c.request({ type: 'SEARCH-FILE', rq: rq(), file: composed }), 'SEARCH-FILE').peers, []);
+  expectRefusal(await c.request({ type: 'SEARCH-FILE', rq: rq(), file: composed }), 'SEARCH-ERROR', /^nobody shares/);
+});
+
+test('SEARCH-FILE for a file nobody shares is SEARCH-ERROR, as the course says, and names the file', async (t) => {
+  const { client: c, name } = await registeredPeer(t, 'seeker');
+  const file = `${uniqueName('missing')}.txt`;
+  const missing = expectRefusal(await c.request({ type: 'SEARCH-FILE', rq: rq(), file }), 'SEARCH-ERROR', /^nobody shares /);
+  assert.equal(missing.reason, `nobody shares ${JSON.stringify(file)}`);
+  // Once someone shares it, the same question finds them; once they stop, it is SEARCH-ERROR again.
+  expectType(await c.request({ type: 'PUBLISH', rq: rq(), name, files: [file] }), 'PUBLISHED');
+  assert.deepEqual(expectType(await c.request({ type: 'SEARCH-FILE', rq: rq(), file }), 'SEARCH-FILE').peers.map((p) => p.name), [name]);
+  expectType(await c.request({ type: 'REMOVE', rq: rq(), name, files: [file] }), 'REMOVED');
+  expectRefusal(await c.request({ type: 'SEARCH-FILE', rq: rq(), file }), 'SEARCH-ERROR', /^nobody shares /);
+  // An unregistered client still gets "register first", not an answer about the file.
+  const stranger = await client(t);
+  expectRefusal(await stranger.request({ type: 'SEARCH-FILE', rq: rq(), file }), 'SEARCH-ERROR', /^register first/);
 });
 
 test('a cursor that is not a `next` of the same kind is refused, naming cursor', async (t) => {

@@ -106,7 +106,8 @@ export function expectType<T extends UdpReply['type']>(reply: UdpReply, type: T)
 }
 
 /** Asserts a refusal of `type` whose reason matches `pattern`. */
-export function expectRefusal(reply: UdpReply, type: UdpReply['type'], pattern: RegExp): void {
+export function expectRefusal(reply: UdpReply, type: UdpReply['type'], pattern: RegExp): { type: string; rq: number | null; reason: string } {
   assert.equal(reply.type, type, `expected ${type}, got ${JSON.stringify(reply)}`);
   assert.match((reply as { reason: string }).reason, pattern);
+  return reply as { type: string; rq: number | null; reason: string };
 }

@@ -3,7 +3,7 @@
 // update-contact, de-register and register again — chosen by a seeded PRNG. Every reply is checked
 // against the RegistryModel, every mutation's outcome (acknowledged or TIMEOUT) goes into it.
 import { IndexClient, IndexClientError, type RetryPolicy } from '../../src/client/index.js';
-import type { FileEntry } from '../../src/generated/types.js';
+import type { FileEntry, FileHolder } from '../../src/generated/types.js';
 import { RegistryModel, type PeerModel } from './registry-model.js';
 import { seededRandom } from './lossy-relay.js';
 
@@ -180,7 +180,15 @@ async function runPeer(client: IndexClient, peer: PeerModel, index: number, mode
       case 'search': {
         const file = pick(pool);
         const mark = model.mark();
-        const holders = await client.searchFile(file);
+        let holders: FileHolder[];
+        try {
+          holders = await client.searchFile(file);
+        } catch (error) {
+          // Nobody shares it: SEARCH-ERROR (the course's rule), checked against the model as no holder.
+          const nobody = error instanceof IndexClientError && error.code === 'DENIED' && /^nobody shares /.test(error.reason ?? '');
+          if (!nobody) throw error;
+          holders = [];
+        }
         model.checkSearch(who('SEARCH-FILE'), file.normalize('NFC'), holders, model.stableSince(mark, staleMs), ip);
         return;
       }

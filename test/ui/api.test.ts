@@ -16,8 +16,9 @@ test('web UI API', async (t) => {
     { name: 'bob', files: { 'bob.txt': 'from bob\n' } },
   ], { maxUploadBytes: 64 * 1024 });
   const [alice, bob] = peers as [typeof peers[0], typeof peers[0]];
+  // Nobody sharing a file is the server's SEARCH-ERROR: no holders.
   const holders = async (ui: typeof bob.ui, file: string) =>
-    (await call(ui, 'GET', `/api/search?file=${encodeURIComponent(file)}`)).json.holders.map((h: { name: string }) => h.name);
+    ((await call(ui, 'GET', `/api/search?file=${encodeURIComponent(file)}`)).json.holders ?? []).map((h: { name: string }) => h.name);
   await eventually(async () => (await holders(bob.ui, 'notes.md')).includes('alice'), 5_000, "alice's files published");
 
   await t.test('GET / serves the page with its session token, a strict CSP and no framing', async () => {
@@ -169,8 +170,10 @@ test('web UI API', async (t) => {
     assert.equal(found.status, 200);
     assert.equal(found.json.holders[0].name, 'alice');
     assert.equal(found.json.holders[0].size, BIG.byteLength);
+    // Nobody shares it: the server's SEARCH-ERROR, its reason as the message.
     const none = await call(bob.ui, 'GET', '/api/search?file=nothing.txt');
-    assert.deepEqual(none.json.holders, []);
+    assert.equal(none.status, 409);
+    assert.deepEqual(none.json.error, { code: 'DENIED', message: 'nobody shares "nothing.txt"', request: 'SEARCH-FILE', reason: 'nobody shares "nothing.txt"' });
     const missing = await call(bob.ui, 'GET', '/api/search');
     assert.equal(missing.status, 400);
     assert.equal(missing.json.error.field, 'file');

@@ -133,7 +133,7 @@ test('web UI in Chromium', { skip: executablePath ? false : 'chromium is not ins
     await bobPage.locator('#message-log li', { hasText: '← RETRIEVE rq' }).first().waitFor();
     await bobPage.getByLabel('File name').fill('nothing-here.txt');
     await bobPage.getByLabel('File name').press('Enter');
-    await bobPage.getByText('Nobody shares nothing-here.txt.').waitFor();
+    await bobPage.locator('#search-msg.error').getByText('nobody shares "nothing-here.txt"').waitFor();
     await shot(alicePage, 'refused');
   });
 

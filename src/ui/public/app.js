@@ -185,7 +185,14 @@ $('#search-form').addEventListener('submit', (event) => {
   const file = $('#search-file').value.trim();
   const button = event.currentTarget.querySelector('button');
   act(button, $('#search-msg'), `Searching for ${file}…`, async () => {
-    const reply = await api('GET', `/api/search?file=${encodeURIComponent(file)}`);
+    let reply;
+    try {
+      reply = await api('GET', `/api/search?file=${encodeURIComponent(file)}`);
+    } catch (error) {
+      // SEARCH-ERROR (nobody shares the file, among others): no holders, and the server's reason.
+      renderHolders({ file, holders: [], self: '' });
+      throw error;
+    }
     renderHolders(reply);
     const others = reply.holders.filter((h) => h.name !== reply.self).length;
     return reply.holders.length === 0 ? `Nobody shares ${reply.file}.` : `${reply.holders.length} peer${reply.holders.length === 1 ? '' : 's'} share${reply.holders.length === 1 ? 's' : ''} ${reply.file}${others === 0 ? ' (only this peer)' : ''}.`;
