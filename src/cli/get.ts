@@ -31,7 +31,9 @@ export async function run(flags: CommandFlags<typeof GET.flags>, args: string[])
   reportPeer(peer, process.stderr, { json: flags.json, messages: flags.verbose, activity: false });
   const progress = flags.json ? undefined : progressReporter(file, process.stderr);
   let total: number | undefined;
+  let started = false;
   peer.on('download', (event) => {
+    started = true;
     total = event.download.totalBytes;
     if (event.kind === 'progress') progress?.update(event.download.bytes, event.download.totalBytes);
   });
@@ -49,7 +51,7 @@ export async function run(flags: CommandFlags<typeof GET.flags>, args: string[])
     progress?.finish();
     const kept = await keptData(partPathsFor(outDir, indexName(file)).part, total);
     if (interruptedBy === undefined) {
-      if (kept && !flags.json) process.stderr.write(`${kept.text}\n`);
+      if (started && kept && !flags.json) process.stderr.write(`${kept.text}\n`);
       throw error;
     }
     if (flags.json) process.stdout.write(`${JSON.stringify({ ok: false, interrupted: interruptedBy, ...(kept ? { part: kept.part, bytes: kept.bytes } : {}) })}\n`);

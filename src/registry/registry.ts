@@ -41,6 +41,11 @@ export interface RegistryOptions {
    * store's clock). 0: never (nothing expires).
    */
   tellSeenEveryMs?: number;
+  /**
+   * How long the server lets a registration go unheard before it expires (0: never). Only told, so a
+   * refusal of a taken name can say when it frees up; the server's sweep expires registrations.
+   */
+  expireAfterMs?: number;
 }
 
 /**
@@ -94,6 +99,7 @@ export class Registry {
   private readonly entryRule: (peerName: string, entry: FileEntry) => string | undefined;
   private readonly maxFilesPerPeer: number;
   private readonly tellSeenEveryMs: number;
+  private readonly expireAfterMs: number;
 
   private constructor(private readonly ledger: Ledger, options: RegistryOptions) {
     this.clock = options.clock ?? Date.now;
@@ -101,6 +107,7 @@ export class Registry {
     this.entryRule = options.entryRule ?? (() => undefined);
     this.maxFilesPerPeer = options.maxFilesPerPeer ?? MAX_FILES_PER_PEER;
     this.tellSeenEveryMs = options.tellSeenEveryMs ?? 0;
+    this.expireAfterMs = options.expireAfterMs ?? 0;
   }
 
   /**
@@ -201,10 +208,7 @@ export class Registry {
         // address it must still get its name back, as it would by sending no token at all.
         const fromHome = existing.ip === credentials.from.ip && existing.udpPort === credentials.from.port;
         const refusal = fromHome ? undefined : this.authorisation(existing, credentials);
-        if (refusal) {
-          const detail = credentials.token === undefined ? '' : ' (the token given is not its token)';
-          throw new RegistryError('NAME_TAKEN', `name ${show(name)} is already registered by another client${detail}`);
-        }
+        if (refusal) throw new RegistryError('NAME_TAKEN', this.takenReason(existing, credentials));
         this.seen(existing, this.clock());
         const next = sameContact(existing, wanted) ? undefined : existing.toStored(wanted);
         return { result: { token: existing.token, created: false }, next, done: () => this.log.info('peer refreshed', { name, ...wanted }) };
@@ -435,6 +439,19 @@ export class Registry {
     return result;
   }
 
+  /**
+   * Why REGISTER may not have a name, and what to do: the name frees up when its registration
+   * expires, which a live peer's refreshes keep from happening, and a gone one's do not.
+   */
+  private takenReason(holder: PeerState, credentials: Credentials): string {
+    const detail = credentials.token === undefined ? '' : ' (the token given is not its token)';
+    const heard = this.clock() - holder.lastSeen;
+    const expiry = this.expireAfterMs > 0
+      ? `last heard from ${spellDuration(heard)} ago; if that peer is gone, the name expires in ${spellDuration(Math.max(0, this.expireAfterMs - heard))}: wait, or pick another name`
+      : 'registrations never expire on this server: stop that peer, or pick another name';
+    return `name ${show(holder.name)} is already registered by another client${detail}; ${expiry}`;
+  }
+
   private registered(name: string, peer: PeerState | undefined): PeerState {
     if (!peer) throw new RegistryError('NOT_REGISTERED', `register first: ${show(name)} is not registered`);
     return peer;
@@ -652,4 +669,12 @@ function sameSecret(given: string, expected: string): boolean {
 function brief(cause: unknown): string {
   const text = (cause instanceof Error ? cause.message : String(cause)).replace(/\s+/g, ' ').trim() || 'no detail';
   return text.length > MAX_STORE_DETAIL_CHARS ? `${text.slice(0, MAX_STORE_DETAIL_CHARS)}…` : text;
+}
+
+/** `45 s`, `4 min 40 s`, `2 h 5 min`: a wait as a person reads it. */
+function spellDuration(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  return `${Math.floor(s / 3600)} h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)} min` : ''}`;
 }

@@ -95,6 +95,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
       entryRule: unlistableReason(maxDatagram),
       // A shared store expires peers on its own clock: it hears from each often enough to keep it.
       tellSeenEveryMs: Math.floor(expireAfterMs / TELLS_PER_EXPIRY),
+      expireAfterMs,
     });
   } catch (error) {
     await owned?.close().catch(() => {});

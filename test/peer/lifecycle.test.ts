@@ -100,7 +100,7 @@ test('a name left registered by a killed run is taken back on this machine; else
   const elsewhere = await tempDir(t, 'elsewhere');
   const refused = await runPeer(['get', sharing.file, '--name', name, '--server', sharing.target, '--out', out, '--host', '127.0.0.1'], '', { t, env: { P2FS_STATE_DIR: elsewhere } });
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, new RegExp(`name "${name}" is already registered by another client .*expires in [1-5] min`));
+  assert.match(refused.stderr, new RegExp(`name "${name}" is already registered by another client; last heard from \\d+ s ago; if that peer is gone, the name expires in [1-5] min.*: wait, or pick another name$`, 'm'));
   noStackTrace(refused.stderr);
 
   // This machine kept the token: the name comes back at once, and the download resumes.

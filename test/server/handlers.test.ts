@@ -154,3 +154,20 @@ test('concurrent mutations of one name apply in arrival order; each reply reflec
   assert.deepEqual(registry.snapshot(), { peers: [] });
   assert.equal(registry.fileCount, 0);
 });
+
+test('REGISTER of a taken name says how long until it expires if its peer is gone, and what to do', async () => {
+  let now = 1_000_000;
+  const url = `memory://handlers-${randomUUID()}`;
+  const registry = await Registry.open(await openStore<StoredPeer>(url, 'peers'), { clock: () => now, expireAfterMs: 300_000 });
+  await sender(registry)({ type: 'REGISTER', rq: 1, name: 'henry', ip: FROM.ip, udpPort: FROM.port, tcpPort: 6001 });
+  now += 20_000;
+  const elsewhere = sender(registry, { ip: '192.0.2.9', port: 5009 });
+  const taken = await elsewhere({ type: 'REGISTER', rq: 2, name: 'henry', ip: '192.0.2.9', udpPort: 5009, tcpPort: 6009 });
+  assert.deepEqual(taken, {
+    type: 'REGISTER-DENIED', rq: 2,
+    reason: 'name "henry" is already registered by another client; last heard from 20 s ago; if that peer is gone, the name expires in 4 min 40 s: wait, or pick another name',
+  });
+  const never = await Registry.open(await openStore<StoredPeer>(url, 'peers'), { clock: () => now });
+  const refused = await sender(never, { ip: '192.0.2.9', port: 5009 })({ type: 'REGISTER', rq: 3, name: 'henry', ip: '192.0.2.9', udpPort: 5009, tcpPort: 6009, token: 'f'.repeat(32) });
+  assert.equal((refused as { reason: string }).reason, 'name "henry" is already registered by another client (the token given is not its token); registrations never expire on this server: stop that peer, or pick another name');
+});
