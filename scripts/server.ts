@@ -14,6 +14,7 @@
 // postgresql:// any number of these processes, on any machines, form one index; --workers N runs N
 // of them here on one UDP port (docs/scaling.md).
 import { UsageError } from '../src/cli/errors.js';
+import { startMetrics } from '../src/cli/metrics.js';
 import { parseCommand, runProgram, type CommandFlags } from '../src/cli/program.js';
 import { SERVER } from '../src/cli/server-flags.js';
 import { untilStopSignal } from '../src/cli/stopping.js';
@@ -33,6 +34,9 @@ await runProgram(PROGRAM, async (argv) => {
   const { isWorker, workersProblem } = await import('../src/server/index.js');
   const problem = workersProblem(flags.workers, flags.db);
   if (problem) throw new UsageError(problem, false);
+  if (flags.metrics && flags.workers > 1) {
+    throw new UsageError('--metrics serves one process: with --workers, each worker is a server of its own; run them as separate p2fs-server processes, each with its own --metrics', false);
+  }
   const log = createLogger({ level: flags['log-level'] }).child({ role: 'server', ...(isWorker() ? { worker: process.pid } : {}) });
   return flags.workers > 1 && !isWorker() ? superviseWorkers(flags, log) : serve(flags, log);
 });
@@ -42,6 +46,9 @@ async function serve(flags: Flags, log: Logger): Promise<number> {
   const { isWorker, reportListening, startIndexServer } = await import('../src/server/index.js');
   // Signals first: whoever reads the start line may signal at once.
   const stopped = untilStopSignal(exitAtOnce(log));
+  // The metrics endpoint is bound first: a busy port fails before the store is opened.
+  const metrics = flags.metrics ? (await import('../src/metrics/index-server.js')).indexServerMetrics() : undefined;
+  const endpoint = flags.metrics && metrics ? await startMetrics(flags.metrics, metrics, () => {}) : undefined;
   const server = await startIndexServer({
     host: flags.host,
     port: flags.port,
@@ -51,19 +58,23 @@ async function serve(flags: Flags, log: Logger): Promise<number> {
     rateLimit: { perSecond: flags.rate, burst: flags.burst },
     logger: log,
     sharedPort: isWorker(),
-  }).catch((error: unknown) => {
+    ...(metrics ? { onStoreWrite: metrics.observeStoreWrite } : {}),
+  }).catch(async (error: unknown) => {
+    await endpoint?.close();
     throw explainStartFailure(error, flags);
   });
+  metrics?.attach(server);
   process.on('SIGUSR1', () => server.logSummary());
 
   const { host, port, family } = server.address;
   const where = family === 'IPv6' ? `[${host}]:${port}` : `${host}:${port}`;
   const report = { where, store: server.registry.description, peers: server.registry.peerCount, files: server.registry.fileCount };
   if (isWorker()) reportListening(report);
-  else startLine(report, '');
+  else startLine(report, endpoint ? { metrics: endpoint.url } : {});
 
   const signal = await stopped;
   log.info('stopping: finishing in-flight requests, then closing the store', { signal });
+  await endpoint?.close();
   await server.close();
   log.info('stopped', { ...server.stats() });
   return 0;
@@ -79,7 +90,7 @@ async function superviseWorkers(flags: Flags, log: Logger): Promise<number> {
     await workers.stop();
     throw error;
   });
-  startLine(report, ` · ${flags.workers} workers`);
+  startLine(report, { workers: flags.workers });
   const signal = await stopped;
   log.info('stopping every worker', { signal });
   await workers.stop();
@@ -87,16 +98,19 @@ async function superviseWorkers(flags: Flags, log: Logger): Promise<number> {
 }
 
 /** The one line on stdout: scripts and tests read the bound address from it. */
-function startLine(report: { where: string; store: string; peers: number; files: number }, workers: string): void {
-  const loaded = `${report.peers} peers, ${report.files} files`;
-  process.stdout.write(`index server listening on udp ${report.where}${workers} · store ${report.store} · loaded ${loaded}\n`);
+function startLine(report: { where: string; store: string; peers: number; files: number }, also: { workers?: number; metrics?: string } = {}): void {
+  const workers = also.workers ? ` · ${also.workers} workers` : '';
+  const metrics = also.metrics ? ` · metrics ${also.metrics}` : '';
+  process.stdout.write(`index server listening on udp ${report.where}${workers} · store ${report.store} · loaded ${report.peers} peers, ${report.files} files${metrics}\n`);
 }
 
 /** A second stop signal: a person who will not wait for the store to close. */
-const exitAtOnce = (log: Logger) => (signal: NodeJS.Signals) => {
-  log.warn('second signal: exiting at once', { signal });
-  process.exit(1);
-};
+function exitAtOnce(log: Logger): (signal: NodeJS.Signals) => void {
+  return (signal) => {
+    log.warn('second signal: exiting at once', { signal });
+    process.exit(1);
+  };
+}
 
 /** A failure to start as a sentence that says what to do: a usage mistake (exit 2), or why it cannot start. */
 function explainStartFailure(error: unknown, flags: { host: string; port: number }): unknown {

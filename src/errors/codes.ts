@@ -38,6 +38,15 @@ export const ERROR_CODES = {
       STORE_FAILED: 'the registry store could not be opened or loaded',
     },
   },
+  Refusal: {
+    summary: "Refusals the index server makes itself, as replies rather than errors (src/server/handlers.ts): with the RegistryError codes and ProtocolError's INVALID, the `reason` label of p2fs_server_refusals_total.",
+    codes: {
+      BAD_CURSOR: 'a `cursor` that is not a `next` value of the same kind of list',
+      PEER_UNKNOWN: 'RETRIEVE-INFOT about a peer that is not registered',
+      NOT_SHARED: 'SEARCH-FILE for a file nobody shares (SEARCH-ERROR, the course\'s rule)',
+      INTERNAL: 'the server failed to handle the request (a bug, logged); the client may try again',
+    },
+  },
   StoreError: {
     summary: 'The durable stores (src/stores): the message names the store (URL redacted) and what failed.',
     codes: {

@@ -9,6 +9,8 @@ export class Counters {
   readonly requests = Object.fromEntries(UDP_REQUEST_TYPES.map((t) => [t, 0])) as Record<UdpRequestType, number>;
   /** Requests answered with their refusal reply (…-DENIED, …-ERROR). */
   refused = 0;
+  /** The same, by `refusal reply type` + ` ` + reason code (NAME_TAKEN, INVALID, NOT_SHARED…). */
+  readonly refusals = new Map<string, number>();
   /** JSON objects answered with ERROR (unknown or missing type, unreadable rq). */
   errors = 0;
   /** Garbage answered with nothing: not UTF-8, not JSON, not an object, over the size limit. */
@@ -18,12 +20,20 @@ export class Counters {
   /** Repeats answered from the reply cache. */
   retransmissions = 0;
   sendFailures = 0;
+
+  refuse(replyType: string, code: string): void {
+    this.refused++;
+    const key = `${replyType} ${code}`;
+    this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
+  }
 }
 
 export interface ServerStats {
   received: number;
   requests: Record<UdpRequestType, number>;
   refused: number;
+  /** Refusals by reply type, then by reason code. */
+  refusals: Record<string, Record<string, number>>;
   errors: number;
   dropped: number;
   rateLimited: number;
@@ -55,9 +65,16 @@ export interface StoreFollowing {
 
 export function statsOf(counters: Counters, registry: Pick<Registry, 'peerCount' | 'fileCount' | 'shared' | 'storeStats'>): ServerStats {
   const following = registry.storeStats();
+  const refusals: Record<string, Record<string, number>> = {};
+  for (const [key, count] of counters.refusals) {
+    const [type, code] = key.split(' ') as [string, string];
+    (refusals[type] ??= {})[code] = count;
+  }
+  const { refusals: _, ...plain } = counters;
   return {
-    ...counters,
+    ...plain,
     requests: { ...counters.requests },
+    refusals,
     peers: registry.peerCount,
     files: registry.fileCount,
     store: { shared: registry.shared, ...following, lag: Math.max(0, following.head - following.applied) },

@@ -1,13 +1,14 @@
 // What the server answers: one small function per request type, over the registry, in two tables
 // (reads answer from memory on the spot, mutations once the store has the change), behind one entry,
 // Answers.answer(). Their types make a request type added to the spec without a handler a compile
-// error. A handler returns its success reply or a refusal; a RegistryError thrown by the registry
-// becomes the type's refusal.
+// error. A handler returns its success reply or a Refused (a reason and its code); a RegistryError
+// thrown by the registry becomes one too, and each becomes the type's refusal, counted by code.
 //
 // A read goes down once: the client's standing (registry), the reply kept for the same question
 // (replies/kept-pages.ts), else its handler and its page (pages/), kept for the next asker.
 import { createHash } from 'node:crypto';
 import { UDP_REFUSAL, type UdpReply, type UdpRepliesTo, type UdpRequest, type UdpRequestByType, type UdpRequestType } from '../generated/catalogue.js';
+import type { ErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { RegistryError, showContact, type Credentials, type Registry, type UdpContact } from '../registry/index.js';
 import type { RequestKey } from '../stores/index.js';
@@ -33,7 +34,22 @@ export type MutationType = Exclude<UdpRequestType, ReadType>;
 export type ReadRequest = UdpRequestByType[ReadType];
 export type MutationRequest = UdpRequestByType[MutationType];
 
-type ReadHandler<K extends ReadType> = (request: UdpRequestByType[K], ctx: RequestContext) => UdpRepliesTo[K];
+/**
+ * A refusal a handler makes itself (a cursor it cannot read, nobody sharing the file), with the
+ * code the counters file it under; Answers turns it into the request's refusal reply, as it does a
+ * RegistryError. Codes: src/errors/codes.ts (Refusal).
+ */
+export class Refused {
+  constructor(
+    readonly code: RefusalCode,
+    readonly reason: string,
+  ) {}
+}
+
+/** Why a request was refused: a registry's refusal, a schema broken (INVALID), or the server's own. */
+export type RefusalCode = RegistryError['code'] | 'INVALID' | ErrorCode<'Refusal'>;
+
+type ReadHandler<K extends ReadType> = (request: UdpRequestByType[K], ctx: RequestContext) => UdpRepliesTo[K] | Refused;
 type MutationHandler<K extends MutationType> = (request: UdpRequestByType[K], ctx: RequestContext) => Promise<UdpRepliesTo[K]>;
 
 const credentials = (request: { token?: string }, ctx: RequestContext): Credentials => ({ token: request.token, from: ctx.from, request: ctx.request });
@@ -64,26 +80,28 @@ async function updateContact(request: UdpRequestByType['UPDATE-CONTACT'], ctx: R
   return { type: 'UPDATE-CONFIRMED', rq: request.rq, name: request.name, ...now };
 }
 
-function retrieveAll(request: UdpRequestByType['RETRIEVE-ALL'], ctx: RequestContext): UdpRepliesTo['RETRIEVE-ALL'] {
+const BAD_CURSOR = new Refused('BAD_CURSOR', CURSOR_REASON);
+
+function retrieveAll(request: UdpRequestByType['RETRIEVE-ALL'], ctx: RequestContext): UdpRepliesTo['RETRIEVE-ALL'] | Refused {
   const from = request.cursor === undefined ? undefined : decodeAllCursor(request.cursor);
-  if (request.cursor !== undefined && !from) return { type: 'RETRIEVE-ERROR', rq: request.rq, reason: CURSOR_REASON };
+  if (request.cursor !== undefined && !from) return BAD_CURSOR;
   return retrievePage(ctx.registry, request.rq, from, ctx.maxDatagram);
 }
 
-function retrieveInfot(request: UdpRequestByType['RETRIEVE-INFOT'], ctx: RequestContext): UdpRepliesTo['RETRIEVE-INFOT'] {
+function retrieveInfot(request: UdpRequestByType['RETRIEVE-INFOT'], ctx: RequestContext): UdpRepliesTo['RETRIEVE-INFOT'] | Refused {
   const from = request.cursor === undefined ? undefined : decodeInfotCursor(request.cursor);
-  if (request.cursor !== undefined && !from) return { type: 'RETRIEVE-ERROR', rq: request.rq, reason: CURSOR_REASON };
+  if (request.cursor !== undefined && !from) return BAD_CURSOR;
   const peer = ctx.registry.peer(request.name);
-  if (!peer) return { type: 'RETRIEVE-ERROR', rq: request.rq, reason: `peer ${JSON.stringify(request.name)} is not registered` };
+  if (!peer) return new Refused('PEER_UNKNOWN', `peer ${JSON.stringify(request.name)} is not registered`);
   return infotPage(peer, request.rq, from, ctx.maxDatagram);
 }
 
-function searchFile(request: UdpRequestByType['SEARCH-FILE'], ctx: RequestContext): UdpRepliesTo['SEARCH-FILE'] {
+function searchFile(request: UdpRequestByType['SEARCH-FILE'], ctx: RequestContext): UdpRepliesTo['SEARCH-FILE'] | Refused {
   const from = request.cursor === undefined ? undefined : decodeSearchCursor(request.cursor);
-  if (request.cursor !== undefined && !from) return { type: 'SEARCH-ERROR', rq: request.rq, reason: CURSOR_REASON };
+  if (request.cursor !== undefined && !from) return BAD_CURSOR;
   // The course's rule: a registered client asking for a file nobody shares gets SEARCH-ERROR. (A
   // later page may still come back empty, when the holders it would list left meanwhile.)
-  if (!from && ctx.registry.holdersOf(request.file).length === 0) return { type: 'SEARCH-ERROR', rq: request.rq, reason: `nobody shares ${JSON.stringify(request.file)}` };
+  if (!from && ctx.registry.holdersOf(request.file).length === 0) return new Refused('NOT_SHARED', `nobody shares ${JSON.stringify(request.file)}`);
   return searchPage(ctx.registry, request.file, request.rq, from, ctx.maxDatagram);
 }
 
@@ -103,8 +121,6 @@ const MUTATION_HANDLERS: { [K in MutationType]: MutationHandler<K> } = {
 
 export const isRead = (request: UdpRequest): request is ReadRequest => Object.hasOwn(READ_HANDLERS, request.type);
 
-const REFUSAL_TYPES: ReadonlySet<string> = new Set(Object.values(UDP_REFUSAL));
-export const isRefusal = (reply: UdpReply): boolean => REFUSAL_TYPES.has(reply.type);
 
 export const INTERNAL_ERROR = 'the server failed to handle this request (an internal error, logged); try again';
 
@@ -142,7 +158,7 @@ export class Answers {
   private read(request: ReadRequest, from: UdpContact, catchUpOnMiss: boolean): Buffer | Promise<Buffer> {
     const { registry, maxDatagram, keptPages, log } = this.parts;
     const ctx: RequestContext = { registry, from, maxDatagram };
-    let reply: UdpReply;
+    let reply: UdpReply | Refused;
     try {
       // Reads answer registered clients only (the brief: queries from unregistered clients get their
       // error type), so the client's standing comes before any kept reply; it marks them as seen.
@@ -155,11 +171,11 @@ export class Answers {
       }
       reply = (READ_HANDLERS[request.type] as ReadHandler<ReadType>)(request, ctx);
     } catch (error) {
-      reply = this.refusalFor(request, error, from);
+      reply = this.refusedBy(request, error, from);
     }
     // A client registered, or a file published, through another server a moment ago: read our own writes.
-    if (catchUpOnMiss && isMiss(request, reply)) return registry.caughtUp().then(() => this.read(request, from, false));
-    if (isRefusal(reply)) return this.encode(reply, from);
+    if (catchUpOnMiss && isMiss(reply)) return registry.caughtUp().then(() => this.read(request, from, false));
+    if (reply instanceof Refused) return this.encode(this.refuse(request, reply), from);
     const bytes = encodePage(reply as Page);
     if (bytes.length > maxDatagram) return this.encode(reply, from); // a paging bug: logged, answered with ERROR
     keptPages.keep(request, reply, bytes);
@@ -176,7 +192,7 @@ export class Answers {
     try {
       reply = await (MUTATION_HANDLERS[request.type] as MutationHandler<MutationType>)(request as never, ctx);
     } catch (error) {
-      reply = this.refusalFor(request, error, from);
+      reply = this.refuse(request, this.refusedBy(request, error, from));
       settled = !(error instanceof RegistryError && error.code === 'STORE_UNCONFIRMED');
     }
     const encoded = this.encode(reply, from);
@@ -185,15 +201,21 @@ export class Answers {
   }
 
   /** A registry's refusal becomes the request's refusal; anything else is a bug, logged, and answered as one. */
-  private refusalFor(request: UdpRequest, error: unknown, from: UdpContact): UdpReply {
-    if (error instanceof RegistryError) return refusal(request.type, request.rq, error.reason, request);
+  private refusedBy(request: UdpRequest, error: unknown, from: UdpContact): Refused {
+    if (error instanceof RegistryError) return new Refused(error.code, error.reason);
     this.parts.log.error('handler failed', { from: showContact(from), type: request.type, rq: request.rq, error });
-    return refusal(request.type, request.rq, INTERNAL_ERROR, request);
+    return new Refused('INTERNAL', INTERNAL_ERROR);
+  }
+
+  /** The request's refusal reply, counted under its code. */
+  private refuse(request: UdpRequest, refused: Refused): UdpReply {
+    const reply = refusal(request.type, request.rq, refused.reason, request);
+    this.parts.counters.refuse(reply.type, refused.code);
+    return reply;
   }
 
   private encode(reply: UdpReply, to: UdpContact): Buffer {
-    const { counters, log, maxDatagram } = this.parts;
-    if (isRefusal(reply)) counters.refused++;
+    const { log, maxDatagram } = this.parts;
     const bytes = encodeReply(reply, maxDatagram) ?? overLimit(reply, maxDatagram, log);
     if (this.debug) log.debug('reply', { to: showContact(to), type: reply.type, rq: reply.rq, bytes: bytes.length });
     return bytes;
@@ -202,11 +224,11 @@ export class Answers {
 
 /**
  * A read whose answer says someone or something is not there: the client is not registered, nor the
- * peer asked for, or nobody shares the file. Every refusal of a read but a bad cursor says so.
+ * peer asked for, or nobody shares the file (SEARCH-ERROR). Every refusal of a read but a bad cursor
+ * says so.
  */
-function isMiss(request: ReadRequest, reply: UdpReply): boolean {
-  if (reply.type === 'SEARCH-FILE') return reply.peers.length === 0 && request.cursor === undefined;
-  return (reply.type === 'RETRIEVE-ERROR' || reply.type === 'SEARCH-ERROR') && reply.reason !== CURSOR_REASON;
+function isMiss(answer: UdpReply | Refused): boolean {
+  return answer instanceof Refused && answer.code !== 'BAD_CURSOR';
 }
 
 /** ERROR in place of a reply over the datagram limit: never sent, but logged as the bug it is. */

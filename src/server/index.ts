@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../log/index.js';
 import { MAX_DATAGRAM_BYTES, MAX_UDP_PAYLOAD, MIN_DATAGRAM_BYTES } from '../protocol/index.js';
 import { Registry, type RegistryStore } from '../registry/index.js';
 import { DEFAULT_STORE_URL, openLedger, StoreError, type Ledger } from '../stores/index.js';
+import { SoleWriterLedger } from '../stores/sole-writer-ledger.js';
 import { Counters, statsOf, type ServerStats } from './counters.js';
 import { DEFAULT_EXPIRE_AFTER_MS, DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 import { ServerError } from './errors.js';
@@ -58,6 +59,8 @@ export interface IndexServerOptions {
   rateLimit?: RateLimit;
   /** A worker of --workers N: receive on the socket the cluster's primary shares (see workers.ts). */
   sharedPort?: boolean;
+  /** Told how long each write took the store to confirm, in seconds (the metrics' store latency). */
+  onStoreWrite?: (seconds: number) => void;
 }
 
 /** What tests and tools may read of the registry (changes go through requests only). */
@@ -71,6 +74,8 @@ export interface IndexServer {
   logSummary(): void;
   /** Expires stale registrations now (the server also does it on a timer); returns the names expired. */
   expireStale(): Promise<string[]>;
+  /** Resolves once the store answers a read (the health check); rejects with the store's error. */
+  checkStore(): Promise<void>;
   /** Stops receiving, lets in-flight requests finish and their replies go out, closes the store it opened. */
   close(): Promise<void>;
 }
@@ -86,7 +91,9 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   checkInteger('rateLimit.burst', rateLimit.burst, rateLimit.perSecond > 0 ? 1 : 0, 1e9);
 
   const settings = { 'expire-after-ms': String(expireAfterMs), 'max-datagram': String(maxDatagram) };
-  const { store, owned } = await openRegistryStore(options.store ?? DEFAULT_STORE_URL, log, settings);
+  const { store: opened, owned } = await openRegistryStore(options.store ?? DEFAULT_STORE_URL, log, settings);
+  const ledger = 'commit' in opened ? opened : new SoleWriterLedger(opened);
+  const store = options.onStoreWrite ? timedCommits(ledger, options.onStoreWrite) : ledger;
   let registry: Registry;
   try {
     registry = await Registry.open(store, {
@@ -115,6 +122,16 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   const stats = () => statsOf(counters, registry);
   const logSummary = () => log.info('summary', { ...stats() });
   const expireStale = () => (expireAfterMs > 0 ? registry.expireStale(expireAfterMs) : Promise.resolve([]));
+  // A shared store is followed continuously: it answers while its change feed does. Another is asked
+  // for a name no peer can have: the store's round trip, whatever it holds.
+  const checkStore = async () => {
+    if (ledger.reread) {
+      await ledger.reread(HEALTH_PROBE_KEY);
+      return;
+    }
+    const { staleMs } = ledger.stats();
+    if (staleMs > 0) throw new Error(`the store has not answered the change feed for ${Math.round(staleMs)} ms`);
+  };
   const timers = [
     setInterval(logSummary, SUMMARY_INTERVAL_MS),
     setInterval(() => reportRateLimited(limiter, log), RATE_REPORT_INTERVAL_MS),
@@ -142,8 +159,31 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
     stats,
     logSummary,
     expireStale,
+    checkStore,
     close,
   };
+}
+
+/** Not a peer name ('#' is not allowed in one), so the health check's read never finds a peer. */
+const HEALTH_PROBE_KEY = '#health-check';
+
+/**
+ * The registry's ledger with each write timed, from the commit until the store confirms it durable
+ * (decisions that change nothing are not writes). Every other call goes to the ledger as it is.
+ */
+function timedCommits(ledger: Ledger, observe: (seconds: number) => void): Ledger {
+  const commit: Ledger['commit'] = (item) => {
+    if (item.next === undefined) return ledger.commit(item);
+    const started = performance.now();
+    return ledger.commit(item).finally(() => observe((performance.now() - started) / 1000));
+  };
+  return new Proxy(ledger, {
+    get(target, property) {
+      if (property === 'commit') return commit;
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 async function openRegistryStore(

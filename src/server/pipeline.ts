@@ -120,7 +120,7 @@ export class DatagramPipeline {
         ? refusal(error.messageType as UdpRequestType, error.rq!, error.reason, error.received)
         : { type: 'ERROR', rq: error.rq, reason: error.reason };
     if (reply.type === 'ERROR') counters.errors++;
-    else counters.refused++;
+    else counters.refuse(reply.type, 'INVALID');
     const encoded = encodeReply(reply, maxDatagram) ?? overLimit(reply, maxDatagram, log);
     if (this.debug) log.debug('reply', { to: showContact(from), type: reply.type, rq: reply.rq, bytes: encoded.length });
     return encoded;
