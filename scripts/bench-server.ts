@@ -24,12 +24,35 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 1);
 /** `BENCH_ONLY=reads` measures only the echo, plain-handler and read rows (for quick iteration). */
 const ONLY_READS = process.env.BENCH_ONLY === 'reads';
+/**
+ * `BENCH_METRICS=1` runs the read servers as `--metrics` does (node's process metrics, the store
+ * latency hook, the endpoint) and scrapes each every second, far more often than Prometheus would:
+ * compare the read rows with a run without it to see what --metrics costs.
+ */
+const WITH_METRICS = process.env.BENCH_METRICS === '1';
 const NO_LIMIT = { perSecond: 0, burst: 0 };
 
 /**
  * The reference the issue names: a plain handler that parses, looks the file up in a Map and
  * stringifies a reply, with no validation, authorisation, paging or retransmission cache.
  */
+/** A server for the read rows: with its metrics served and scraped every second under BENCH_METRICS=1. */
+async function startReadServer(store: RegistryStore): Promise<IndexServer> {
+  if (!WITH_METRICS) return startIndexServer({ host: '127.0.0.1', port: 0, store, rateLimit: NO_LIMIT });
+  const { indexServerMetrics } = await import('../src/metrics/index-server.js');
+  const { serveMetrics } = await import('../src/metrics/http.js');
+  const metrics = indexServerMetrics();
+  const server = await startIndexServer({ host: '127.0.0.1', port: 0, store, rateLimit: NO_LIMIT, onStoreWrite: metrics.observeStoreWrite });
+  metrics.attach(server);
+  const endpoint = await serveMetrics({ host: '127.0.0.1', port: 0, ...metrics });
+  const scraper = setInterval(() => void fetch(endpoint.url).then((reply) => reply.text()), 1000);
+  return { ...server, close: async () => {
+    clearInterval(scraper);
+    await endpoint.close();
+    await server.close();
+  } };
+}
+
 async function startPlainJsonServer(holders: Map<string, object[]>): Promise<{ port: number; close: () => void }> {
   const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
   socket.on('message', (bytes, from) => {
@@ -99,8 +122,8 @@ const from = { ip: '127.0.0.1', port: load.port };
 const echo = await startEcho();
 const plain = await startPlainJsonServer(new Map([['file-0-0.dat', [{ name: 'peer-000000', ip: '127.0.0.1', tcpPort: 6000, size: 0, sha256: 'a'.repeat(64) }]]]));
 // SEARCH-FILE over a registry of 1,000 peers × 1 file; RETRIEVE-INFOT of one peer with 20 files.
-const reads = await startIndexServer({ host: '127.0.0.1', port: 0, store: generatedStore(1000, 1), rateLimit: NO_LIMIT });
-const infotServer = await startIndexServer({ host: '127.0.0.1', port: 0, store: generatedStore(50, 20), rateLimit: NO_LIMIT });
+const reads = await startReadServer(generatedStore(1000, 1));
+const infotServer = await startReadServer(generatedStore(50, 20));
 const anyToken = '0'.repeat(32);
 const readScenarios = [
   { what: 'raw dgram echo', port: echo.port, slots: [[`{"type":"SEARCH-FILE","rq":__RQ__,"file":"file-0-0.dat","token":"${anyToken}"}`]] },
@@ -219,6 +242,7 @@ function printTable(): void {
   const header = ['scenario', 'in flight', 'requests/s', 'p50 µs', 'p99 µs', 'vs echo', 'server CPU µs/req', 'load gen cores', 'lost'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  if (WITH_METRICS) console.log('read servers with --metrics: process metrics on, /metrics scraped every second\n');
   console.log([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
 }
 printTable();
