@@ -44,7 +44,7 @@ export async function downloadFolder(out: string, flag = '--out'): Promise<strin
   const dir = resolve(out);
   const found = await stat(dir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOTDIR' ? 'under-a-file' : undefined));
   if (found === 'under-a-file' || (found && !found.isDirectory())) {
-    throw new UsageError(`${flag} ${out} is not a folder (a file is in the way); name a folder, which is created if missing`);
+    throw new UsageError(`${flag} ${out} is not a folder (a file is in the way); name a folder, which is created if missing`, false);
   }
   return dir;
 }

@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { noStackTrace, runPeer, startPeerProcess, tempDir } from '../helpers/cli.js';
+import { noStackTrace, ROOT, runPeer, startPeerProcess, tempDir } from '../helpers/cli.js';
 import { startTestServer, uniqueName } from '../helpers/server.js';
 
 test('serve shares a folder, get downloads a file byte for byte, and serve de-registers on SIGTERM', async (t) => {
@@ -27,6 +27,13 @@ test('serve shares a folder, get downloads a file byte for byte, and serve de-re
   assert.equal(got.code, 0, got.stderr);
   assert.match(got.stdout, /^saved .*mixed file\.bin \(.*verified\) from /m);
   assert.deepEqual(await readFile(join(out, 'mixed file.bin')), content);
+  // Again: the file is there, and the message names the flag that replaces it.
+  const again = await runPeer(['get', 'mixed file.bin', '--server', target, '--out', out, '--host', '127.0.0.1']);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /mixed file\.bin already exists; not replaced \(pass --overwrite to replace it\)/);
+  noStackTrace(again.stderr);
+  const replaced = await runPeer(['get', 'mixed file.bin', '--server', target, '--out', out, '--host', '127.0.0.1', '--overwrite']);
+  assert.equal(replaced.code, 0, replaced.stderr);
 
   serving.child.kill('SIGTERM');
   const { code } = await serving.exited;
@@ -63,6 +70,9 @@ test('a wrong command line exits 2 and says what is wrong', async () => {
   const badPort = await runPeer(['serve', '--share', '.', '--server', '127.0.0.1:99999']);
   assert.equal(badPort.code, 2);
   assert.match(badPort.stderr, /--server must be a port from 1 to 65535; got "99999"/);
+  const outIsAFile = await runPeer(['get', 'x', '--out', join(ROOT, 'package.json')]);
+  assert.equal(outIsAFile.code, 2);
+  assert.match(outIsAFile.stderr, /--out .*package\.json is not a folder \(a file is in the way\)/);
   const help = await runPeer(['serve', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /not subfolders/i);
