@@ -2,10 +2,11 @@
 // the same Peer the command line drives. Binds 127.0.0.1 unless told otherwise.
 import { mkdir } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { MessageSeen } from '../client/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import type { Peer } from '../peer/peer.js';
+import { DEFAULT_DOWNLOAD_FOLDER } from '../peer/places.js';
 import { filesView } from './api/files.js';
 import { statusView } from './api/status.js';
 import { EventHub } from './events.js';
@@ -24,7 +25,7 @@ export interface WebUiOptions {
   port?: number;
   /** Default 127.0.0.1: only this machine can open the page. */
   host?: string;
-  /** Where downloads from the page go. Default <share>/downloads (a subfolder: not shared). */
+  /** Where downloads from the page go. Default ./downloads, as for get and the shell (DEFAULT_DOWNLOAD_FOLDER). */
   downloadDir?: string;
   maxUploadBytes?: number;
   logger?: Logger;
@@ -43,7 +44,7 @@ export interface WebUi {
 export async function startWebUi(peer: Peer, options: WebUiOptions = {}): Promise<WebUi> {
   const host = options.host ?? '127.0.0.1';
   const logger = (options.logger ?? silentLogger).child({ component: 'ui' });
-  const downloadDir = options.downloadDir ?? join(peer.share?.dir ?? process.cwd(), 'downloads');
+  const downloadDir = resolve(options.downloadDir ?? DEFAULT_DOWNLOAD_FOLDER);
   await mkdir(downloadDir, { recursive: true });
   const hub = new EventHub();
   const transfers = new Transfers(peer, hub);
