@@ -93,6 +93,7 @@ export const ERROR_CODES = {
       BAD_FRAME: 'a frame broke the schema or the protocol (wrong rq, file, chunk number…)',
       VERIFY_FAILED: "the data does not match FILE-END's size or SHA-256: discarded",
       NOT_AS_PUBLISHED: "FILE-END's size or hash differs from what the holder (or the index) published",
+      CORRUPT_PIECE: 'a piece did not verify against the pieces root the index lists: the holder is dropped for this download and the piece fetched from another',
     },
   },
   FrameRejected: {
@@ -111,6 +112,8 @@ export const ERROR_CODES = {
       UNREADABLE: 'the file could not be opened or read',
       CHANGED: 'the file changed while being sent (no longer UTF-8, or shorter than sent)',
       FROM_CHUNK_PAST_END: "fromChunk is beyond the file's last chunk",
+      RANGE_OUTSIDE_FILE: "a ranged DOWNLOAD (count) that ends past the file's last chunk",
+      RANGE_NOT_PIECE_ALIGNED: 'a ranged DOWNLOAD that does not start on a piece boundary (chunk 256 k + 1) or does not end on one or at the last chunk',
       BUSY: 'the most uploads allowed at once are already running',
       BAD_REQUEST: 'the line is not a valid DOWNLOAD (not JSON, unknown type, schema broken, too long)',
       REQUEST_TIMEOUT: 'no complete DOWNLOAD line within the request timeout of connecting',

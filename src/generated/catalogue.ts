@@ -81,18 +81,20 @@ export const validateTcpRequest: { [K in TcpRequestType]: Validator<TcpRequestBy
 };
 
 /** Frames a peer sends back to a downloader (TCP). */
-export const TCP_FRAME_TYPES = ["FILE", "FILE-END", "DOWNLOAD-ERROR"] as const;
+export const TCP_FRAME_TYPES = ["FILE", "FILE-END", "DOWNLOAD-ERROR", "PIECE"] as const;
 export type TcpFrameType = (typeof TCP_FRAME_TYPES)[number];
 export interface TcpFrameByType {
   "FILE": T.FileFrame;
   "FILE-END": T.FileEndFrame;
   "DOWNLOAD-ERROR": T.DownloadErrorFrame;
+  "PIECE": T.PieceFrame;
 }
 export type TcpFrame = TcpFrameByType[TcpFrameType];
 export const validateTcpFrame: { [K in TcpFrameType]: Validator<TcpFrameByType[K]> } = {
   "FILE": V.FileFrame,
   "FILE-END": V.FileEndFrame,
   "DOWNLOAD-ERROR": V.DownloadErrorFrame,
+  "PIECE": V.PieceFrame,
 };
 
 /** For each UDP request type, the replies it may get (exactly one of them). */
@@ -155,5 +157,6 @@ export const MESSAGES = [
   { key: "FileFrame", type: "FILE", transport: "tcp", direction: "reply", schema: "schemas/tcp/file.json" },
   { key: "FileEndFrame", type: "FILE-END", transport: "tcp", direction: "reply", schema: "schemas/tcp/file-end.json" },
   { key: "DownloadErrorFrame", type: "DOWNLOAD-ERROR", transport: "tcp", direction: "reply", schema: "schemas/tcp/download-error.json" },
+  { key: "PieceFrame", type: "PIECE", transport: "tcp", direction: "reply", schema: "schemas/tcp/piece.json" },
   { key: "UnknownRequest", type: "UNKNOWN", transport: "udp", direction: "request", schema: null },
 ] as const;

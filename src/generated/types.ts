@@ -71,6 +71,20 @@ export type FileSize = number;
  */
 export type Sha256 = string;
 /**
+ * Root of the file's Merkle tree over pieces of 256 chunks (BEP 52 style): leaf = SHA-256(8-byte big-endian byte offset of the piece || the piece's bytes), node = SHA-256(left || right), leaves padded with 32 zero bytes to a power of two. 64 lower-case hex characters.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "piecesRoot".
+ */
+export type PiecesRoot = string;
+/**
+ * How many chunks (frames of at most 200 characters) the file travels in: the number of its FILE-END chunk. An empty file has 1.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "chunkCount".
+ */
+export type ChunkCount = number;
+/**
  * A file name, or a file entry with size and SHA-256.
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
@@ -91,9 +105,13 @@ export type ChunkNumber = number;
  * via the `definition` "encoding".
  */
 export type ChunkEncoding = "base64";
+/**
+ * File size in bytes.
+ */
+export type FileSize1 = number;
 
 /**
- * A published file: its name, and optionally its size and SHA-256 so downloaders can verify it.
+ * A published file: its name, and optionally its size and SHA-256 so downloaders can verify it, and its pieces root and chunk count so they can verify each piece as it arrives.
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
  * via the `definition` "fileEntry".
@@ -102,6 +120,8 @@ export interface FileEntry {
   name: FileName;
   size?: FileSize;
   sha256?: Sha256;
+  piecesRoot?: PiecesRoot;
+  chunks?: ChunkCount;
 }
 /**
  * One peer in RETRIEVE: where to reach it over TCP and the files it shares.
@@ -119,7 +139,7 @@ export interface PeerListing {
   files: FileEntry[];
 }
 /**
- * One peer in SEARCH-FILE that shares the file, with the size and SHA-256 it published.
+ * One peer in SEARCH-FILE that shares the file, with the size, SHA-256, pieces root and chunk count it published.
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
  * via the `definition` "holder".
@@ -130,6 +150,8 @@ export interface FileHolder {
   tcpPort: Port;
   size?: FileSize;
   sha256?: Sha256;
+  piecesRoot?: PiecesRoot;
+  chunks?: ChunkCount;
 }
 /**
  * Register a peer under a unique name with the addresses other peers and the server reach it at. With the token of an earlier registration of the same name (or from the same IP and UDP port), refreshes it.
@@ -517,7 +539,7 @@ export interface ErrorReply {
   reason: Reason;
 }
 /**
- * Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk.
+ * Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk. With count, only that range of chunks, starting on a piece boundary, each piece preceded by its PIECE frame.
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
  * via the `definition` "DownloadRequest".
@@ -530,6 +552,10 @@ export interface DownloadRequest {
   rq: RequestNumber;
   file: FileName;
   fromChunk?: ChunkNumber;
+  /**
+   * How many chunks from fromChunk (default 1) to send: a ranged request. The range must start on a piece boundary (fromChunk = 256 k + 1) and end within the file.
+   */
+  count?: number;
 }
 /**
  * One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.
@@ -583,4 +609,29 @@ export interface DownloadErrorFrame {
    */
   rq: number | null;
   reason: Reason;
+}
+/**
+ * Sent before the FILE frames of each piece of a ranged reply: where the piece starts and the sibling hashes from its leaf up to the pieces root, so the downloader can verify the piece without trusting the sender.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "PieceFrame".
+ */
+export interface PieceFrame {
+  /**
+   * The message type.
+   */
+  type: "PIECE";
+  rq: RequestNumber;
+  file: FileName;
+  /**
+   * Piece number, from 0: the piece holds chunks 256 piece + 1 to 256 piece + 256.
+   */
+  piece: number;
+  offset: FileSize1;
+  /**
+   * Sibling hashes (hex) from the piece's leaf up to the root, lowest first.
+   *
+   * @maxItems 64
+   */
+  proof: Sha256[];
 }

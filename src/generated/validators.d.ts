@@ -34,3 +34,4 @@ export declare const DownloadRequest: Validator<T.DownloadRequest>;
 export declare const FileFrame: Validator<T.FileFrame>;
 export declare const FileEndFrame: Validator<T.FileEndFrame>;
 export declare const DownloadErrorFrame: Validator<T.DownloadErrorFrame>;
+export declare const PieceFrame: Validator<T.PieceFrame>;

@@ -798,9 +798,11 @@ const schema34 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"P
 const schema37 = {"description":"A file name, or a file entry with size and SHA-256.","tsType":"string | FileEntry","if":{"type":"string"},"then":{"$ref":"#/$defs/fileName"},"else":{"$ref":"#/$defs/fileEntry"}};
 const schema38 = {"title":"FileName","description":"A file name: 1 to 255 characters (Unicode code points), no '/', '\\', NUL or control character, not '.' or '..'. Compared after NFC normalisation.","type":"string","minLength":1,"maxLength":255,"pattern":"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$","x-rule":"must not contain '/', '\\', NUL or control characters, and must not be '.' or '..'"};
 const pattern7 = new RegExp("^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$", "u");
-const schema39 = {"title":"FileEntry","description":"A published file: its name, and optionally its size and SHA-256 so downloaders can verify it.","type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}},"x-rule":"must be a file name or an object {name, size?, sha256?}"};
+const schema39 = {"title":"FileEntry","description":"A published file: its name, and optionally its size and SHA-256 so downloaders can verify it, and its pieces root and chunk count so they can verify each piece as it arrives.","type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"},"piecesRoot":{"$ref":"#/$defs/piecesRoot"},"chunks":{"$ref":"#/$defs/chunkCount"}},"x-rule":"must be a file name or an object {name, size?, sha256?, piecesRoot?, chunks?}"};
 const schema41 = {"title":"FileSize","description":"File size in bytes.","type":"integer","minimum":0,"maximum":9007199254740991};
 const schema42 = {"title":"Sha256","description":"SHA-256 of the file bytes, 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
+const schema43 = {"title":"PiecesRoot","description":"Root of the file's Merkle tree over pieces of 256 chunks (BEP 52 style): leaf = SHA-256(8-byte big-endian byte offset of the piece || the piece's bytes), node = SHA-256(left || right), leaves padded with 32 zero bytes to a power of two. 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
+const schema44 = {"title":"ChunkCount","description":"How many chunks (frames of at most 200 characters) the file travels in: the number of its FILE-END chunk. An empty file has 1.","type":"integer","minimum":1,"maximum":9007199254740991};
 
 function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -815,7 +817,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "name") || (key0 === "size")) || (key0 === "sha256"))){
+if(!(((((key0 === "name") || (key0 === "size")) || (key0 === "sha256")) || (key0 === "piecesRoot")) || (key0 === "chunks"))){
 validate19.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data}];
 return false;
 break;
@@ -916,6 +918,70 @@ var valid0 = _errs8 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.piecesRoot !== undefined){
+let data3 = data.piecesRoot;
+const _errs11 = errors;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data3 === "string"){
+if(data3.length > 64 && func2(data3) > 64){
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema43,data:data3}];
+return false;
+}
+else {
+if(data3.length < 2 * 64 && func2(data3) < 64){
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema43,data:data3}];
+return false;
+}
+else {
+if(!pattern2.test(data3)){
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema43,data:data3}];
+return false;
+}
+}
+}
+}
+else {
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data3}];
+return false;
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunks !== undefined){
+let data4 = data.chunks;
+const _errs14 = errors;
+const _errs15 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data4}];
+return false;
+}
+if(errors === _errs15){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data4}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema44,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -1204,7 +1270,7 @@ return errors === 0;
 }
 
 export const PublishedReply = validate22;
-const schema44 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishedReply","description":"Every file of the request is stored as shared by the peer.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISHED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema46 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishedReply","description":"Every file of the request is stored as shared by the peer.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISHED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1213,14 +1279,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema44.required,parentSchema:schema44,data}];
+validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema46.required,parentSchema:schema46,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate22.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema44,data}];
+validate22.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data}];
 return false;
 break;
 }
@@ -1230,7 +1296,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISHED" !== data0){
-validate22.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISHED"},message:"must be equal to constant",schema:"PUBLISHED",parentSchema:schema44.properties.type,data:data0}];
+validate22.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISHED"},message:"must be equal to constant",schema:"PUBLISHED",parentSchema:schema46.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1271,7 +1337,7 @@ var valid0 = true;
 }
 }
 else {
-validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.type,parentSchema:schema44,data}];
+validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data}];
 return false;
 }
 }
@@ -1280,7 +1346,7 @@ return errors === 0;
 }
 
 export const PublishDeniedReply = validate23;
-const schema46 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishDeniedReply","description":"Nothing was published; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema48 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishDeniedReply","description":"Nothing was published; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1289,14 +1355,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema46.required,parentSchema:schema46,data}];
+validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema48.required,parentSchema:schema48,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate23.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data}];
+validate23.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema48,data}];
 return false;
 break;
 }
@@ -1306,7 +1372,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISH-DENIED" !== data0){
-validate23.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH-DENIED"},message:"must be equal to constant",schema:"PUBLISH-DENIED",parentSchema:schema46.properties.type,data:data0}];
+validate23.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH-DENIED"},message:"must be equal to constant",schema:"PUBLISH-DENIED",parentSchema:schema48.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1376,7 +1442,7 @@ var valid0 = true;
 }
 }
 else {
-validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data}];
+validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema48.type,parentSchema:schema48,data}];
 return false;
 }
 }
@@ -1385,7 +1451,7 @@ return errors === 0;
 }
 
 export const RemoveRequest = validate24;
-const schema49 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveRequest","description":"Stop sharing files by name. Names the peer does not share are ignored (nothing to do). All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileName"}},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema51 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveRequest","description":"Stop sharing files by name. Names the peer does not share are ignored (nothing to do). All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileName"}},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1394,14 +1460,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema49.required,parentSchema:schema49,data}];
+validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema51.required,parentSchema:schema51,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "files")) || (key0 === "token"))){
-validate24.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data}];
+validate24.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema51,data}];
 return false;
 break;
 }
@@ -1411,7 +1477,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVE" !== data0){
-validate24.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE"},message:"must be equal to constant",schema:"REMOVE",parentSchema:schema49.properties.type,data:data0}];
+validate24.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE"},message:"must be equal to constant",schema:"REMOVE",parentSchema:schema51.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1488,12 +1554,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema49.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema51.properties.files,data:data3}];
 return false;
 }
 else {
 if(data3.length < 1){
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema49.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema51.properties.files,data:data3}];
 return false;
 }
 else {
@@ -1536,7 +1602,7 @@ break;
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.files.type,parentSchema:schema49.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.files.type,parentSchema:schema51.properties.files,data:data3}];
 return false;
 }
 }
@@ -1587,7 +1653,7 @@ var valid0 = true;
 }
 }
 else {
-validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data}];
+validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data}];
 return false;
 }
 }
@@ -1596,7 +1662,7 @@ return errors === 0;
 }
 
 export const RemovedReply = validate25;
-const schema54 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemovedReply","description":"None of the named files is shared by the peer any more.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"REMOVED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema56 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemovedReply","description":"None of the named files is shared by the peer any more.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"REMOVED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1605,14 +1671,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema54.required,parentSchema:schema54,data}];
+validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema56.required,parentSchema:schema56,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate25.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema54,data}];
+validate25.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema56,data}];
 return false;
 break;
 }
@@ -1622,7 +1688,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVED" !== data0){
-validate25.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVED"},message:"must be equal to constant",schema:"REMOVED",parentSchema:schema54.properties.type,data:data0}];
+validate25.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVED"},message:"must be equal to constant",schema:"REMOVED",parentSchema:schema56.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1663,7 +1729,7 @@ var valid0 = true;
 }
 }
 else {
-validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema54.type,parentSchema:schema54,data}];
+validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.type,parentSchema:schema56,data}];
 return false;
 }
 }
@@ -1672,7 +1738,7 @@ return errors === 0;
 }
 
 export const RemoveDeniedReply = validate26;
-const schema56 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveDeniedReply","description":"Nothing was removed; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema58 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveDeniedReply","description":"Nothing was removed; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1681,14 +1747,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema56.required,parentSchema:schema56,data}];
+validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema58.required,parentSchema:schema58,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate26.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema56,data}];
+validate26.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema58,data}];
 return false;
 break;
 }
@@ -1698,7 +1764,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVE-DENIED" !== data0){
-validate26.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE-DENIED"},message:"must be equal to constant",schema:"REMOVE-DENIED",parentSchema:schema56.properties.type,data:data0}];
+validate26.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE-DENIED"},message:"must be equal to constant",schema:"REMOVE-DENIED",parentSchema:schema58.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1768,7 +1834,7 @@ var valid0 = true;
 }
 }
 else {
-validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.type,parentSchema:schema56,data}];
+validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema58.type,parentSchema:schema58,data}];
 return false;
 }
 }
@@ -1777,9 +1843,9 @@ return errors === 0;
 }
 
 export const RetrieveAllRequest = validate27;
-const schema59 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveAllRequest","description":"List every registered peer with its files, a page at a time, in name order.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ALL","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
-const schema61 = {"title":"Cursor","description":"Opaque paging cursor: send back the `next` of the previous page to get the following one.","type":"string","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+$","x-rule":"must be a `next` value returned by the server, unchanged"};
-const pattern14 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+const schema61 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveAllRequest","description":"List every registered peer with its files, a page at a time, in name order.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ALL","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema63 = {"title":"Cursor","description":"Opaque paging cursor: send back the `next` of the previous page to get the following one.","type":"string","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+$","x-rule":"must be a `next` value returned by the server, unchanged"};
+const pattern15 = new RegExp("^[A-Za-z0-9_-]+$", "u");
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1788,14 +1854,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema59.required,parentSchema:schema59,data}];
+validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema61.required,parentSchema:schema61,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "cursor")) || (key0 === "token"))){
-validate27.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema59,data}];
+validate27.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema61,data}];
 return false;
 break;
 }
@@ -1805,7 +1871,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-ALL" !== data0){
-validate27.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ALL"},message:"must be equal to constant",schema:"RETRIEVE-ALL",parentSchema:schema59.properties.type,data:data0}];
+validate27.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ALL"},message:"must be equal to constant",schema:"RETRIEVE-ALL",parentSchema:schema61.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1849,24 +1915,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 1024 && func2(data2) > 1024){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data2}];
 return false;
 }
 else {
-if(!pattern14.test(data2)){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data2}];
+if(!pattern15.test(data2)){
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data2}];
 return false;
 }
 }
@@ -1916,7 +1982,7 @@ var valid0 = true;
 }
 }
 else {
-validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data}];
+validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema61.type,parentSchema:schema61,data}];
 return false;
 }
 }
@@ -1925,8 +1991,8 @@ return errors === 0;
 }
 
 export const RetrieveReply = validate28;
-const schema63 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveReply","description":"One page of registered peers in name order. When `next` is present, send RETRIEVE-ALL with cursor = next for the following page. A peer whose files do not fit in one page ends this page and continues, under the same name, at the start of the next: concatenate its files.","type":"object","required":["type","rq","peers"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/peerListing"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
-const schema65 = {"title":"PeerListing","description":"One peer in RETRIEVE: where to reach it over TCP and the files it shares.","type":"object","required":["name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"#/$defs/fileEntry"}}}};
+const schema65 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveReply","description":"One page of registered peers in name order. When `next` is present, send RETRIEVE-ALL with cursor = next for the following page. A peer whose files do not fit in one page ends this page and continues, under the same name, at the start of the next: concatenate its files.","type":"object","required":["type","rq","peers"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/peerListing"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema67 = {"title":"PeerListing","description":"One peer in RETRIEVE: where to reach it over TCP and the files it shares.","type":"object","required":["name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"#/$defs/fileEntry"}}}};
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1935,14 +2001,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.name === undefined) && (missing0 = "name")) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema65.required,parentSchema:schema65,data}];
+validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema67.required,parentSchema:schema67,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "files"))){
-validate29.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema65,data}];
+validate29.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema67,data}];
 return false;
 break;
 }
@@ -2050,7 +2116,7 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema65.properties.files,data:data3}];
+validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema67.properties.files,data:data3}];
 return false;
 }
 else {
@@ -2070,7 +2136,7 @@ break;
 }
 }
 else {
-validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema65.properties.files.type,parentSchema:schema65.properties.files,data:data3}];
+validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema67.properties.files.type,parentSchema:schema67.properties.files,data:data3}];
 return false;
 }
 }
@@ -2086,7 +2152,7 @@ var valid0 = true;
 }
 }
 else {
-validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema65.type,parentSchema:schema65,data}];
+validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema67.type,parentSchema:schema67,data}];
 return false;
 }
 }
@@ -2102,14 +2168,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.peers === undefined) && (missing0 = "peers"))){
-validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema63.required,parentSchema:schema63,data}];
+validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema65.required,parentSchema:schema65,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "peers")) || (key0 === "next"))){
-validate28.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema63,data}];
+validate28.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema65,data}];
 return false;
 break;
 }
@@ -2119,7 +2185,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE" !== data0){
-validate28.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE"},message:"must be equal to constant",schema:"RETRIEVE",parentSchema:schema63.properties.type,data:data0}];
+validate28.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE"},message:"must be equal to constant",schema:"RETRIEVE",parentSchema:schema65.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2162,7 +2228,7 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(Array.isArray(data2)){
 if(data2.length > 1024){
-validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema63.properties.peers,data:data2}];
+validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema65.properties.peers,data:data2}];
 return false;
 }
 else {
@@ -2182,7 +2248,7 @@ break;
 }
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema63.properties.peers.type,parentSchema:schema63.properties.peers,data:data2}];
+validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema65.properties.peers.type,parentSchema:schema65.properties.peers,data:data2}];
 return false;
 }
 }
@@ -2199,24 +2265,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
 if(data4.length > 1024 && func2(data4) > 1024){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 1 && func2(data4) < 1){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data4}];
 return false;
 }
 else {
-if(!pattern14.test(data4)){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data4}];
+if(!pattern15.test(data4)){
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data4}];
 return false;
 }
 }
 }
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data4}];
 return false;
 }
 }
@@ -2232,7 +2298,7 @@ var valid0 = true;
 }
 }
 else {
-validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema63.type,parentSchema:schema63,data}];
+validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema65.type,parentSchema:schema65,data}];
 return false;
 }
 }
@@ -2241,7 +2307,7 @@ return errors === 0;
 }
 
 export const RetrieveErrorReply = validate32;
-const schema70 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveErrorReply","description":"RETRIEVE-ALL or RETRIEVE-INFOT was refused (invalid request, unregistered client, unknown peer).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema72 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveErrorReply","description":"RETRIEVE-ALL or RETRIEVE-INFOT was refused (invalid request, unregistered client, unknown peer).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2250,14 +2316,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema70.required,parentSchema:schema70,data}];
+validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema72.required,parentSchema:schema72,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema70,data}];
+validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema72,data}];
 return false;
 break;
 }
@@ -2267,7 +2333,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-ERROR" !== data0){
-validate32.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ERROR"},message:"must be equal to constant",schema:"RETRIEVE-ERROR",parentSchema:schema70.properties.type,data:data0}];
+validate32.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ERROR"},message:"must be equal to constant",schema:"RETRIEVE-ERROR",parentSchema:schema72.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2337,7 +2403,7 @@ var valid0 = true;
 }
 }
 else {
-validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema70.type,parentSchema:schema70,data}];
+validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema72.type,parentSchema:schema72,data}];
 return false;
 }
 }
@@ -2346,7 +2412,7 @@ return errors === 0;
 }
 
 export const RetrieveInfotRequest = validate33;
-const schema73 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotRequest","description":"Look up one peer by name: its TCP address and its files, a page at a time.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema75 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotRequest","description":"Look up one peer by name: its TCP address and its files, a page at a time.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2355,14 +2421,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
-validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema73.required,parentSchema:schema73,data}];
+validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema75.required,parentSchema:schema75,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "cursor")) || (key0 === "token"))){
-validate33.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema73,data}];
+validate33.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema75,data}];
 return false;
 break;
 }
@@ -2372,7 +2438,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-INFOT" !== data0){
-validate33.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema73.properties.type,data:data0}];
+validate33.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema75.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2450,24 +2516,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(data3.length > 1024 && func2(data3) > 1024){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data3}];
 return false;
 }
 else {
-if(!pattern14.test(data3)){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data3}];
+if(!pattern15.test(data3)){
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data3}];
 return false;
 }
 }
@@ -2518,7 +2584,7 @@ var valid0 = true;
 }
 }
 else {
-validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema73.type,parentSchema:schema73,data}];
+validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema75.type,parentSchema:schema75,data}];
 return false;
 }
 }
@@ -2527,7 +2593,7 @@ return errors === 0;
 }
 
 export const RetrieveInfotReply = validate34;
-const schema78 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotReply","description":"One peer's contact and one page of its files in name order; follow `next` for the rest.","type":"object","required":["type","rq","name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileEntry"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema80 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotReply","description":"One peer's contact and one page of its files in name order; follow `next` for the rest.","type":"object","required":["type","rq","name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileEntry"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2542,7 +2608,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "name") || (key0 === "size")) || (key0 === "sha256"))){
+if(!(((((key0 === "name") || (key0 === "size")) || (key0 === "sha256")) || (key0 === "piecesRoot")) || (key0 === "chunks"))){
 validate35.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data}];
 return false;
 break;
@@ -2644,6 +2710,70 @@ var valid0 = _errs8 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.piecesRoot !== undefined){
+let data3 = data.piecesRoot;
+const _errs11 = errors;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data3 === "string"){
+if(data3.length > 64 && func2(data3) > 64){
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema43,data:data3}];
+return false;
+}
+else {
+if(data3.length < 2 * 64 && func2(data3) < 64){
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema43,data:data3}];
+return false;
+}
+else {
+if(!pattern2.test(data3)){
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema43,data:data3}];
+return false;
+}
+}
+}
+}
+else {
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data3}];
+return false;
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunks !== undefined){
+let data4 = data.chunks;
+const _errs14 = errors;
+const _errs15 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data4}];
+return false;
+}
+if(errors === _errs15){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data4}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema44,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -2666,14 +2796,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema78.required,parentSchema:schema78,data}];
+validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema80.required,parentSchema:schema80,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "files")) || (key0 === "next"))){
-validate34.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema78,data}];
+validate34.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema80,data}];
 return false;
 break;
 }
@@ -2683,7 +2813,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-INFOT" !== data0){
-validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema78.properties.type,data:data0}];
+validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema80.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2822,7 +2952,7 @@ const _errs15 = errors;
 if(errors === _errs15){
 if(Array.isArray(data5)){
 if(data5.length > 1024){
-validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema78.properties.files,data:data5}];
+validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema80.properties.files,data:data5}];
 return false;
 }
 else {
@@ -2842,7 +2972,7 @@ break;
 }
 }
 else {
-validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema78.properties.files.type,parentSchema:schema78.properties.files,data:data5}];
+validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema80.properties.files.type,parentSchema:schema80.properties.files,data:data5}];
 return false;
 }
 }
@@ -2859,24 +2989,24 @@ const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data7 === "string"){
 if(data7.length > 1024 && func2(data7) > 1024){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data7}];
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data7}];
 return false;
 }
 else {
 if(data7.length < 2 * 1 && func2(data7) < 1){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data7}];
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data7}];
 return false;
 }
 else {
-if(!pattern14.test(data7)){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data7}];
+if(!pattern15.test(data7)){
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data7}];
 return false;
 }
 }
 }
 }
 else {
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data7}];
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data7}];
 return false;
 }
 }
@@ -2895,7 +3025,7 @@ var valid0 = true;
 }
 }
 else {
-validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema78.type,parentSchema:schema78,data}];
+validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema80.type,parentSchema:schema80,data}];
 return false;
 }
 }
@@ -2904,7 +3034,7 @@ return errors === 0;
 }
 
 export const SearchFileRequest = validate37;
-const schema88 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileRequest","description":"Find the peers that share a file (exact name after NFC normalisation).","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema92 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileRequest","description":"Find the peers that share a file (exact name after NFC normalisation).","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2913,14 +3043,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
-validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema88.required,parentSchema:schema88,data}];
+validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema92.required,parentSchema:schema92,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "cursor")) || (key0 === "token"))){
-validate37.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema88,data}];
+validate37.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema92,data}];
 return false;
 break;
 }
@@ -2930,7 +3060,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-FILE" !== data0){
-validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema88.properties.type,data:data0}];
+validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema92.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3008,24 +3138,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(data3.length > 1024 && func2(data3) > 1024){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data3}];
 return false;
 }
 else {
-if(!pattern14.test(data3)){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data3}];
+if(!pattern15.test(data3)){
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data3}];
 return false;
 }
 }
@@ -3076,7 +3206,7 @@ var valid0 = true;
 }
 }
 else {
-validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema88.type,parentSchema:schema88,data}];
+validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema92.type,parentSchema:schema92,data}];
 return false;
 }
 }
@@ -3085,8 +3215,8 @@ return errors === 0;
 }
 
 export const SearchFileReply = validate38;
-const schema93 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileReply","description":"One page of the peers sharing the file, in name order; follow `next` for the rest. Nobody sharing the file is a SEARCH-ERROR, so only a later page can be empty (its peers left after the first page).","type":"object","required":["type","rq","file","peers"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/holder"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
-const schema96 = {"title":"FileHolder","description":"One peer in SEARCH-FILE that shares the file, with the size and SHA-256 it published.","type":"object","required":["name","ip","tcpPort"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}}};
+const schema97 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileReply","description":"One page of the peers sharing the file, in name order; follow `next` for the rest. Nobody sharing the file is a SEARCH-ERROR, so only a later page can be empty (its peers left after the first page).","type":"object","required":["type","rq","file","peers"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/holder"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema100 = {"title":"FileHolder","description":"One peer in SEARCH-FILE that shares the file, with the size, SHA-256, pieces root and chunk count it published.","type":"object","required":["name","ip","tcpPort"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"},"piecesRoot":{"$ref":"#/$defs/piecesRoot"},"chunks":{"$ref":"#/$defs/chunkCount"}}};
 
 function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3095,14 +3225,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.name === undefined) && (missing0 = "name")) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema96.required,parentSchema:schema96,data}];
+validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema100.required,parentSchema:schema100,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "size")) || (key0 === "sha256"))){
-validate39.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema96,data}];
+if(!(((((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "size")) || (key0 === "sha256")) || (key0 === "piecesRoot")) || (key0 === "chunks"))){
+validate39.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema100,data}];
 return false;
 break;
 }
@@ -3265,6 +3395,70 @@ var valid0 = _errs14 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.piecesRoot !== undefined){
+let data5 = data.piecesRoot;
+const _errs17 = errors;
+const _errs18 = errors;
+if(errors === _errs18){
+if(typeof data5 === "string"){
+if(data5.length > 64 && func2(data5) > 64){
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema43,data:data5}];
+return false;
+}
+else {
+if(data5.length < 2 * 64 && func2(data5) < 64){
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema43,data:data5}];
+return false;
+}
+else {
+if(!pattern2.test(data5)){
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema43,data:data5}];
+return false;
+}
+}
+}
+}
+else {
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data5}];
+return false;
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunks !== undefined){
+let data6 = data.chunks;
+const _errs20 = errors;
+const _errs21 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data6}];
+return false;
+}
+if(errors === _errs21){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 9007199254740991 || isNaN(data6)){
+validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data6}];
+return false;
+}
+else {
+if(data6 < 1 || isNaN(data6)){
+validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema44,data:data6}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -3273,7 +3467,7 @@ var valid0 = true;
 }
 }
 else {
-validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema96.type,parentSchema:schema96,data}];
+validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema100.type,parentSchema:schema100,data}];
 return false;
 }
 }
@@ -3289,14 +3483,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.peers === undefined) && (missing0 = "peers"))){
-validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema93.required,parentSchema:schema93,data}];
+validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema97.required,parentSchema:schema97,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "peers")) || (key0 === "next"))){
-validate38.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema93,data}];
+validate38.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema97,data}];
 return false;
 break;
 }
@@ -3306,7 +3500,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-FILE" !== data0){
-validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema93.properties.type,data:data0}];
+validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema97.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3383,7 +3577,7 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema93.properties.peers,data:data3}];
+validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema97.properties.peers,data:data3}];
 return false;
 }
 else {
@@ -3403,7 +3597,7 @@ break;
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema93.properties.peers.type,parentSchema:schema93.properties.peers,data:data3}];
+validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema97.properties.peers.type,parentSchema:schema97.properties.peers,data:data3}];
 return false;
 }
 }
@@ -3420,24 +3614,24 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data5 === "string"){
 if(data5.length > 1024 && func2(data5) > 1024){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data5}];
 return false;
 }
 else {
 if(data5.length < 2 * 1 && func2(data5) < 1){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data5}];
 return false;
 }
 else {
-if(!pattern14.test(data5)){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data5}];
+if(!pattern15.test(data5)){
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data5}];
 return false;
 }
 }
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data5}];
 return false;
 }
 }
@@ -3454,7 +3648,7 @@ var valid0 = true;
 }
 }
 else {
-validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema93.type,parentSchema:schema93,data}];
+validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema97.type,parentSchema:schema97,data}];
 return false;
 }
 }
@@ -3463,7 +3657,7 @@ return errors === 0;
 }
 
 export const SearchErrorReply = validate41;
-const schema103 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchErrorReply","description":"SEARCH-FILE was refused (invalid request, unregistered client, unreadable cursor), or nobody shares the file (the course's rule).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema109 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchErrorReply","description":"SEARCH-FILE was refused (invalid request, unregistered client, unreadable cursor), or nobody shares the file (the course's rule).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3472,14 +3666,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema103.required,parentSchema:schema103,data}];
+validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema109.required,parentSchema:schema109,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate41.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema103,data}];
+validate41.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema109,data}];
 return false;
 break;
 }
@@ -3489,7 +3683,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-ERROR" !== data0){
-validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-ERROR"},message:"must be equal to constant",schema:"SEARCH-ERROR",parentSchema:schema103.properties.type,data:data0}];
+validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-ERROR"},message:"must be equal to constant",schema:"SEARCH-ERROR",parentSchema:schema109.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3559,7 +3753,7 @@ var valid0 = true;
 }
 }
 else {
-validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema103.type,parentSchema:schema103,data}];
+validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema109.type,parentSchema:schema109,data}];
 return false;
 }
 }
@@ -3568,7 +3762,7 @@ return errors === 0;
 }
 
 export const UpdateContactRequest = validate42;
-const schema106 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateContactRequest","description":"Change the IP, UDP port and TCP port a registered peer is reached at.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONTACT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema112 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateContactRequest","description":"Change the IP, UDP port and TCP port a registered peer is reached at.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONTACT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3577,14 +3771,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema106.required,parentSchema:schema106,data}];
+validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema112.required,parentSchema:schema112,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort")) || (key0 === "token"))){
-validate42.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema106,data}];
+validate42.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema112,data}];
 return false;
 break;
 }
@@ -3594,7 +3788,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-CONTACT" !== data0){
-validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONTACT"},message:"must be equal to constant",schema:"UPDATE-CONTACT",parentSchema:schema106.properties.type,data:data0}];
+validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONTACT"},message:"must be equal to constant",schema:"UPDATE-CONTACT",parentSchema:schema112.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3798,7 +3992,7 @@ var valid0 = true;
 }
 }
 else {
-validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema106.type,parentSchema:schema106,data}];
+validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema112.type,parentSchema:schema112,data}];
 return false;
 }
 }
@@ -3807,7 +4001,7 @@ return errors === 0;
 }
 
 export const UpdateConfirmedReply = validate43;
-const schema113 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateConfirmedReply","description":"The new contact is stored; the fields echo what is now registered.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONFIRMED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"}}};
+const schema119 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateConfirmedReply","description":"The new contact is stored; the fields echo what is now registered.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONFIRMED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"}}};
 
 function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3816,14 +4010,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema113.required,parentSchema:schema113,data}];
+validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema119.required,parentSchema:schema119,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort"))){
-validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema113,data}];
+validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema119,data}];
 return false;
 break;
 }
@@ -3833,7 +4027,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-CONFIRMED" !== data0){
-validate43.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONFIRMED"},message:"must be equal to constant",schema:"UPDATE-CONFIRMED",parentSchema:schema113.properties.type,data:data0}];
+validate43.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONFIRMED"},message:"must be equal to constant",schema:"UPDATE-CONFIRMED",parentSchema:schema119.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4002,7 +4196,7 @@ var valid0 = true;
 }
 }
 else {
-validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema113.type,parentSchema:schema113,data}];
+validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema119.type,parentSchema:schema119,data}];
 return false;
 }
 }
@@ -4011,7 +4205,7 @@ return errors === 0;
 }
 
 export const UpdateDeniedReply = validate44;
-const schema119 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateDeniedReply","description":"The update was refused; nothing changed. name echoes the request's name (null when it was not a string).","type":"object","required":["type","rq","name","reason"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"type":["string","null"],"maxLength":64,"description":"The name the request gave, null when it gave none."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema125 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateDeniedReply","description":"The update was refused; nothing changed. name echoes the request's name (null when it was not a string).","type":"object","required":["type","rq","name","reason"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"type":["string","null"],"maxLength":64,"description":"The name the request gave, null when it gave none."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4020,14 +4214,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema119.required,parentSchema:schema119,data}];
+validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema125.required,parentSchema:schema125,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "reason"))){
-validate44.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema119,data}];
+validate44.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data}];
 return false;
 break;
 }
@@ -4037,7 +4231,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-DENIED" !== data0){
-validate44.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-DENIED"},message:"must be equal to constant",schema:"UPDATE-DENIED",parentSchema:schema119.properties.type,data:data0}];
+validate44.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-DENIED"},message:"must be equal to constant",schema:"UPDATE-DENIED",parentSchema:schema125.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4078,13 +4272,13 @@ if(data.name !== undefined){
 let data2 = data.name;
 const _errs6 = errors;
 if((typeof data2 !== "string") && (data2 !== null)){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema119.properties.name.type},message:"must be string,null",schema:schema119.properties.name.type,parentSchema:schema119.properties.name,data:data2}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema125.properties.name.type},message:"must be string,null",schema:schema125.properties.name.type,parentSchema:schema125.properties.name,data:data2}];
 return false;
 }
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(data2.length > 64 && func2(data2) > 64){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema119.properties.name,data:data2}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema125.properties.name,data:data2}];
 return false;
 }
 }
@@ -4129,7 +4323,7 @@ var valid0 = true;
 }
 }
 else {
-validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema119.type,parentSchema:schema119,data}];
+validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data}];
 return false;
 }
 }
@@ -4138,7 +4332,7 @@ return errors === 0;
 }
 
 export const ErrorReply = validate45;
-const schema122 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema128 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4147,14 +4341,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate45.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema122.required,parentSchema:schema122,data}];
+validate45.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema128.required,parentSchema:schema128,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate45.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema122,data}];
+validate45.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema128,data}];
 return false;
 break;
 }
@@ -4164,7 +4358,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("ERROR" !== data0){
-validate45.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema122.properties.type,data:data0}];
+validate45.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema128.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4221,7 +4415,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs8 = errors;
 if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema122.properties.rq.anyOf[1].type,parentSchema:schema122.properties.rq.anyOf[1],data:data1};
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema128.properties.rq.anyOf[1].type,parentSchema:schema128.properties.rq.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4234,7 +4428,7 @@ var _valid0 = _errs8 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema122.properties.rq.anyOf,parentSchema:schema122.properties.rq,data:data1};
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema128.properties.rq.anyOf,parentSchema:schema128.properties.rq,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4295,7 +4489,7 @@ var valid0 = true;
 }
 }
 else {
-validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema122.type,parentSchema:schema122,data}];
+validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema128.type,parentSchema:schema128,data}];
 return false;
 }
 }
@@ -4304,8 +4498,8 @@ return errors === 0;
 }
 
 export const DownloadRequest = validate46;
-const schema125 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"}}};
-const schema128 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
+const schema131 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk. With count, only that range of chunks, starting on a piece boundary, each piece preceded by its PIECE frame.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"},"count":{"description":"How many chunks from fromChunk (default 1) to send: a ranged request. The range must start on a piece boundary (fromChunk = 256 k + 1) and end within the file.","type":"integer","minimum":1,"maximum":9007199254740991}}};
+const schema134 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4314,14 +4508,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
-validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema125.required,parentSchema:schema125,data}];
+validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema131.required,parentSchema:schema131,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk"))){
-validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data}];
+if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk")) || (key0 === "count"))){
+validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema131,data}];
 return false;
 break;
 }
@@ -4331,7 +4525,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DOWNLOAD" !== data0){
-validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema125.properties.type,data:data0}];
+validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema131.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4407,18 +4601,18 @@ let data3 = data.fromChunk;
 const _errs9 = errors;
 const _errs10 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema128.type,parentSchema:schema128,data:data3}];
+validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema134.type,parentSchema:schema134,data:data3}];
 return false;
 }
 if(errors === _errs10){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 9007199254740991 || isNaN(data3)){
-validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema128,data:data3}];
+validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema134,data:data3}];
 return false;
 }
 else {
 if(data3 < 1 || isNaN(data3)){
-validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema128,data:data3}];
+validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema134,data:data3}];
 return false;
 }
 }
@@ -4429,6 +4623,34 @@ var valid0 = _errs9 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.count !== undefined){
+let data4 = data.count;
+const _errs12 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate46.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema131.properties.count.type,parentSchema:schema131.properties.count,data:data4}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate46.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema131.properties.count,data:data4}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate46.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema131.properties.count,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -4436,7 +4658,7 @@ var valid0 = true;
 }
 }
 else {
-validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data}];
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema131.type,parentSchema:schema131,data}];
 return false;
 }
 }
@@ -4445,8 +4667,8 @@ return errors === 0;
 }
 
 export const FileFrame = validate47;
-const schema129 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
-const schema133 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
+const schema135 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
+const schema139 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4455,14 +4677,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema129.required,parentSchema:schema129,data}];
+validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema135.required,parentSchema:schema135,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding"))){
-validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema129,data}];
+validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema135,data}];
 return false;
 break;
 }
@@ -4472,7 +4694,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("FILE" !== data0){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema129.properties.type,data:data0}];
+validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema135.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4548,18 +4770,18 @@ let data3 = data.chunk;
 const _errs9 = errors;
 const _errs10 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema128.type,parentSchema:schema128,data:data3}];
+validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema134.type,parentSchema:schema134,data:data3}];
 return false;
 }
 if(errors === _errs10){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 9007199254740991 || isNaN(data3)){
-validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema128,data:data3}];
+validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema134,data:data3}];
 return false;
 }
 else {
 if(data3 < 1 || isNaN(data3)){
-validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema128,data:data3}];
+validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema134,data:data3}];
 return false;
 }
 }
@@ -4577,18 +4799,18 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data4 === "string"){
 if(data4.length > 200 && func2(data4) > 200){
-validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema129.properties.text,data:data4}];
+validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema135.properties.text,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 200 && func2(data4) < 200){
-validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema129.properties.text,data:data4}];
+validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema135.properties.text,data:data4}];
 return false;
 }
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema129.properties.text.type,parentSchema:schema129.properties.text,data:data4}];
+validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema135.properties.text.type,parentSchema:schema135.properties.text,data:data4}];
 return false;
 }
 }
@@ -4602,11 +4824,11 @@ if(data.encoding !== undefined){
 let data5 = data.encoding;
 const _errs14 = errors;
 if(typeof data5 !== "string"){
-validate47.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.type,parentSchema:schema133,data:data5}];
+validate47.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema139.type,parentSchema:schema139,data:data5}];
 return false;
 }
 if(!(data5 === "base64")){
-validate47.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema133.enum},message:"must be equal to one of the allowed values",schema:schema133.enum,parentSchema:schema133,data:data5}];
+validate47.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema139.enum},message:"must be equal to one of the allowed values",schema:schema139.enum,parentSchema:schema139,data:data5}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -4623,7 +4845,7 @@ var valid0 = true;
 }
 }
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema129.type,parentSchema:schema129,data}];
+validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema135.type,parentSchema:schema135,data}];
 return false;
 }
 }
@@ -4632,7 +4854,7 @@ return errors === 0;
 }
 
 export const FileEndFrame = validate48;
-const schema134 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
+const schema140 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4641,14 +4863,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.sha256 === undefined) && (missing0 = "sha256"))){
-validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema134.required,parentSchema:schema134,data}];
+validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema140.required,parentSchema:schema140,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding")) || (key0 === "size")) || (key0 === "sha256"))){
-validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema134,data}];
+validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema140,data}];
 return false;
 break;
 }
@@ -4658,7 +4880,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("FILE-END" !== data0){
-validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema134.properties.type,data:data0}];
+validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema140.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4734,18 +4956,18 @@ let data3 = data.chunk;
 const _errs9 = errors;
 const _errs10 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema128.type,parentSchema:schema128,data:data3}];
+validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema134.type,parentSchema:schema134,data:data3}];
 return false;
 }
 if(errors === _errs10){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 9007199254740991 || isNaN(data3)){
-validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema128,data:data3}];
+validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema134,data:data3}];
 return false;
 }
 else {
 if(data3 < 1 || isNaN(data3)){
-validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema128,data:data3}];
+validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema134,data:data3}];
 return false;
 }
 }
@@ -4763,12 +4985,12 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data4 === "string"){
 if(data4.length > 200 && func2(data4) > 200){
-validate48.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema134.properties.text,data:data4}];
+validate48.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema140.properties.text,data:data4}];
 return false;
 }
 }
 else {
-validate48.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema134.properties.text.type,parentSchema:schema134.properties.text,data:data4}];
+validate48.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema140.properties.text.type,parentSchema:schema140.properties.text,data:data4}];
 return false;
 }
 }
@@ -4782,11 +5004,11 @@ if(data.encoding !== undefined){
 let data5 = data.encoding;
 const _errs14 = errors;
 if(typeof data5 !== "string"){
-validate48.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.type,parentSchema:schema133,data:data5}];
+validate48.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema139.type,parentSchema:schema139,data:data5}];
 return false;
 }
 if(!(data5 === "base64")){
-validate48.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema133.enum},message:"must be equal to one of the allowed values",schema:schema133.enum,parentSchema:schema133,data:data5}];
+validate48.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema139.enum},message:"must be equal to one of the allowed values",schema:schema139.enum,parentSchema:schema139,data:data5}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -4867,7 +5089,7 @@ var valid0 = true;
 }
 }
 else {
-validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema134.type,parentSchema:schema134,data}];
+validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema140.type,parentSchema:schema140,data}];
 return false;
 }
 }
@@ -4876,7 +5098,7 @@ return errors === 0;
 }
 
 export const DownloadErrorFrame = validate49;
-const schema141 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema147 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4885,14 +5107,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema141.required,parentSchema:schema141,data}];
+validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema147.required,parentSchema:schema147,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema141,data}];
+validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema147,data}];
 return false;
 break;
 }
@@ -4902,7 +5124,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DOWNLOAD-ERROR" !== data0){
-validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema141.properties.type,data:data0}];
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema147.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4959,7 +5181,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs8 = errors;
 if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema141.properties.rq.anyOf[1].type,parentSchema:schema141.properties.rq.anyOf[1],data:data1};
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema147.properties.rq.anyOf[1].type,parentSchema:schema147.properties.rq.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4972,7 +5194,7 @@ var _valid0 = _errs8 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema141.properties.rq.anyOf,parentSchema:schema141.properties.rq,data:data1};
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema147.properties.rq.anyOf,parentSchema:schema147.properties.rq,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5033,11 +5255,238 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema141.type,parentSchema:schema141,data}];
+validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema147.type,parentSchema:schema147,data}];
 return false;
 }
 }
 validate49.errors = vErrors;
+return errors === 0;
+}
+
+export const PieceFrame = validate50;
+const schema150 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PieceFrame","description":"Sent before the FILE frames of each piece of a ranged reply: where the piece starts and the sibling hashes from its leaf up to the pieces root, so the downloader can verify the piece without trusting the sender.","type":"object","required":["type","rq","file","piece","offset","proof"],"additionalProperties":false,"properties":{"type":{"const":"PIECE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"piece":{"description":"Piece number, from 0: the piece holds chunks 256 piece + 1 to 256 piece + 256.","type":"integer","minimum":0,"maximum":35184372088831},"offset":{"description":"Byte offset in the file where the piece starts.","$ref":"../common.json#/$defs/size"},"proof":{"description":"Sibling hashes (hex) from the piece's leaf up to the root, lowest first.","type":"array","maxItems":64,"items":{"$ref":"../common.json#/$defs/sha256"}}}};
+
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.piece === undefined) && (missing0 = "piece"))) || ((data.offset === undefined) && (missing0 = "offset"))) || ((data.proof === undefined) && (missing0 = "proof"))){
+validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema150.required,parentSchema:schema150,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "piece")) || (key0 === "offset")) || (key0 === "proof"))){
+validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema150,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("PIECE" !== data0){
+validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PIECE"},message:"must be equal to constant",schema:"PIECE",parentSchema:schema150.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+return false;
+}
+else {
+if(!pattern7.test(data2)){
+validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.piece !== undefined){
+let data3 = data.piece;
+const _errs9 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate50.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema150.properties.piece.type,parentSchema:schema150.properties.piece,data:data3}];
+return false;
+}
+if(errors === _errs9){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 35184372088831 || isNaN(data3)){
+validate50.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/maximum",keyword:"maximum",params:{comparison: "<=", limit: 35184372088831},message:"must be <= 35184372088831",schema:35184372088831,parentSchema:schema150.properties.piece,data:data3}];
+return false;
+}
+else {
+if(data3 < 0 || isNaN(data3)){
+validate50.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema150.properties.piece,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.offset !== undefined){
+let data4 = data.offset;
+const _errs11 = errors;
+const _errs12 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate50.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data4}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate50.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data4}];
+return false;
+}
+else {
+if(data4 < 0 || isNaN(data4)){
+validate50.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.proof !== undefined){
+let data5 = data.proof;
+const _errs14 = errors;
+if(errors === _errs14){
+if(Array.isArray(data5)){
+if(data5.length > 64){
+validate50.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema150.properties.proof,data:data5}];
+return false;
+}
+else {
+var valid4 = true;
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+let data6 = data5[i0];
+const _errs16 = errors;
+const _errs17 = errors;
+if(errors === _errs17){
+if(typeof data6 === "string"){
+if(data6.length > 64 && func2(data6) > 64){
+validate50.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data6}];
+return false;
+}
+else {
+if(data6.length < 2 * 64 && func2(data6) < 64){
+validate50.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data6}];
+return false;
+}
+else {
+if(!pattern2.test(data6)){
+validate50.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data6}];
+return false;
+}
+}
+}
+}
+else {
+validate50.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data6}];
+return false;
+}
+}
+var valid4 = _errs16 === errors;
+if(!valid4){
+break;
+}
+}
+}
+}
+else {
+validate50.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema150.properties.proof.type,parentSchema:schema150.properties.proof,data:data5}];
+return false;
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema150.type,parentSchema:schema150,data}];
+return false;
+}
+}
+validate50.errors = vErrors;
 return errors === 0;
 }
 

@@ -631,6 +631,8 @@ function toEntry(file: PublishedFile): FileEntry {
   const entry: FileEntry = { name: file.name };
   if (file.size !== undefined) entry.size = file.size;
   if (file.sha256 !== undefined) entry.sha256 = file.sha256;
+  if (file.piecesRoot !== undefined) entry.piecesRoot = file.piecesRoot;
+  if (file.chunks !== undefined) entry.chunks = file.chunks;
   return entry;
 }
 

@@ -83,6 +83,13 @@ export const UPLOAD_PROGRESS_INTERVAL_MS = 250;
  */
 export const ENCODING_CACHE_ENTRIES = 1024;
 
+/**
+ * Piece trees (for ranged requests) are remembered for this many file versions: a tree costs 40
+ * bytes per piece (about 1 MB for a 1 GB file), and only the first ranged request of a version
+ * pays the pass over the file.
+ */
+export const PIECE_FACTS_CACHE_ENTRIES = 64;
+
 /** Refusals of garbage, timed-out and surplus connections are logged as one count per interval. */
 export const ABUSE_LOG_INTERVAL_MS = 10_000;
 

@@ -41,6 +41,8 @@ const BRIEF: Record<string, BriefRequest> = {
       'FILE': ['file', 'chunk', 'text', 'encoding?'],
       'FILE-END': ['file', 'chunk', 'text', 'encoding?', 'size', 'sha256'],
       'DOWNLOAD-ERROR': ['reason'],
+      // Beyond the brief (issue 13): a ranged DOWNLOAD gets each piece's offset and Merkle proof first.
+      'PIECE': ['file', 'piece', 'offset', 'proof'],
     },
   },
 };
@@ -52,6 +54,8 @@ const BRIEF_NAMES = [
   'PUBLISH-DENIED', 'REMOVE', 'REMOVED', 'REMOVE-DENIED', 'RETRIEVE-ALL', 'RETRIEVE', 'RETRIEVE-ERROR', 'RETRIEVE-INFOT',
   'RETRIEVE-INFOT', 'SEARCH-FILE', 'SEARCH-FILE', 'SEARCH-ERROR', 'UPDATE-CONTACT', 'UPDATE-CONFIRMED', 'UPDATE-DENIED', 'ERROR',
   'DOWNLOAD', 'FILE', 'FILE-END', 'DOWNLOAD-ERROR',
+  // Beyond the brief (issue 13): ranged downloads verified piece by piece.
+  'PIECE',
 ];
 
 const spec = loadSpec();

@@ -146,7 +146,7 @@ describe('reasons a person can act on (exact wording)', () => {
       [udp, { ...register, nick: 'al' }, 'INVALID', 'REGISTER has unknown field "nick"; allowed fields are type, rq, name, ip, udpPort, tcpPort, token'],
       [udp, { ...register, token: 'ABC' }, 'INVALID', 'token must be 32 to 128 characters long, got 3'],
       [udp, { ...example('PublishRequest'), files: [] }, 'INVALID', 'files must hold 1 to 1024 entries, got 0'],
-      [udp, { ...example('PublishRequest'), files: [7] }, 'INVALID', 'files[0] must be a file name or an object {name, size?, sha256?}, got 7'],
+      [udp, { ...example('PublishRequest'), files: [7] }, 'INVALID', 'files[0] must be a file name or an object {name, size?, sha256?, piecesRoot?, chunks?}, got 7'],
       [udp, { ...example('PublishRequest'), files: ['..'] }, 'INVALID', `files[0] ".." must not contain '/', '\\', NUL or control characters, and must not be '.' or '..'`],
       [udp, { ...example('PublishRequest'), files: [{ name: 'a', size: -1 }] }, 'INVALID', 'files[0].size must be an integer from 0 to 9007199254740991, got -1'],
       [udp, { ...example('RemoveRequest'), files: ['ok', 'tab\there'] }, 'INVALID', `files[1] "tab\\there" must not contain '/', '\\', NUL or control characters, and must not be '.' or '..'`],

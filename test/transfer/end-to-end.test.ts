@@ -3,10 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { downloadFile, inspectFile, type SharedFile } from '../../src/transfer/index.js';
-import { holderOf, sha256, share, startServer, tempDir } from './helpers.js';
+import { downloadFile, scanFile, type SharedFile } from '../../src/transfer/index.js';
+import { exchange, holderOf, sampleText, sha256, share, startServer, tempDir } from './helpers.js';
 
 /** A guard against a hang (a socket that never closes), not a timing goal. */
 const HANG_GUARD = { timeout: 120_000 };
@@ -91,14 +93,21 @@ test('a 50 MB file arrives intact', HANG_GUARD, async (t) => {
   assert.ok((await readFile(result.path)).equals(text));
 });
 
-test('inspectFile finds size, hash and UTF-8 in one pass; the server takes the hint instead of a pre-pass', HANG_GUARD, async (t) => {
+test('scanFile finds size, hash, UTF-8 and pieces in one pass; the server takes the hint instead of a pre-pass', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const text = Buffer.from('déjà vu 😀\n'.repeat(100_000));
   const binary = Buffer.concat([text, Buffer.from([0xc3])]); // cut mid-character at the very end
   await share(shareDir, 'text.txt', text);
   await share(shareDir, 'binary.txt', binary);
-  assert.deepEqual(await inspectFile(join(shareDir, 'text.txt')), { size: text.length, sha256: sha256(text), utf8: true });
-  assert.deepEqual(await inspectFile(join(shareDir, 'binary.txt')), { size: binary.length, sha256: sha256(binary), utf8: false });
+  const textFacts = await scanFile(join(shareDir, 'text.txt'));
+  const binaryFacts = await scanFile(join(shareDir, 'binary.txt'));
+  assert.deepEqual({ size: textFacts.size, sha256: textFacts.sha256, utf8: textFacts.utf8 }, { size: text.length, sha256: sha256(text), utf8: true });
+  assert.deepEqual({ size: binaryFacts.size, sha256: binaryFacts.sha256, utf8: binaryFacts.utf8 }, { size: binary.length, sha256: sha256(binary), utf8: false });
+  // 1,000,000 code points of text are 5,000 chunks; the binary file's 1,500,001 bytes are 10,001 base64 chunks.
+  assert.equal(textFacts.chunks, 5000);
+  assert.equal(binaryFacts.chunks, Math.ceil(binary.length / 150));
+  assert.equal(textFacts.tree.pieces, Math.ceil(5000 / 256));
+  assert.notEqual(textFacts.piecesRoot, binaryFacts.piecesRoot);
 
   // A hint that says base64 is taken as is: the text file travels base64 and still arrives intact.
   const entry: SharedFile = { name: 'text.txt', path: join(shareDir, 'text.txt'), size: text.length, sha256: sha256(text), utf8: false };
@@ -120,4 +129,21 @@ test('a name typed in another Unicode form (NFD) finds the NFC-published file an
 
   assert.equal(result.file, name.normalize('NFC'));
   assert.deepEqual(await readdir(outDir), [name.normalize('NFC')]);
+});
+
+test('adopt serves a connection opened elsewhere under the same rules (the seam for NAT traversal)', HANG_GUARD, async (t) => {
+  const shareDir = await tempDir(t);
+  const data = sampleText(5_000);
+  await share(shareDir, 'adopted.txt', data);
+  const fileServer = await startServer(t, { shareDir });
+  // Another listener hands its accepted socket over, as a hole-punching helper would.
+  const elsewhere = createServer((socket) => fileServer.adopt(socket));
+  elsewhere.listen(0, '127.0.0.1');
+  await once(elsewhere, 'listening');
+  t.after(() => elsewhere.close());
+  const replies = await exchange(t, (elsewhere.address() as AddressInfo).port, `${JSON.stringify({ type: 'DOWNLOAD', rq: 3, file: 'adopted.txt' })}\n`);
+  assert.equal(replies.at(-1)!.type, 'FILE-END');
+  assert.equal(replies.at(-1)!.sha256, sha256(data));
+  const refused = await exchange(t, (elsewhere.address() as AddressInfo).port, `${JSON.stringify({ type: 'DOWNLOAD', rq: 4, file: 'secret.txt' })}\n`);
+  assert.deepEqual(refused, [{ type: 'DOWNLOAD-ERROR', rq: 4, reason: 'file "secret.txt" is not shared by this peer' }]);
 });

@@ -118,7 +118,7 @@ export function unlistableReason(limit: number): (peerName: string, entry: FileE
     const needed = Math.max(
       bytes({ type: 'RETRIEVE', rq, peers: [{ name: peerName, ...worst, files: [entry] }], next }),
       bytes({ type: 'RETRIEVE-INFOT', rq, name: peerName, ...worst, files: [entry], next }),
-      bytes({ type: 'SEARCH-FILE', rq, file: entry.name, peers: [{ name: peerName, ...worst, size: entry.size, sha256: entry.sha256 }], next }),
+      bytes({ type: 'SEARCH-FILE', rq, file: entry.name, peers: [{ name: peerName, ...worst, size: entry.size, sha256: entry.sha256, piecesRoot: entry.piecesRoot, chunks: entry.chunks }], next }),
     );
     if (needed <= limit) return undefined;
     return `is too long to list: a reply holding it needs ${needed} bytes, over this server's ${limit}-byte datagram limit; use a shorter name`;
@@ -147,6 +147,8 @@ function holderOf(peer: PeerView, file: string): FileHolder {
   const holder: FileHolder = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort };
   if (entry.size !== undefined) holder.size = entry.size;
   if (entry.sha256 !== undefined) holder.sha256 = entry.sha256;
+  if (entry.piecesRoot !== undefined) holder.piecesRoot = entry.piecesRoot;
+  if (entry.chunks !== undefined) holder.chunks = entry.chunks;
   holders.set(entry, holder);
   return holder;
 }

@@ -18,6 +18,11 @@ export interface FrameEncoderOptions {
   encoding: ChunkEncoding;
   /** First chunk to emit; earlier chunks are counted and skipped (resume). Default 1. */
   fromChunk?: number;
+  /**
+   * Number of the chunk the first pushed byte starts (default 1): a ranged reply reads from a
+   * piece's byte offset instead of skipping every chunk before it.
+   */
+  startChunk?: number;
   /** Target size of each returned buffer. */
   batchBytes?: number;
 }
@@ -62,6 +67,7 @@ export class FrameEncoder {
     this.batchView = viewOf(this.batch);
     this.utf8Check = options.encoding === 'utf8' ? new Utf8StreamCheck() : undefined;
     this.fromChunk = options.fromChunk ?? 1;
+    this.chunk = options.startChunk ?? 1;
   }
 
   /** Number of the chunk that will be emitted next (or skipped, while below fromChunk). */
@@ -108,6 +114,28 @@ export class FrameEncoder {
     this.used = writeBytes(this.batch, this.used, bytes);
     this.carry = Buffer.alloc(0);
     return this.takeBatches();
+  }
+
+  /**
+   * Ends a piece that is not the file's last: the held-back bytes are its last chunk, whole, and
+   * travel as FILE (built with JSON.stringify: the same bytes as the fast path's).
+   */
+  endPiece(): Buffer[] {
+    const { rq, file, encoding } = this.options;
+    const text = this.carry.toString(encoding === 'base64' ? 'base64' : 'utf8');
+    if (text.length === 0 || (encoding === 'base64' ? text.length : [...text].length) !== CHUNK_CHARS) {
+      throw new UploadError('CHANGED', `file ${show(file)} changed while being sent: a piece no longer ends on a whole chunk`);
+    }
+    this.line(Buffer.from(`${JSON.stringify({ type: 'FILE', rq, file, chunk: this.chunk, text, ...(encoding === 'base64' ? { encoding } : {}) })}\n`));
+    this.chunk++;
+    this.carry = Buffer.alloc(0);
+    return this.takeBatches();
+  }
+
+  /** Queues one whole line (a PIECE frame) after the frames encoded so far. */
+  line(bytes: Buffer): void {
+    this.ensureRoom(bytes.length);
+    this.used = writeBytes(this.batch, this.used, bytes);
   }
 
   /** Emits every chunk of bytes[start..end) known not to be the last; returns where it stopped. */

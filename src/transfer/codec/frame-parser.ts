@@ -136,6 +136,7 @@ export function parseFrameSlow(line: Uint8Array, out: Uint8Array, at: number): D
   if (frame.type === 'DOWNLOAD-ERROR') {
     throw new FrameRejected(`holder refused: ${frame.reason}`, { rq: frame.rq, reason: frame.reason });
   }
+  if (frame.type === 'PIECE') throw new FrameRejected(`piece ${frame.piece}: a PIECE frame answers only a ranged DOWNLOAD (with count)`);
   const encoding: ChunkEncoding = frame.encoding === 'base64' ? 'base64' : 'utf8';
   let dataEnd: number;
   if (encoding === 'base64') {

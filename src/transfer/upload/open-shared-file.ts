@@ -7,6 +7,7 @@ import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { show } from '../../protocol/index.js';
 import { UploadError } from '../errors.js';
+import type { FileFacts } from '../pieces/scan-file.js';
 
 /** A file the peer has published: what the catalog knows about it. */
 export interface SharedFile {
@@ -18,10 +19,15 @@ export interface SharedFile {
   sha256: string;
   /**
    * Whether the file is valid UTF-8 (it then travels as text), when the catalog knows it — e.g.
-   * from inspectFile(), which finds it in the same pass as the hash. Saves the server a pass over
+   * from scanFile(), which finds it in the same pass as the hash. Saves the server a pass over
    * the whole file before the first frame; trusted only while the file still has `size` bytes.
    */
   utf8?: boolean;
+  /**
+   * The publishing scan (scanFile): size, hash, encoding, chunk count and piece tree. Saves the
+   * first ranged request a pass over the file; trusted only while the file still has `size` bytes.
+   */
+  facts?: FileFacts;
 }
 
 /** The peer's published files, by name. Only names it returns are ever served. */

@@ -9,7 +9,8 @@ import { FrameEncoder } from '../codec/frame-encoder.js';
 import type { ChunkEncoding } from '../codec/layout.js';
 import { Utf8StreamCheck } from '../codec/utf8.js';
 import { UploadError } from '../errors.js';
-import { READ_BLOCK_BYTES, SCAN_BLOCK_BYTES, SEND_QUEUE_BYTES } from '../limits.js';
+import { READ_BLOCK_BYTES, SCAN_BLOCK_BYTES } from '../limits.js';
+import { write } from './socket-writes.js';
 
 export interface SendFileOptions {
   socket: Socket;
@@ -75,29 +76,4 @@ export async function isUtf8File(handle: FileHandle, size: number): Promise<bool
     position += bytesRead;
   }
   return check.end();
-}
-
-/**
- * Queues the batches, then waits for the socket to drain only once its queue passed
- * SEND_QUEUE_BYTES: the next block is encoded while the kernel still sends the last ones.
- */
-async function write(socket: Socket, batches: Buffer[]): Promise<void> {
-  if (socket.destroyed) throw new Error('the downloader closed the connection');
-  for (const batch of batches) socket.write(batch);
-  if (socket.writableLength > SEND_QUEUE_BYTES) await drained(socket);
-}
-
-function drained(socket: Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (error?: Error) => {
-      socket.off('drain', onDrain);
-      socket.off('close', onClose);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onDrain = () => done();
-    const onClose = () => done(new Error('the downloader closed the connection'));
-    socket.on('drain', onDrain);
-    socket.on('close', onClose);
-  });
 }

@@ -1,0 +1,66 @@
+// Streams a range of whole pieces: for each, a PIECE frame (offset and Merkle proof), then its
+// chunks as the same FILE frames a whole-file reply carries (FILE-END for the file's last chunk).
+// Reads start at the piece's byte offset, so a range deep in a large file costs no skipping.
+import type { FileHandle } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { encodeLine, show } from '../../protocol/index.js';
+import { FrameEncoder } from '../codec/frame-encoder.js';
+import { UploadError } from '../errors.js';
+import { READ_BLOCK_BYTES } from '../limits.js';
+import { firstChunkOf, pieceOfChunk } from '../pieces/merkle.js';
+import type { FileFacts } from '../pieces/scan-file.js';
+import { write } from './socket-writes.js';
+
+export interface SendRangeOptions {
+  socket: Socket;
+  handle: FileHandle;
+  facts: FileFacts;
+  rq: number;
+  file: string;
+  /** First chunk: the first of a piece. */
+  fromChunk: number;
+  /** Chunks to send: up to the end of a piece, or of the file. */
+  count: number;
+  /** Called after each block handed to the socket: file bytes up to there, next chunk number. */
+  onProgress?: (bytes: number, nextChunk: number) => void;
+}
+
+export async function sendRange(options: SendRangeOptions): Promise<void> {
+  const { socket, handle, facts, rq, file } = options;
+  const { tree } = facts;
+  const first = pieceOfChunk(options.fromChunk);
+  const last = pieceOfChunk(options.fromChunk + options.count - 1);
+  const encoder = new FrameEncoder({ rq, file, encoding: facts.utf8 ? 'utf8' : 'base64', startChunk: firstChunkOf(first) });
+  for (let piece = first; piece <= last; piece++) {
+    const offset = tree.offsets[piece]!;
+    encoder.line(Buffer.from(encodeLine({ type: 'PIECE', rq, file, piece, offset, proof: tree.proof(piece) })));
+    let position = offset;
+    for await (const block of readBlocks(handle, offset, tree.offsets[piece + 1]!, file)) {
+      await write(socket, encoder.push(block));
+      position += block.length;
+      options.onProgress?.(position, encoder.nextChunk);
+    }
+    await write(socket, piece === tree.pieces - 1 ? encoder.end(facts.size, facts.sha256) : encoder.endPiece());
+  }
+}
+
+/** The bytes [start, end) of the file in blocks; the next read runs while a block is sent. */
+async function* readBlocks(handle: FileHandle, start: number, end: number, file: string): AsyncGenerator<Buffer> {
+  const buffers = [Buffer.allocUnsafe(READ_BLOCK_BYTES), Buffer.allocUnsafe(READ_BLOCK_BYTES)];
+  let which = 0;
+  let position = start;
+  const readNext = () => handle.read(buffers[which]!, 0, Math.min(READ_BLOCK_BYTES, end - position), position);
+  let reading = position < end ? readNext() : undefined;
+  try {
+    while (reading) {
+      const { bytesRead, buffer } = await reading;
+      if (bytesRead === 0) throw new UploadError('CHANGED', `file ${show(file)} shrank to ${position} bytes while being sent`);
+      position += bytesRead;
+      which ^= 1;
+      reading = position < end ? readNext() : undefined;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    reading?.catch(() => {});
+  }
+}
