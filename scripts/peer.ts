@@ -4,6 +4,7 @@
 //
 //   p2fs serve --share ~/Public --name alice --server 192.0.2.7:4000
 //   p2fs get notes.txt --server 192.0.2.7:4000 --out ~/Downloads
+//   p2fs find big bunny                               # files by words
 //   p2fs --name bob --server 192.0.2.7:4000          # the interactive shell
 //   p2fs COMMAND --help
 //
@@ -11,7 +12,7 @@
 // drives too; this file only reads the command line, picks the command and runs it. A command's
 // code is imported only when it runs, so --help and --version answer without loading the peer.
 import { UsageError } from '../src/cli/errors.js';
-import { expandBareUiFlag, GET, SERVE, SHELL } from '../src/cli/peer-commands.js';
+import { expandBareUiFlag, FIND, GET, SERVE, SHELL } from '../src/cli/peer-commands.js';
 import { answersAlone, command, commandHelp, parseCommand, runProgram, type Command } from '../src/cli/program.js';
 import { didYouMean } from '../src/cli/suggest.js';
 
@@ -21,6 +22,7 @@ const PROGRAM = 'p2fs';
 const COMMANDS: Record<string, Command> = {
   serve: command(SERVE, () => import('../src/cli/serve.js')),
   get: command(GET, () => import('../src/cli/get.js')),
+  find: command(FIND, () => import('../src/cli/find.js')),
   shell: command(SHELL, () => import('../src/cli/shell.js')),
 };
 const DEFAULT_COMMAND = 'shell';

@@ -1,7 +1,7 @@
 // Results as people read them: aligned tables, sizes in KB/MB, and one line per message crossing
 // the wire for --verbose (tokens shortened: they are secrets).
 import { redactToken, type MessageSeen } from '../client/index.js';
-import type { FileEntry, FileHolder, PeerListing } from '../generated/types.js';
+import type { FileEntry, FileHolder, PeerListing, WordMatch } from '../generated/types.js';
 import type { PeerInfo } from '../client/index.js';
 
 /** Columns aligned by characters as a terminal shows them (wide CJK and emoji take two cells). */
@@ -51,6 +51,12 @@ export function holdersTable(file: string, holders: readonly FileHolder[]): stri
   if (holders.length === 0) return `nobody shares ${JSON.stringify(file)}`;
   const rows = holders.map((h) => [h.name, hostPort(h.ip, h.tcpPort), bytes(h.size), shortHash(h.sha256)]);
   return `${JSON.stringify(file)} is shared by ${holders.length} peer${holders.length === 1 ? '' : 's'}\n${table(['peer', 'tcp address', 'size', 'sha256'], rows)}`;
+}
+
+export function wordMatchesTable(words: string, files: readonly WordMatch[]): string {
+  if (files.length === 0) return `no shared file name holds every word of ${JSON.stringify(words)}`;
+  const rows = files.map((f) => [f.name, String(f.holders), bytes(f.size), shortHash(f.sha256)]);
+  return `${files.length} file${files.length === 1 ? '' : 's'} found, best match first\n${table(['file', 'peers', 'size', 'sha256'], rows)}`;
 }
 
 /** `→ REGISTER {"rq":7,…}` — one line per UDP message, for --verbose and the demo. */

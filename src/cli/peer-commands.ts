@@ -99,11 +99,25 @@ ${NAME_KEPT}`,
   },
 } satisfies CommandSpec;
 
+export const FIND = {
+  summary: 'list the shared files whose names hold every word, best match first, then leave',
+  usage: 'find WORD... [--name NAME] [--server HOST:PORT] [--json]',
+  notes: `Registers (as NAME, default find-<random>), asks the index for the files whose names hold
+every WORD as a whole word, ignoring case and accents (SEARCH-WORDS), prints them with how
+many peers share each, their size and hash, then de-registers. At most 8 words; at most
+1,000 files. Exit 0 when the index answered (even with no file), 1 if not.
+${NAME_KEPT}`,
+  flags: {
+    ...COMMON_FLAGS,
+    ...NETWORK_FLAGS,
+  },
+} satisfies CommandSpec;
+
 export const SHELL = {
   summary: 'an interactive prompt offering every operation by name (the default command)',
   usage: 'shell --name NAME [--server HOST:PORT] [--share DIR] [--out DIR]',
   notes: `Registers as NAME on start (when the server answers), then reads commands: register,
-deregister, publish, remove, list (retrieve-all), info (retrieve-infot), search, download,
+deregister, publish, remove, list (retrieve-all), info (retrieve-infot), search, find, download,
 update-contact, status, files, help, quit. Tab completes commands, flags, files and peer names;
 history is kept in DIR/${PEER_DATA_FOLDER}/shell-history with --share. Ctrl-C clears the line or
 stops the running command; a second Ctrl-C, Ctrl-D or quit leaves (de-registering).

@@ -4,7 +4,7 @@ import type { DownloadEvent, Peer } from '../peer/peer.js';
 import { UsageError } from './errors.js';
 import { parseFlags, parseIp, parseBindPort, type FlagSpecs, type FlagValues } from './flags.js';
 import { downloadFolder } from './peer-options.js';
-import { bytes, filesTable, holdersTable, hostPort, peerInfoTable, peersTable, table } from './format.js';
+import { bytes, filesTable, holdersTable, hostPort, peerInfoTable, peersTable, table, wordMatchesTable } from './format.js';
 import type { ProgressReporter } from './progress.js';
 
 export interface ShellContext {
@@ -124,6 +124,19 @@ export const SHELL_COMMANDS: Record<string, ShellCommand> = {
       const holders = await peer.search(file!);
       for (const h of holders) seenPeers.add(h.name);
       return { text: holdersTable(file!, holders), data: { file, peers: holders } };
+    },
+  }),
+  find: command({
+    usage: 'find WORD...',
+    help: 'files whose names hold every WORD, ignoring case and accents, best match first (SEARCH-WORDS)',
+    aliases: ['search-words'],
+    args: { min: 1, max: Infinity },
+    complete: 'none',
+    async run({ peer, seenFiles }, words) {
+      const query = words.join(' ');
+      const files = await peer.findWords(query);
+      for (const f of files) seenFiles.add(f.name);
+      return { text: wordMatchesTable(query, files), data: { words: query, files } };
     },
   }),
   download: command({

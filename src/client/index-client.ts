@@ -19,7 +19,7 @@ import {
   UDP_REFUSAL, validateUdpRequest,
   type UdpReply, type UdpRepliesTo, type UdpRequest, type UdpRequestByType, type UdpRequestType,
 } from '../generated/catalogue.js';
-import type { FileEntry, FileHolder, PeerListing, PublishedFile, UpdateConfirmedReply } from '../generated/types.js';
+import type { FileEntry, FileHolder, PeerListing, PublishedFile, UpdateConfirmedReply, WordMatch } from '../generated/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { IndexClientError } from './errors.js';
 import { splitIntoBatches } from './batches.js';
@@ -41,6 +41,7 @@ const SUCCESS = {
   'RETRIEVE-ALL': 'RETRIEVE',
   'RETRIEVE-INFOT': 'RETRIEVE-INFOT',
   'SEARCH-FILE': 'SEARCH-FILE',
+  'SEARCH-WORDS': 'WORDS-FOUND',
   'UPDATE-CONTACT': 'UPDATE-CONFIRMED',
 } as const satisfies { [K in UdpRequestType]: Exclude<UdpRepliesTo[K], { type: (typeof UDP_REFUSAL)[K] }>['type'] };
 
@@ -375,6 +376,18 @@ export class IndexClient {
       holders.push(...page.peers);
     });
     return holders;
+  }
+
+  /**
+   * The files whose names hold every word of `words`, best match first (every page, at most the
+   * server's 1,000). A refused query is DENIED with the server's reason.
+   */
+  async searchWords(words: string): Promise<WordMatch[]> {
+    const files: WordMatch[] = [];
+    await this.followPages((cursor) => this.ask({ type: 'SEARCH-WORDS', words, ...cursor }), (page) => {
+      files.push(...page.files);
+    });
+    return files;
   }
 
   /** UPDATE-CONTACT: fields left out keep their registered value. Resolves with what is now registered. */

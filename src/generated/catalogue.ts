@@ -4,7 +4,7 @@ import * as V from './validators.js';
 import type { Validator } from './validators.js';
 
 /** Requests a peer sends the index server (UDP). */
-export const UDP_REQUEST_TYPES = ["REGISTER", "DE-REGISTER", "PUBLISH", "REMOVE", "RETRIEVE-ALL", "RETRIEVE-INFOT", "SEARCH-FILE", "UPDATE-CONTACT"] as const;
+export const UDP_REQUEST_TYPES = ["REGISTER", "DE-REGISTER", "PUBLISH", "REMOVE", "RETRIEVE-ALL", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-WORDS", "UPDATE-CONTACT"] as const;
 export type UdpRequestType = (typeof UDP_REQUEST_TYPES)[number];
 export interface UdpRequestByType {
   "REGISTER": T.RegisterRequest;
@@ -14,6 +14,7 @@ export interface UdpRequestByType {
   "RETRIEVE-ALL": T.RetrieveAllRequest;
   "RETRIEVE-INFOT": T.RetrieveInfotRequest;
   "SEARCH-FILE": T.SearchFileRequest;
+  "SEARCH-WORDS": T.SearchWordsRequest;
   "UPDATE-CONTACT": T.UpdateContactRequest;
 }
 export type UdpRequest = UdpRequestByType[UdpRequestType];
@@ -25,11 +26,12 @@ export const validateUdpRequest: { [K in UdpRequestType]: Validator<UdpRequestBy
   "RETRIEVE-ALL": V.RetrieveAllRequest,
   "RETRIEVE-INFOT": V.RetrieveInfotRequest,
   "SEARCH-FILE": V.SearchFileRequest,
+  "SEARCH-WORDS": V.SearchWordsRequest,
   "UPDATE-CONTACT": V.UpdateContactRequest,
 };
 
 /** Replies the index server sends (UDP). */
-export const UDP_REPLY_TYPES = ["REGISTERED", "REGISTER-DENIED", "DE-REGISTERED", "DE-REGISTER-DENIED", "PUBLISHED", "PUBLISH-DENIED", "REMOVED", "REMOVE-DENIED", "RETRIEVE", "RETRIEVE-ERROR", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-ERROR", "UPDATE-CONFIRMED", "UPDATE-DENIED", "ERROR"] as const;
+export const UDP_REPLY_TYPES = ["REGISTERED", "REGISTER-DENIED", "DE-REGISTERED", "DE-REGISTER-DENIED", "PUBLISHED", "PUBLISH-DENIED", "REMOVED", "REMOVE-DENIED", "RETRIEVE", "RETRIEVE-ERROR", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-ERROR", "WORDS-FOUND", "WORDS-ERROR", "UPDATE-CONFIRMED", "UPDATE-DENIED", "ERROR"] as const;
 export type UdpReplyType = (typeof UDP_REPLY_TYPES)[number];
 export interface UdpReplyByType {
   "REGISTERED": T.RegisteredReply;
@@ -45,6 +47,8 @@ export interface UdpReplyByType {
   "RETRIEVE-INFOT": T.RetrieveInfotReply;
   "SEARCH-FILE": T.SearchFileReply;
   "SEARCH-ERROR": T.SearchErrorReply;
+  "WORDS-FOUND": T.WordsFoundReply;
+  "WORDS-ERROR": T.WordsErrorReply;
   "UPDATE-CONFIRMED": T.UpdateConfirmedReply;
   "UPDATE-DENIED": T.UpdateDeniedReply;
   "ERROR": T.ErrorReply;
@@ -64,6 +68,8 @@ export const validateUdpReply: { [K in UdpReplyType]: Validator<UdpReplyByType[K
   "RETRIEVE-INFOT": V.RetrieveInfotReply,
   "SEARCH-FILE": V.SearchFileReply,
   "SEARCH-ERROR": V.SearchErrorReply,
+  "WORDS-FOUND": V.WordsFoundReply,
+  "WORDS-ERROR": V.WordsErrorReply,
   "UPDATE-CONFIRMED": V.UpdateConfirmedReply,
   "UPDATE-DENIED": V.UpdateDeniedReply,
   "ERROR": V.ErrorReply,
@@ -106,6 +112,7 @@ export interface UdpRepliesTo {
   "RETRIEVE-ALL": T.RetrieveReply | T.RetrieveErrorReply;
   "RETRIEVE-INFOT": T.RetrieveInfotReply | T.RetrieveErrorReply;
   "SEARCH-FILE": T.SearchFileReply | T.SearchErrorReply;
+  "SEARCH-WORDS": T.WordsFoundReply | T.WordsErrorReply;
   "UPDATE-CONTACT": T.UpdateConfirmedReply | T.UpdateDeniedReply;
 }
 
@@ -118,6 +125,7 @@ export const UDP_REFUSAL = {
   "RETRIEVE-ALL": "RETRIEVE-ERROR",
   "RETRIEVE-INFOT": "RETRIEVE-ERROR",
   "SEARCH-FILE": "SEARCH-ERROR",
+  "SEARCH-WORDS": "WORDS-ERROR",
   "UPDATE-CONTACT": "UPDATE-DENIED",
 } as const satisfies { [K in UdpRequestType]: UdpReplyType };
 
@@ -149,6 +157,9 @@ export const MESSAGES = [
   { key: "SearchFileRequest", type: "SEARCH-FILE", transport: "udp", direction: "request", schema: "schemas/udp/search-file-request.json" },
   { key: "SearchFileReply", type: "SEARCH-FILE", transport: "udp", direction: "reply", schema: "schemas/udp/search-file-reply.json" },
   { key: "SearchErrorReply", type: "SEARCH-ERROR", transport: "udp", direction: "reply", schema: "schemas/udp/search-error.json" },
+  { key: "SearchWordsRequest", type: "SEARCH-WORDS", transport: "udp", direction: "request", schema: "schemas/udp/search-words-request.json" },
+  { key: "WordsFoundReply", type: "WORDS-FOUND", transport: "udp", direction: "reply", schema: "schemas/udp/words-found.json" },
+  { key: "WordsErrorReply", type: "WORDS-ERROR", transport: "udp", direction: "reply", schema: "schemas/udp/words-error.json" },
   { key: "UpdateContactRequest", type: "UPDATE-CONTACT", transport: "udp", direction: "request", schema: "schemas/udp/update-contact.json" },
   { key: "UpdateConfirmedReply", type: "UPDATE-CONFIRMED", transport: "udp", direction: "reply", schema: "schemas/udp/update-confirmed.json" },
   { key: "UpdateDeniedReply", type: "UPDATE-DENIED", transport: "udp", direction: "reply", schema: "schemas/udp/update-denied.json" },

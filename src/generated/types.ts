@@ -92,6 +92,13 @@ export type ChunkCount = number;
  */
 export type PublishedFile = string | FileEntry;
 /**
+ * The words to look for, separated by spaces or punctuation: 1 to 255 characters. Case and accents are ignored (NFKD, combining marks dropped, lower case, then NFC).
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "wordQuery".
+ */
+export type WordQuery = string;
+/**
  * Chunk number, counted from 1 without gaps.
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
@@ -152,6 +159,21 @@ export interface FileHolder {
   sha256?: Sha256;
   piecesRoot?: PiecesRoot;
   chunks?: ChunkCount;
+}
+/**
+ * One file in WORDS-FOUND: its name, how many peers share it, and the size and SHA-256 the first of them (in name order) published. SEARCH-FILE lists each holder's own.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "wordMatch".
+ */
+export interface WordMatch {
+  name: FileName;
+  /**
+   * Peers sharing the file.
+   */
+  holders: number;
+  size?: FileSize;
+  sha256?: Sha256;
 }
 /**
  * Register a peer under a unique name with the addresses other peers and the server reach it at. With the token of an earlier registration of the same name (or from the same IP and UDP port), refreshes it.
@@ -465,6 +487,54 @@ export interface SearchErrorReply {
    * The message type.
    */
   type: "SEARCH-ERROR";
+  rq: RequestNumber;
+  reason: Reason;
+}
+/**
+ * Find the files whose names contain every word of `words` as a whole word, ignoring case and accents. SEARCH-FILE stays the exact lookup.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "SearchWordsRequest".
+ */
+export interface SearchWordsRequest {
+  /**
+   * The message type.
+   */
+  type: "SEARCH-WORDS";
+  rq: RequestNumber;
+  words: WordQuery;
+  cursor?: Cursor;
+  token?: Token;
+}
+/**
+ * One page of the files whose names contain every word of the query, best match first (fewest other words in the name, then name order), at most 1,000 files in all; follow `next` for the rest. No file matching is an empty `files`. The query is not echoed: a page must fit one datagram whatever the query's length, and `rq` pairs it with its request.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "WordsFoundReply".
+ */
+export interface WordsFoundReply {
+  /**
+   * The message type.
+   */
+  type: "WORDS-FOUND";
+  rq: RequestNumber;
+  /**
+   * @maxItems 1024
+   */
+  files: WordMatch[];
+  next?: Cursor;
+}
+/**
+ * SEARCH-WORDS was refused: invalid request, unregistered client, unreadable cursor, no word in the query, too many words, or every word too common to search by.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "WordsErrorReply".
+ */
+export interface WordsErrorReply {
+  /**
+   * The message type.
+   */
+  type: "WORDS-ERROR";
   rq: RequestNumber;
   reason: Reason;
 }

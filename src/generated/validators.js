@@ -3761,8 +3761,9 @@ validate41.errors = vErrors;
 return errors === 0;
 }
 
-export const UpdateContactRequest = validate42;
-const schema112 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateContactRequest","description":"Change the IP, UDP port and TCP port a registered peer is reached at.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONTACT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
+export const SearchWordsRequest = validate42;
+const schema112 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchWordsRequest","description":"Find the files whose names contain every word of `words` as a whole word, ignoring case and accents. SEARCH-FILE stays the exact lookup.","type":"object","required":["type","rq","words"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-WORDS","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"words":{"$ref":"../common.json#/$defs/wordQuery"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema114 = {"title":"WordQuery","description":"The words to look for, separated by spaces or punctuation: 1 to 255 characters. Case and accents are ignored (NFKD, combining marks dropped, lower case, then NFC).","type":"string","minLength":1,"maxLength":255,"x-rule":"must be 1 to 255 characters of words separated by spaces or punctuation"};
 
 function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3770,14 +3771,14 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.words === undefined) && (missing0 = "words"))){
 validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema112.required,parentSchema:schema112,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort")) || (key0 === "token"))){
+if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "words")) || (key0 === "cursor")) || (key0 === "token"))){
 validate42.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema112,data}];
 return false;
 break;
@@ -3787,8 +3788,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("UPDATE-CONTACT" !== data0){
-validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONTACT"},message:"must be equal to constant",schema:"UPDATE-CONTACT",parentSchema:schema112.properties.type,data:data0}];
+if("SEARCH-WORDS" !== data0){
+validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-WORDS"},message:"must be equal to constant",schema:"SEARCH-WORDS",parentSchema:schema112.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3825,31 +3826,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.name !== undefined){
-let data2 = data.name;
+if(data.words !== undefined){
+let data2 = data.words;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 32 && func2(data2) > 32){
-validate42.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
+if(data2.length > 255 && func2(data2) > 255){
+validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema114,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate42.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
-return false;
-}
-else {
-if(!pattern0.test(data2)){
-validate42.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
+validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema114,data:data2}];
 return false;
 }
 }
 }
-}
 else {
-validate42.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
+validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema114.type,parentSchema:schema114,data:data2}];
 return false;
 }
 }
@@ -3859,31 +3854,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.ip !== undefined){
-let data3 = data.ip;
+if(data.cursor !== undefined){
+let data3 = data.cursor;
 const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
-if(data3.length > 45 && func2(data3) > 45){
-validate42.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
+if(data3.length > 1024 && func2(data3) > 1024){
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data3}];
 return false;
 }
 else {
-if(data3.length < 2 * 2 && func2(data3) < 2){
-validate42.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
+if(data3.length < 2 * 1 && func2(data3) < 1){
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data3}];
 return false;
 }
 else {
-if(!pattern1.test(data3)){
-validate42.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data3}];
+if(!pattern15.test(data3)){
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate42.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data3}];
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data3}];
 return false;
 }
 }
@@ -3893,96 +3888,38 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.udpPort !== undefined){
-let data4 = data.udpPort;
+if(data.token !== undefined){
+let data4 = data.token;
 const _errs12 = errors;
 const _errs13 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate42.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data4}];
-return false;
-}
 if(errors === _errs13){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 65535 || isNaN(data4)){
-validate42.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data4}];
+if(typeof data4 === "string"){
+if(data4.length > 128 && func2(data4) > 128){
+validate42.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data4}];
 return false;
 }
 else {
-if(data4 < 1 || isNaN(data4)){
-validate42.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data4}];
+if(data4.length < 2 * 32 && func2(data4) < 32){
+validate42.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data4}];
+return false;
+}
+else {
+if(!pattern2.test(data4)){
+validate42.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema18,data:data4}];
 return false;
 }
 }
+}
+}
+else {
+validate42.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data4}];
+return false;
 }
 }
 var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.tcpPort !== undefined){
-let data5 = data.tcpPort;
-const _errs15 = errors;
-const _errs16 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate42.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data5}];
-return false;
-}
-if(errors === _errs16){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 65535 || isNaN(data5)){
-validate42.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data5}];
-return false;
-}
-else {
-if(data5 < 1 || isNaN(data5)){
-validate42.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data5}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs15 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.token !== undefined){
-let data6 = data.token;
-const _errs18 = errors;
-const _errs19 = errors;
-if(errors === _errs19){
-if(typeof data6 === "string"){
-if(data6.length > 128 && func2(data6) > 128){
-validate42.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data6}];
-return false;
-}
-else {
-if(data6.length < 2 * 32 && func2(data6) < 32){
-validate42.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data6}];
-return false;
-}
-else {
-if(!pattern2.test(data6)){
-validate42.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema18,data:data6}];
-return false;
-}
-}
-}
-}
-else {
-validate42.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data6}];
-return false;
-}
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-}
 }
 }
 }
@@ -4000,8 +3937,167 @@ validate42.errors = vErrors;
 return errors === 0;
 }
 
-export const UpdateConfirmedReply = validate43;
-const schema119 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateConfirmedReply","description":"The new contact is stored; the fields echo what is now registered.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONFIRMED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"}}};
+export const WordsFoundReply = validate43;
+const schema117 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WordsFoundReply","description":"One page of the files whose names contain every word of the query, best match first (fewest other words in the name, then name order), at most 1,000 files in all; follow `next` for the rest. No file matching is an empty `files`. The query is not echoed: a page must fit one datagram whatever the query's length, and `rq` pairs it with its request.","type":"object","required":["type","rq","files"],"additionalProperties":false,"properties":{"type":{"const":"WORDS-FOUND","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/wordMatch"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema119 = {"title":"WordMatch","description":"One file in WORDS-FOUND: its name, how many peers share it, and the size and SHA-256 the first of them (in name order) published. SEARCH-FILE lists each holder's own.","type":"object","required":["name","holders"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"holders":{"type":"integer","minimum":1,"maximum":9007199254740991,"description":"Peers sharing the file."},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}}};
+
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.name === undefined) && (missing0 = "name")) || ((data.holders === undefined) && (missing0 = "holders"))){
+validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema119.required,parentSchema:schema119,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "name") || (key0 === "holders")) || (key0 === "size")) || (key0 === "sha256"))){
+validate44.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema119,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.name !== undefined){
+let data0 = data.name;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data0 === "string"){
+if(data0.length > 255 && func2(data0) > 255){
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data0}];
+return false;
+}
+else {
+if(data0.length < 2 * 1 && func2(data0) < 1){
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data0}];
+return false;
+}
+else {
+if(!pattern7.test(data0)){
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data0}];
+return false;
+}
+}
+}
+}
+else {
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data0}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.holders !== undefined){
+let data1 = data.holders;
+const _errs5 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema119.properties.holders.type,parentSchema:schema119.properties.holders,data:data1}];
+return false;
+}
+if(errors === _errs5){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 9007199254740991 || isNaN(data1)){
+validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema119.properties.holders,data:data1}];
+return false;
+}
+else {
+if(data1 < 1 || isNaN(data1)){
+validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema119.properties.holders,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.size !== undefined){
+let data2 = data.size;
+const _errs7 = errors;
+const _errs8 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data2}];
+return false;
+}
+if(errors === _errs8){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(data2 < 0 || isNaN(data2)){
+validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data2}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.sha256 !== undefined){
+let data3 = data.sha256;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(data3.length > 64 && func2(data3) > 64){
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data3}];
+return false;
+}
+else {
+if(data3.length < 2 * 64 && func2(data3) < 64){
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data3}];
+return false;
+}
+else {
+if(!pattern2.test(data3)){
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data3}];
+return false;
+}
+}
+}
+}
+else {
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data3}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema119.type,parentSchema:schema119,data}];
+return false;
+}
+}
+validate44.errors = vErrors;
+return errors === 0;
+}
+
 
 function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4009,15 +4105,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema119.required,parentSchema:schema119,data}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.files === undefined) && (missing0 = "files"))){
+validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema117.required,parentSchema:schema117,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort"))){
-validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema119,data}];
+if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "files")) || (key0 === "next"))){
+validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema117,data}];
 return false;
 break;
 }
@@ -4026,8 +4122,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("UPDATE-CONFIRMED" !== data0){
-validate43.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONFIRMED"},message:"must be equal to constant",schema:"UPDATE-CONFIRMED",parentSchema:schema119.properties.type,data:data0}];
+if("WORDS-FOUND" !== data0){
+validate43.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WORDS-FOUND"},message:"must be equal to constant",schema:"WORDS-FOUND",parentSchema:schema117.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4064,31 +4160,33 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.name !== undefined){
-let data2 = data.name;
+if(data.files !== undefined){
+let data2 = data.files;
 const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(data2.length > 32 && func2(data2) > 32){
-validate43.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
+if(errors === _errs6){
+if(Array.isArray(data2)){
+if(data2.length > 1024){
+validate43.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema117.properties.files,data:data2}];
 return false;
 }
 else {
-if(data2.length < 2 * 1 && func2(data2) < 1){
-validate43.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
-return false;
+var valid2 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+const _errs8 = errors;
+if(!(validate44(data2[i0], {instancePath:instancePath+"/files/" + i0,parentData:data2,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
+errors = vErrors.length;
+}
+var valid2 = _errs8 === errors;
+if(!valid2){
+break;
+}
+}
+}
 }
 else {
-if(!pattern0.test(data2)){
-validate43.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
-return false;
-}
-}
-}
-}
-else {
-validate43.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
+validate43.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema117.properties.files.type,parentSchema:schema117.properties.files,data:data2}];
 return false;
 }
 }
@@ -4098,31 +4196,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.ip !== undefined){
-let data3 = data.ip;
+if(data.next !== undefined){
+let data4 = data.next;
 const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs10){
-if(typeof data3 === "string"){
-if(data3.length > 45 && func2(data3) > 45){
-validate43.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
+if(typeof data4 === "string"){
+if(data4.length > 1024 && func2(data4) > 1024){
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data4}];
 return false;
 }
 else {
-if(data3.length < 2 * 2 && func2(data3) < 2){
-validate43.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
+if(data4.length < 2 * 1 && func2(data4) < 1){
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data4}];
 return false;
 }
 else {
-if(!pattern1.test(data3)){
-validate43.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data3}];
+if(!pattern15.test(data4)){
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data4}];
 return false;
 }
 }
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data3}];
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data4}];
 return false;
 }
 }
@@ -4131,64 +4229,6 @@ var valid0 = _errs9 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.udpPort !== undefined){
-let data4 = data.udpPort;
-const _errs12 = errors;
-const _errs13 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate43.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data4}];
-return false;
-}
-if(errors === _errs13){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 65535 || isNaN(data4)){
-validate43.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data4}];
-return false;
-}
-else {
-if(data4 < 1 || isNaN(data4)){
-validate43.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data4}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.tcpPort !== undefined){
-let data5 = data.tcpPort;
-const _errs15 = errors;
-const _errs16 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate43.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data5}];
-return false;
-}
-if(errors === _errs16){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 65535 || isNaN(data5)){
-validate43.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data5}];
-return false;
-}
-else {
-if(data5 < 1 || isNaN(data5)){
-validate43.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data5}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs15 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
 }
 }
 }
@@ -4196,7 +4236,7 @@ var valid0 = true;
 }
 }
 else {
-validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema119.type,parentSchema:schema119,data}];
+validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema117.type,parentSchema:schema117,data}];
 return false;
 }
 }
@@ -4204,302 +4244,8 @@ validate43.errors = vErrors;
 return errors === 0;
 }
 
-export const UpdateDeniedReply = validate44;
-const schema125 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateDeniedReply","description":"The update was refused; nothing changed. name echoes the request's name (null when it was not a string).","type":"object","required":["type","rq","name","reason"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"type":["string","null"],"maxLength":64,"description":"The name the request gave, null when it gave none."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
-
-function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema125.required,parentSchema:schema125,data}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "reason"))){
-validate44.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if("UPDATE-DENIED" !== data0){
-validate44.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-DENIED"},message:"must be equal to constant",schema:"UPDATE-DENIED",parentSchema:schema125.properties.type,data:data0}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.rq !== undefined){
-let data1 = data.rq;
-const _errs3 = errors;
-const _errs4 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate44.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
-return false;
-}
-if(errors === _errs4){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 2147483647 || isNaN(data1)){
-validate44.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
-return false;
-}
-else {
-if(data1 < 0 || isNaN(data1)){
-validate44.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.name !== undefined){
-let data2 = data.name;
-const _errs6 = errors;
-if((typeof data2 !== "string") && (data2 !== null)){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema125.properties.name.type},message:"must be string,null",schema:schema125.properties.name.type,parentSchema:schema125.properties.name,data:data2}];
-return false;
-}
-if(errors === _errs6){
-if(typeof data2 === "string"){
-if(data2.length > 64 && func2(data2) > 64){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema125.properties.name,data:data2}];
-return false;
-}
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.reason !== undefined){
-let data3 = data.reason;
-const _errs8 = errors;
-const _errs9 = errors;
-if(errors === _errs9){
-if(typeof data3 === "string"){
-if(data3.length > 600 && func2(data3) > 600){
-validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data3}];
-return false;
-}
-else {
-if(data3.length < 2 * 1 && func2(data3) < 1){
-validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data3}];
-return false;
-}
-}
-}
-else {
-validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data3}];
-return false;
-}
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data}];
-return false;
-}
-}
-validate44.errors = vErrors;
-return errors === 0;
-}
-
-export const ErrorReply = validate45;
-const schema128 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
-
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate45.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema128.required,parentSchema:schema128,data}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate45.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema128,data}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if("ERROR" !== data0){
-validate45.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema128.properties.type,data:data0}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.rq !== undefined){
-let data1 = data.rq;
-const _errs3 = errors;
-const _errs4 = errors;
-let valid1 = false;
-const _errs5 = errors;
-const _errs6 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err0 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(errors === _errs6){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 2147483647 || isNaN(data1)){
-const err1 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-else {
-if(data1 < 0 || isNaN(data1)){
-const err2 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-}
-}
-var _valid0 = _errs5 === errors;
-valid1 = valid1 || _valid0;
-if(!valid1){
-const _errs8 = errors;
-if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema128.properties.rq.anyOf[1].type,parentSchema:schema128.properties.rq.anyOf[1],data:data1};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-var _valid0 = _errs8 === errors;
-valid1 = valid1 || _valid0;
-}
-if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema128.properties.rq.anyOf,parentSchema:schema128.properties.rq,data:data1};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-validate45.errors = vErrors;
-return false;
-}
-else {
-errors = _errs4;
-if(vErrors !== null){
-if(_errs4){
-vErrors.length = _errs4;
-}
-else {
-vErrors = null;
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.reason !== undefined){
-let data2 = data.reason;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data2 === "string"){
-if(data2.length > 600 && func2(data2) > 600){
-validate45.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
-return false;
-}
-else {
-if(data2.length < 2 * 1 && func2(data2) < 1){
-validate45.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
-return false;
-}
-}
-}
-else {
-validate45.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema128.type,parentSchema:schema128,data}];
-return false;
-}
-}
-validate45.errors = vErrors;
-return errors === 0;
-}
-
-export const DownloadRequest = validate46;
-const schema131 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk. With count, only that range of chunks, starting on a piece boundary, each piece preceded by its PIECE frame.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"},"count":{"description":"How many chunks from fromChunk (default 1) to send: a ranged request. The range must start on a piece boundary (fromChunk = 256 k + 1) and end within the file.","type":"integer","minimum":1,"maximum":9007199254740991}}};
-const schema134 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
+export const WordsErrorReply = validate46;
+const schema124 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WordsErrorReply","description":"SEARCH-WORDS was refused: invalid request, unregistered client, unreadable cursor, no word in the query, too many words, or every word too common to search by.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"WORDS-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4507,15 +4253,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
-validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema131.required,parentSchema:schema131,data}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema124.required,parentSchema:schema124,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk")) || (key0 === "count"))){
-validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema131,data}];
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
+validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema124,data}];
 return false;
 break;
 }
@@ -4524,8 +4270,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("DOWNLOAD" !== data0){
-validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema131.properties.type,data:data0}];
+if("WORDS-ERROR" !== data0){
+validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WORDS-ERROR"},message:"must be equal to constant",schema:"WORDS-ERROR",parentSchema:schema124.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4562,31 +4308,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
+if(data.reason !== undefined){
+let data2 = data.reason;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate46.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+if(data2.length > 600 && func2(data2) > 600){
+validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate46.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
-return false;
-}
-else {
-if(!pattern7.test(data2)){
-validate46.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
 return false;
 }
 }
 }
-}
 else {
-validate46.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
 return false;
 }
 }
@@ -4595,70 +4335,13 @@ var valid0 = _errs6 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.fromChunk !== undefined){
-let data3 = data.fromChunk;
-const _errs9 = errors;
-const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema134.type,parentSchema:schema134,data:data3}];
-return false;
-}
-if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema134,data:data3}];
-return false;
-}
-else {
-if(data3 < 1 || isNaN(data3)){
-validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema134,data:data3}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.count !== undefined){
-let data4 = data.count;
-const _errs12 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate46.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema131.properties.count.type,parentSchema:schema131.properties.count,data:data4}];
-return false;
-}
-if(errors === _errs12){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 9007199254740991 || isNaN(data4)){
-validate46.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema131.properties.count,data:data4}];
-return false;
-}
-else {
-if(data4 < 1 || isNaN(data4)){
-validate46.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema131.properties.count,data:data4}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
 }
 }
 }
 }
 }
 else {
-validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema131.type,parentSchema:schema131,data}];
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema124.type,parentSchema:schema124,data}];
 return false;
 }
 }
@@ -4666,9 +4349,8 @@ validate46.errors = vErrors;
 return errors === 0;
 }
 
-export const FileFrame = validate47;
-const schema135 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
-const schema139 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
+export const UpdateContactRequest = validate47;
+const schema127 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateContactRequest","description":"Change the IP, UDP port and TCP port a registered peer is reached at.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONTACT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4676,15 +4358,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema135.required,parentSchema:schema135,data}];
+if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
+validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema127.required,parentSchema:schema127,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding"))){
-validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema135,data}];
+if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort")) || (key0 === "token"))){
+validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema127,data}];
 return false;
 break;
 }
@@ -4693,8 +4375,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("FILE" !== data0){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema135.properties.type,data:data0}];
+if("UPDATE-CONTACT" !== data0){
+validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONTACT"},message:"must be equal to constant",schema:"UPDATE-CONTACT",parentSchema:schema127.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4731,31 +4413,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
+if(data.name !== undefined){
+let data2 = data.name;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate47.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+if(data2.length > 32 && func2(data2) > 32){
+validate47.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate47.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+validate47.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(!pattern7.test(data2)){
-validate47.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+if(!pattern0.test(data2)){
+validate47.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate47.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
 return false;
 }
 }
@@ -4765,26 +4447,32 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.chunk !== undefined){
-let data3 = data.chunk;
+if(data.ip !== undefined){
+let data3 = data.ip;
 const _errs9 = errors;
 const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema134.type,parentSchema:schema134,data:data3}];
-return false;
-}
 if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema134,data:data3}];
+if(typeof data3 === "string"){
+if(data3.length > 45 && func2(data3) > 45){
+validate47.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
 return false;
 }
 else {
-if(data3 < 1 || isNaN(data3)){
-validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema134,data:data3}];
+if(data3.length < 2 * 2 && func2(data3) < 2){
+validate47.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(!pattern1.test(data3)){
+validate47.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data3}];
 return false;
 }
 }
+}
+}
+else {
+validate47.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data3}];
+return false;
 }
 }
 var valid0 = _errs9 === errors;
@@ -4793,25 +4481,26 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.text !== undefined){
-let data4 = data.text;
+if(data.udpPort !== undefined){
+let data4 = data.udpPort;
 const _errs12 = errors;
-if(errors === _errs12){
-if(typeof data4 === "string"){
-if(data4.length > 200 && func2(data4) > 200){
-validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema135.properties.text,data:data4}];
+const _errs13 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate47.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data4}];
+return false;
+}
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 65535 || isNaN(data4)){
+validate47.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data4}];
 return false;
 }
 else {
-if(data4.length < 2 * 200 && func2(data4) < 200){
-validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema135.properties.text,data:data4}];
+if(data4 < 1 || isNaN(data4)){
+validate47.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data4}];
 return false;
 }
 }
-}
-else {
-validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema135.properties.text.type,parentSchema:schema135.properties.text,data:data4}];
-return false;
 }
 }
 var valid0 = _errs12 === errors;
@@ -4820,18 +4509,63 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.encoding !== undefined){
-let data5 = data.encoding;
-const _errs14 = errors;
-if(typeof data5 !== "string"){
-validate47.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema139.type,parentSchema:schema139,data:data5}];
+if(data.tcpPort !== undefined){
+let data5 = data.tcpPort;
+const _errs15 = errors;
+const _errs16 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate47.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data5}];
 return false;
 }
-if(!(data5 === "base64")){
-validate47.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema139.enum},message:"must be equal to one of the allowed values",schema:schema139.enum,parentSchema:schema139,data:data5}];
+if(errors === _errs16){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 65535 || isNaN(data5)){
+validate47.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data5}];
 return false;
 }
-var valid0 = _errs14 === errors;
+else {
+if(data5 < 1 || isNaN(data5)){
+validate47.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data5}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.token !== undefined){
+let data6 = data.token;
+const _errs18 = errors;
+const _errs19 = errors;
+if(errors === _errs19){
+if(typeof data6 === "string"){
+if(data6.length > 128 && func2(data6) > 128){
+validate47.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data6}];
+return false;
+}
+else {
+if(data6.length < 2 * 32 && func2(data6) < 32){
+validate47.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data6}];
+return false;
+}
+else {
+if(!pattern2.test(data6)){
+validate47.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema18,data:data6}];
+return false;
+}
+}
+}
+}
+else {
+validate47.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data6}];
+return false;
+}
+}
+var valid0 = _errs18 === errors;
 }
 else {
 var valid0 = true;
@@ -4844,8 +4578,9 @@ var valid0 = true;
 }
 }
 }
+}
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema135.type,parentSchema:schema135,data}];
+validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema127.type,parentSchema:schema127,data}];
 return false;
 }
 }
@@ -4853,8 +4588,8 @@ validate47.errors = vErrors;
 return errors === 0;
 }
 
-export const FileEndFrame = validate48;
-const schema140 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
+export const UpdateConfirmedReply = validate48;
+const schema134 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateConfirmedReply","description":"The new contact is stored; the fields echo what is now registered.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONFIRMED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"}}};
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4862,15 +4597,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.sha256 === undefined) && (missing0 = "sha256"))){
-validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema140.required,parentSchema:schema140,data}];
+if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
+validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema134.required,parentSchema:schema134,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding")) || (key0 === "size")) || (key0 === "sha256"))){
-validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema140,data}];
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort"))){
+validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema134,data}];
 return false;
 break;
 }
@@ -4879,8 +4614,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("FILE-END" !== data0){
-validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema140.properties.type,data:data0}];
+if("UPDATE-CONFIRMED" !== data0){
+validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONFIRMED"},message:"must be equal to constant",schema:"UPDATE-CONFIRMED",parentSchema:schema134.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4917,31 +4652,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
+if(data.name !== undefined){
+let data2 = data.name;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate48.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+if(data2.length > 32 && func2(data2) > 32){
+validate48.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate48.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+validate48.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(!pattern7.test(data2)){
-validate48.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+if(!pattern0.test(data2)){
+validate48.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate48.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate48.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
 return false;
 }
 }
@@ -4951,26 +4686,32 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.chunk !== undefined){
-let data3 = data.chunk;
+if(data.ip !== undefined){
+let data3 = data.ip;
 const _errs9 = errors;
 const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema134.type,parentSchema:schema134,data:data3}];
-return false;
-}
 if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema134,data:data3}];
+if(typeof data3 === "string"){
+if(data3.length > 45 && func2(data3) > 45){
+validate48.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
 return false;
 }
 else {
-if(data3 < 1 || isNaN(data3)){
-validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema134,data:data3}];
+if(data3.length < 2 * 2 && func2(data3) < 2){
+validate48.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(!pattern1.test(data3)){
+validate48.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data3}];
 return false;
 }
 }
+}
+}
+else {
+validate48.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data3}];
+return false;
 }
 }
 var valid0 = _errs9 === errors;
@@ -4979,19 +4720,26 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.text !== undefined){
-let data4 = data.text;
+if(data.udpPort !== undefined){
+let data4 = data.udpPort;
 const _errs12 = errors;
-if(errors === _errs12){
-if(typeof data4 === "string"){
-if(data4.length > 200 && func2(data4) > 200){
-validate48.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema140.properties.text,data:data4}];
+const _errs13 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate48.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data4}];
 return false;
 }
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 65535 || isNaN(data4)){
+validate48.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data4}];
+return false;
 }
 else {
-validate48.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema140.properties.text.type,parentSchema:schema140.properties.text,data:data4}];
+if(data4 < 1 || isNaN(data4)){
+validate48.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data4}];
 return false;
+}
+}
 }
 }
 var valid0 = _errs12 === errors;
@@ -5000,80 +4748,29 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.encoding !== undefined){
-let data5 = data.encoding;
-const _errs14 = errors;
-if(typeof data5 !== "string"){
-validate48.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema139.type,parentSchema:schema139,data:data5}];
+if(data.tcpPort !== undefined){
+let data5 = data.tcpPort;
+const _errs15 = errors;
+const _errs16 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate48.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data5}];
 return false;
 }
-if(!(data5 === "base64")){
-validate48.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema139.enum},message:"must be equal to one of the allowed values",schema:schema139.enum,parentSchema:schema139,data:data5}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.size !== undefined){
-let data6 = data.size;
-const _errs17 = errors;
-const _errs18 = errors;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-validate48.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data6}];
-return false;
-}
-if(errors === _errs18){
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 9007199254740991 || isNaN(data6)){
-validate48.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data6}];
+if(errors === _errs16){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 65535 || isNaN(data5)){
+validate48.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data5}];
 return false;
 }
 else {
-if(data6 < 0 || isNaN(data6)){
-validate48.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data6}];
+if(data5 < 1 || isNaN(data5)){
+validate48.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data5}];
 return false;
 }
 }
 }
 }
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sha256 !== undefined){
-let data7 = data.sha256;
-const _errs20 = errors;
-const _errs21 = errors;
-if(errors === _errs21){
-if(typeof data7 === "string"){
-if(data7.length > 64 && func2(data7) > 64){
-validate48.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data7}];
-return false;
-}
-else {
-if(data7.length < 2 * 64 && func2(data7) < 64){
-validate48.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data7}];
-return false;
-}
-else {
-if(!pattern2.test(data7)){
-validate48.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data7}];
-return false;
-}
-}
-}
-}
-else {
-validate48.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data7}];
-return false;
-}
-}
-var valid0 = _errs20 === errors;
+var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
@@ -5086,10 +4783,8 @@ var valid0 = true;
 }
 }
 }
-}
-}
 else {
-validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema140.type,parentSchema:schema140,data}];
+validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema134.type,parentSchema:schema134,data}];
 return false;
 }
 }
@@ -5097,8 +4792,8 @@ validate48.errors = vErrors;
 return errors === 0;
 }
 
-export const DownloadErrorFrame = validate49;
-const schema147 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+export const UpdateDeniedReply = validate49;
+const schema140 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateDeniedReply","description":"The update was refused; nothing changed. name echoes the request's name (null when it was not a string).","type":"object","required":["type","rq","name","reason"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"type":["string","null"],"maxLength":64,"description":"The name the request gave, null when it gave none."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5106,15 +4801,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema147.required,parentSchema:schema147,data}];
+if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema140.required,parentSchema:schema140,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema147,data}];
+if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "reason"))){
+validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema140,data}];
 return false;
 break;
 }
@@ -5123,8 +4818,135 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("DOWNLOAD-ERROR" !== data0){
-validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema147.properties.type,data:data0}];
+if("UPDATE-DENIED" !== data0){
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-DENIED"},message:"must be equal to constant",schema:"UPDATE-DENIED",parentSchema:schema140.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate49.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate49.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate49.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.name !== undefined){
+let data2 = data.name;
+const _errs6 = errors;
+if((typeof data2 !== "string") && (data2 !== null)){
+validate49.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema140.properties.name.type},message:"must be string,null",schema:schema140.properties.name.type,parentSchema:schema140.properties.name,data:data2}];
+return false;
+}
+if(errors === _errs6){
+if(typeof data2 === "string"){
+if(data2.length > 64 && func2(data2) > 64){
+validate49.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema140.properties.name,data:data2}];
+return false;
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+let data3 = data.reason;
+const _errs8 = errors;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data3 === "string"){
+if(data3.length > 600 && func2(data3) > 600){
+validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data3}];
+return false;
+}
+else {
+if(data3.length < 2 * 1 && func2(data3) < 1){
+validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data3}];
+return false;
+}
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data3}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema140.type,parentSchema:schema140,data}];
+return false;
+}
+}
+validate49.errors = vErrors;
+return errors === 0;
+}
+
+export const ErrorReply = validate50;
+const schema143 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema143.required,parentSchema:schema143,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
+validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema143,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("ERROR" !== data0){
+validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema143.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5181,7 +5003,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs8 = errors;
 if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema147.properties.rq.anyOf[1].type,parentSchema:schema147.properties.rq.anyOf[1],data:data1};
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema143.properties.rq.anyOf[1].type,parentSchema:schema143.properties.rq.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5194,7 +5016,7 @@ var _valid0 = _errs8 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema147.properties.rq.anyOf,parentSchema:schema147.properties.rq,data:data1};
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema143.properties.rq.anyOf,parentSchema:schema143.properties.rq,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5202,7 +5024,7 @@ else {
 vErrors.push(err4);
 }
 errors++;
-validate49.errors = vErrors;
+validate50.errors = vErrors;
 return false;
 }
 else {
@@ -5229,18 +5051,18 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate50.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate50.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
 return false;
 }
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate50.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
 return false;
 }
 }
@@ -5255,32 +5077,33 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema147.type,parentSchema:schema147,data}];
+validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema143.type,parentSchema:schema143,data}];
 return false;
 }
 }
-validate49.errors = vErrors;
+validate50.errors = vErrors;
 return errors === 0;
 }
 
-export const PieceFrame = validate50;
-const schema150 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PieceFrame","description":"Sent before the FILE frames of each piece of a ranged reply: where the piece starts and the sibling hashes from its leaf up to the pieces root, so the downloader can verify the piece without trusting the sender.","type":"object","required":["type","rq","file","piece","offset","proof"],"additionalProperties":false,"properties":{"type":{"const":"PIECE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"piece":{"description":"Piece number, from 0: the piece holds chunks 256 piece + 1 to 256 piece + 256.","type":"integer","minimum":0,"maximum":35184372088831},"offset":{"description":"Byte offset in the file where the piece starts.","$ref":"../common.json#/$defs/size"},"proof":{"description":"Sibling hashes (hex) from the piece's leaf up to the root, lowest first.","type":"array","maxItems":64,"items":{"$ref":"../common.json#/$defs/sha256"}}}};
+export const DownloadRequest = validate51;
+const schema146 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk. With count, only that range of chunks, starting on a piece boundary, each piece preceded by its PIECE frame.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"},"count":{"description":"How many chunks from fromChunk (default 1) to send: a ranged request. The range must start on a piece boundary (fromChunk = 256 k + 1) and end within the file.","type":"integer","minimum":1,"maximum":9007199254740991}}};
+const schema149 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
 
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.piece === undefined) && (missing0 = "piece"))) || ((data.offset === undefined) && (missing0 = "offset"))) || ((data.proof === undefined) && (missing0 = "proof"))){
-validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema150.required,parentSchema:schema150,data}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema146.required,parentSchema:schema146,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "piece")) || (key0 === "offset")) || (key0 === "proof"))){
-validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema150,data}];
+if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk")) || (key0 === "count"))){
+validate51.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema146,data}];
 return false;
 break;
 }
@@ -5289,8 +5112,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("PIECE" !== data0){
-validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PIECE"},message:"must be equal to constant",schema:"PIECE",parentSchema:schema150.properties.type,data:data0}];
+if("DOWNLOAD" !== data0){
+validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema146.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5304,18 +5127,18 @@ let data1 = data.rq;
 const _errs3 = errors;
 const _errs4 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+validate51.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
 return false;
 }
 if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 2147483647 || isNaN(data1)){
-validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+validate51.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
 return false;
 }
 else {
 if(data1 < 0 || isNaN(data1)){
-validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+validate51.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
 return false;
 }
 }
@@ -5334,24 +5157,789 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
 return false;
 }
 else {
 if(!pattern7.test(data2)){
-validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.fromChunk !== undefined){
+let data3 = data.fromChunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate51.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema149.type,parentSchema:schema149,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate51.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema149,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate51.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema149,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.count !== undefined){
+let data4 = data.count;
+const _errs12 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate51.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema146.properties.count.type,parentSchema:schema146.properties.count,data:data4}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate51.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema146.properties.count,data:data4}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate51.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema146.properties.count,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema146.type,parentSchema:schema146,data}];
+return false;
+}
+}
+validate51.errors = vErrors;
+return errors === 0;
+}
+
+export const FileFrame = validate52;
+const schema150 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
+const schema154 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
+
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))){
+validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema150.required,parentSchema:schema150,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding"))){
+validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema150,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("FILE" !== data0){
+validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema150.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate52.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate52.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate52.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate52.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate52.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+return false;
+}
+else {
+if(!pattern7.test(data2)){
+validate52.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate52.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunk !== undefined){
+let data3 = data.chunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate52.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema149.type,parentSchema:schema149,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate52.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema149,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate52.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema149,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+let data4 = data.text;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data4 === "string"){
+if(data4.length > 200 && func2(data4) > 200){
+validate52.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema150.properties.text,data:data4}];
+return false;
+}
+else {
+if(data4.length < 2 * 200 && func2(data4) < 200){
+validate52.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema150.properties.text,data:data4}];
+return false;
+}
+}
+}
+else {
+validate52.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema150.properties.text.type,parentSchema:schema150.properties.text,data:data4}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.encoding !== undefined){
+let data5 = data.encoding;
+const _errs14 = errors;
+if(typeof data5 !== "string"){
+validate52.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema154.type,parentSchema:schema154,data:data5}];
+return false;
+}
+if(!(data5 === "base64")){
+validate52.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema154.enum},message:"must be equal to one of the allowed values",schema:schema154.enum,parentSchema:schema154,data:data5}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema150.type,parentSchema:schema150,data}];
+return false;
+}
+}
+validate52.errors = vErrors;
+return errors === 0;
+}
+
+export const FileEndFrame = validate53;
+const schema155 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
+
+function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.sha256 === undefined) && (missing0 = "sha256"))){
+validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema155.required,parentSchema:schema155,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding")) || (key0 === "size")) || (key0 === "sha256"))){
+validate53.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema155,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("FILE-END" !== data0){
+validate53.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema155.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate53.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate53.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate53.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate53.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate53.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+return false;
+}
+else {
+if(!pattern7.test(data2)){
+validate53.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate53.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunk !== undefined){
+let data3 = data.chunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate53.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema149.type,parentSchema:schema149,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate53.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema149,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate53.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema149,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+let data4 = data.text;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data4 === "string"){
+if(data4.length > 200 && func2(data4) > 200){
+validate53.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema155.properties.text,data:data4}];
+return false;
+}
+}
+else {
+validate53.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema155.properties.text.type,parentSchema:schema155.properties.text,data:data4}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.encoding !== undefined){
+let data5 = data.encoding;
+const _errs14 = errors;
+if(typeof data5 !== "string"){
+validate53.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema154.type,parentSchema:schema154,data:data5}];
+return false;
+}
+if(!(data5 === "base64")){
+validate53.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema154.enum},message:"must be equal to one of the allowed values",schema:schema154.enum,parentSchema:schema154,data:data5}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.size !== undefined){
+let data6 = data.size;
+const _errs17 = errors;
+const _errs18 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+validate53.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data6}];
+return false;
+}
+if(errors === _errs18){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 9007199254740991 || isNaN(data6)){
+validate53.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data6}];
+return false;
+}
+else {
+if(data6 < 0 || isNaN(data6)){
+validate53.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data6}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.sha256 !== undefined){
+let data7 = data.sha256;
+const _errs20 = errors;
+const _errs21 = errors;
+if(errors === _errs21){
+if(typeof data7 === "string"){
+if(data7.length > 64 && func2(data7) > 64){
+validate53.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data7}];
+return false;
+}
+else {
+if(data7.length < 2 * 64 && func2(data7) < 64){
+validate53.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data7}];
+return false;
+}
+else {
+if(!pattern2.test(data7)){
+validate53.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data7}];
+return false;
+}
+}
+}
+}
+else {
+validate53.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data7}];
+return false;
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema155.type,parentSchema:schema155,data}];
+return false;
+}
+}
+validate53.errors = vErrors;
+return errors === 0;
+}
+
+export const DownloadErrorFrame = validate54;
+const schema162 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema162.required,parentSchema:schema162,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
+validate54.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema162,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("DOWNLOAD-ERROR" !== data0){
+validate54.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema162.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+let valid1 = false;
+const _errs5 = errors;
+const _errs6 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err0 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(errors === _errs6){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+const err1 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+const err2 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+}
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const _errs8 = errors;
+if(data1 !== null){
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema162.properties.rq.anyOf[1].type,parentSchema:schema162.properties.rq.anyOf[1],data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid0 = _errs8 === errors;
+valid1 = valid1 || _valid0;
+}
+if(!valid1){
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema162.properties.rq.anyOf,parentSchema:schema162.properties.rq,data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+validate54.errors = vErrors;
+return false;
+}
+else {
+errors = _errs4;
+if(vErrors !== null){
+if(_errs4){
+vErrors.length = _errs4;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+let data2 = data.reason;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data2 === "string"){
+if(data2.length > 600 && func2(data2) > 600){
+validate54.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate54.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+return false;
+}
+}
+}
+else {
+validate54.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema162.type,parentSchema:schema162,data}];
+return false;
+}
+}
+validate54.errors = vErrors;
+return errors === 0;
+}
+
+export const PieceFrame = validate55;
+const schema165 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PieceFrame","description":"Sent before the FILE frames of each piece of a ranged reply: where the piece starts and the sibling hashes from its leaf up to the pieces root, so the downloader can verify the piece without trusting the sender.","type":"object","required":["type","rq","file","piece","offset","proof"],"additionalProperties":false,"properties":{"type":{"const":"PIECE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"piece":{"description":"Piece number, from 0: the piece holds chunks 256 piece + 1 to 256 piece + 256.","type":"integer","minimum":0,"maximum":35184372088831},"offset":{"description":"Byte offset in the file where the piece starts.","$ref":"../common.json#/$defs/size"},"proof":{"description":"Sibling hashes (hex) from the piece's leaf up to the root, lowest first.","type":"array","maxItems":64,"items":{"$ref":"../common.json#/$defs/sha256"}}}};
+
+function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.piece === undefined) && (missing0 = "piece"))) || ((data.offset === undefined) && (missing0 = "offset"))) || ((data.proof === undefined) && (missing0 = "proof"))){
+validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema165.required,parentSchema:schema165,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "piece")) || (key0 === "offset")) || (key0 === "proof"))){
+validate55.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema165,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("PIECE" !== data0){
+validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PIECE"},message:"must be equal to constant",schema:"PIECE",parentSchema:schema165.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate55.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate55.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate55.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+return false;
+}
+else {
+if(!pattern7.test(data2)){
+validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
 return false;
 }
 }
@@ -5365,18 +5953,18 @@ if(data.piece !== undefined){
 let data3 = data.piece;
 const _errs9 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate50.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema150.properties.piece.type,parentSchema:schema150.properties.piece,data:data3}];
+validate55.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema165.properties.piece.type,parentSchema:schema165.properties.piece,data:data3}];
 return false;
 }
 if(errors === _errs9){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 35184372088831 || isNaN(data3)){
-validate50.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/maximum",keyword:"maximum",params:{comparison: "<=", limit: 35184372088831},message:"must be <= 35184372088831",schema:35184372088831,parentSchema:schema150.properties.piece,data:data3}];
+validate55.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/maximum",keyword:"maximum",params:{comparison: "<=", limit: 35184372088831},message:"must be <= 35184372088831",schema:35184372088831,parentSchema:schema165.properties.piece,data:data3}];
 return false;
 }
 else {
 if(data3 < 0 || isNaN(data3)){
-validate50.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema150.properties.piece,data:data3}];
+validate55.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema165.properties.piece,data:data3}];
 return false;
 }
 }
@@ -5393,18 +5981,18 @@ let data4 = data.offset;
 const _errs11 = errors;
 const _errs12 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate50.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data4}];
+validate55.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data4}];
 return false;
 }
 if(errors === _errs12){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 9007199254740991 || isNaN(data4)){
-validate50.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data4}];
+validate55.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data4}];
 return false;
 }
 else {
 if(data4 < 0 || isNaN(data4)){
-validate50.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data4}];
+validate55.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data4}];
 return false;
 }
 }
@@ -5422,7 +6010,7 @@ const _errs14 = errors;
 if(errors === _errs14){
 if(Array.isArray(data5)){
 if(data5.length > 64){
-validate50.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema150.properties.proof,data:data5}];
+validate55.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema165.properties.proof,data:data5}];
 return false;
 }
 else {
@@ -5435,24 +6023,24 @@ const _errs17 = errors;
 if(errors === _errs17){
 if(typeof data6 === "string"){
 if(data6.length > 64 && func2(data6) > 64){
-validate50.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data6}];
+validate55.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data6}];
 return false;
 }
 else {
 if(data6.length < 2 * 64 && func2(data6) < 64){
-validate50.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data6}];
+validate55.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data6}];
 return false;
 }
 else {
 if(!pattern2.test(data6)){
-validate50.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data6}];
+validate55.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data6}];
 return false;
 }
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data6}];
+validate55.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data6}];
 return false;
 }
 }
@@ -5464,7 +6052,7 @@ break;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema150.properties.proof.type,parentSchema:schema150.properties.proof,data:data5}];
+validate55.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema165.properties.proof.type,parentSchema:schema165.properties.proof,data:data5}];
 return false;
 }
 }
@@ -5482,11 +6070,11 @@ var valid0 = true;
 }
 }
 else {
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema150.type,parentSchema:schema150,data}];
+validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema165.type,parentSchema:schema165,data}];
 return false;
 }
 }
-validate50.errors = vErrors;
+validate55.errors = vErrors;
 return errors === 0;
 }
 

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
 import { IndexClient, IndexClientError, serverList, type Contact, type MessageSeen, type PeerInfo, type RetryPolicy, type ServerAddress } from '../client/index.js';
-import type { FileEntry, FileHolder, PeerListing } from '../generated/types.js';
+import type { FileEntry, FileHolder, PeerListing, WordMatch } from '../generated/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { downloadFile, startFileServer, type DownloadProgress, type DownloadResult, type FileServer, type UploadEvent, type UploadInfo } from '../transfer/index.js';
 import { addressTowards } from './address.js';
@@ -269,6 +269,12 @@ export class Peer extends EventEmitter<PeerEvents> {
   search(file: string): Promise<FileHolder[]> {
     this.assertRunning();
     return this.client.searchFile(indexName(file));
+  }
+
+  /** The files whose names hold every one of `words` (SEARCH-WORDS), best match first. */
+  findWords(words: string): Promise<WordMatch[]> {
+    this.assertRunning();
+    return this.client.searchWords(words);
   }
 
   /**

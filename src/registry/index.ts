@@ -6,3 +6,5 @@ export {
   MAX_FILES_PER_PEER, Registry,
   type Credentials, type RegistryOptions, type RegistrySnapshot, type RegistryStore,
 } from './registry.js';
+export { foldText, wordsOf } from './words/fold.js';
+export { Matches, MAX_MATCHES, MAX_NAMES_SCANNED, MAX_QUERY_WORDS, type QueryRefusal } from './words/word-index.js';

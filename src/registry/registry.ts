@@ -15,6 +15,7 @@ import { canonicalIp, contactKey, isUnspecified, type UdpContact } from './addre
 import { RegistryError, type RegistryErrorCode } from './errors.js';
 import { PeerState, problemWithStored, type PeerContact, type PeerView, type StoredPeer } from './record.js';
 import { insertSorted, itself, removeSorted } from './sorted.js';
+import { WordIndex, type Matches, type QueryRefusal } from './words/word-index.js';
 
 /** The part of src/stores' DurableMap a registry with one writer needs; writes resolve once durable. */
 export interface RegistryStore extends RecordMap {
@@ -81,6 +82,8 @@ export class Registry {
   private readonly sortedNames: string[] = [];
   /** File name → the peers sharing it, in name order: SEARCH-FILE without touching the store. */
   private readonly holders = new Map<string, PeerState[]>();
+  /** Every key of `holders` under each of its words: SEARCH-WORDS. Follows `holders` exactly. */
+  private readonly words = new WordIndex();
   private readonly byToken = new Map<string, PeerState>();
   /** `ip|udpPort` → the peers registered there (several names may share one socket). */
   private readonly byContact = new Map<string, Set<PeerState>>();
@@ -165,6 +168,16 @@ export class Registry {
   /** The peers sharing a file (exact, NFC-normalised name), in name order. */
   holdersOf(file: string): readonly PeerView[] {
     return this.holders.get(file) ?? NOBODY;
+  }
+
+  /** The shared file names holding every word of `query`, by rank (src/registry/words/), or why not. */
+  matchWords(query: string): Matches | QueryRefusal {
+    return this.words.match(query);
+  }
+
+  /** Distinct file names shared, and distinct words in them. */
+  get wordStats(): { names: number; words: number } {
+    return { names: this.words.size, words: this.words.wordCount };
   }
 
   /** Every registration as stored, in name order: lets tests compare the whole state. */
@@ -582,13 +595,19 @@ export class Registry {
     const list = this.holders.get(file);
     if (!list) return;
     removeSorted(list, peer.name, nameOf);
-    if (list.length === 0) this.holders.delete(file);
+    if (list.length > 0) return;
+    this.holders.delete(file);
+    this.words.remove(file);
   }
 
   private addHolder(peer: PeerState, file: string): void {
     const list = this.holders.get(file);
-    if (list) insertSorted(list, peer, nameOf);
-    else this.holders.set(file, [peer]);
+    if (list) {
+      insertSorted(list, peer, nameOf);
+      return;
+    }
+    this.holders.set(file, [peer]);
+    this.words.add(file);
   }
 
   private listContact(peer: PeerState): void {

@@ -13,9 +13,9 @@ import type { Logger } from '../log/index.js';
 import { RegistryError, showContact, type Credentials, type Registry, type UdpContact } from '../registry/index.js';
 import type { RequestKey } from '../stores/index.js';
 import type { Counters } from './counters.js';
-import { CURSOR_REASON, decodeAllCursor, decodeInfotCursor, decodeSearchCursor } from './pages/cursor.js';
+import { CURSOR_REASON, decodeAllCursor, decodeInfotCursor, decodeSearchCursor, decodeWordsCursor } from './pages/cursor.js';
 import { encodePage, encodeReply, type Page } from './pages/encode.js';
-import { infotPage, retrievePage, searchPage } from './pages/paging.js';
+import { infotPage, retrievePage, searchPage, wordsPage } from './pages/paging.js';
 import type { KeptPages } from './replies/kept-pages.js';
 
 export interface RequestContext {
@@ -29,7 +29,7 @@ export interface RequestContext {
 }
 
 /** Requests answered from memory: no promise per request (one cost a tenth of a SEARCH-FILE). */
-export type ReadType = 'RETRIEVE-ALL' | 'RETRIEVE-INFOT' | 'SEARCH-FILE';
+export type ReadType = 'RETRIEVE-ALL' | 'RETRIEVE-INFOT' | 'SEARCH-FILE' | 'SEARCH-WORDS';
 export type MutationType = Exclude<UdpRequestType, ReadType>;
 export type ReadRequest = UdpRequestByType[ReadType];
 export type MutationRequest = UdpRequestByType[MutationType];
@@ -105,10 +105,19 @@ function searchFile(request: UdpRequestByType['SEARCH-FILE'], ctx: RequestContex
   return searchPage(ctx.registry, request.file, request.rq, from, ctx.maxDatagram);
 }
 
+function searchWords(request: UdpRequestByType['SEARCH-WORDS'], ctx: RequestContext): UdpRepliesTo['SEARCH-WORDS'] | Refused {
+  const from = request.cursor === undefined ? undefined : decodeWordsCursor(request.cursor);
+  if (request.cursor !== undefined && !from) return BAD_CURSOR;
+  const matches = ctx.registry.matchWords(request.words);
+  if ('refused' in matches) return new Refused(matches.refused, matches.reason);
+  return wordsPage(ctx.registry, matches, request.rq, from, ctx.maxDatagram);
+}
+
 const READ_HANDLERS: { [K in ReadType]: ReadHandler<K> } = {
   'RETRIEVE-ALL': retrieveAll,
   'RETRIEVE-INFOT': retrieveInfot,
   'SEARCH-FILE': searchFile,
+  'SEARCH-WORDS': searchWords,
 };
 
 const MUTATION_HANDLERS: { [K in MutationType]: MutationHandler<K> } = {
@@ -222,13 +231,17 @@ export class Answers {
   }
 }
 
+/** Refusals that would not change with more of the shared change log: the question itself is wrong. */
+const NOT_MISSES: ReadonlySet<RefusalCode> = new Set(['BAD_CURSOR', 'NO_WORDS', 'TOO_MANY_WORDS', 'WORDS_TOO_COMMON']);
+
 /**
  * A read whose answer says someone or something is not there: the client is not registered, nor the
- * peer asked for, or nobody shares the file (SEARCH-ERROR). Every refusal of a read but a bad cursor
- * says so.
+ * peer asked for, nobody shares the file (SEARCH-ERROR), or no name holds the words (an empty first
+ * WORDS-FOUND).
  */
 function isMiss(answer: UdpReply | Refused): boolean {
-  return answer instanceof Refused && answer.code !== 'BAD_CURSOR';
+  if (answer instanceof Refused) return !NOT_MISSES.has(answer.code);
+  return answer.type === 'WORDS-FOUND' && answer.files.length === 0 && answer.next === undefined;
 }
 
 /** ERROR in place of a reply over the datagram limit: never sent, but logged as the bug it is. */

@@ -34,6 +34,7 @@ const REFUSAL: Record<UdpRequestType, string> = {
   'RETRIEVE-ALL': 'RETRIEVE-ERROR',
   'RETRIEVE-INFOT': 'RETRIEVE-ERROR',
   'SEARCH-FILE': 'SEARCH-ERROR',
+  'SEARCH-WORDS': 'WORDS-ERROR',
   'UPDATE-CONTACT': 'UPDATE-DENIED',
 };
 
@@ -202,5 +203,7 @@ export function valid(type: UdpRequestType, me: Sender): Record<string, unknown>
       return { type, name: me.name, token: me.token };
     case 'SEARCH-FILE':
       return { type, file: 'a.txt', token: me.token };
+    case 'SEARCH-WORDS':
+      return { type, words: 'a txt', token: me.token };
   }
 }

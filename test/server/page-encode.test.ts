@@ -1,4 +1,4 @@
-// The server's page encoder assembles RETRIEVE, RETRIEVE-INFOT and SEARCH-FILE from the kept JSON of
+// The server's page encoder assembles RETRIEVE, RETRIEVE-INFOT, SEARCH-FILE and WORDS-FOUND from the kept JSON of
 // their entries: whatever the names hold (escapes, multi-byte and astral characters, bidi marks) and
 // however often an entry is reused, the bytes are JSON.stringify's, and they pass the reply schemas.
 import { test } from 'node:test';
@@ -20,7 +20,7 @@ const rq = fc.integer({ min: 0, max: 2 ** 31 - 1 });
 const next = fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/), { nil: undefined });
 const withNext = <T extends object>(reply: T, cursor: string | undefined) => (cursor === undefined ? reply : { ...reply, next: cursor });
 
-test('SEARCH-FILE, RETRIEVE-INFOT and RETRIEVE encode to exactly what JSON.stringify gives', () => {
+test('SEARCH-FILE, RETRIEVE-INFOT, RETRIEVE and WORDS-FOUND encode to exactly what JSON.stringify gives', () => {
   const holder = fc.record({ name: peerName, ip, tcpPort: port, size: fc.maxSafeNat(), sha256: fc.stringMatching(/^[0-9a-f]{64}$/) }, { requiredKeys: ['name', 'ip', 'tcpPort'] });
   const search = fc.record({ rq, file: fileName, peers: fc.array(holder, { maxLength: 4 }), next }).map(({ next: cursor, ...r }) => withNext({ type: 'SEARCH-FILE' as const, ...r }, cursor));
   const infot = fc
@@ -28,8 +28,10 @@ test('SEARCH-FILE, RETRIEVE-INFOT and RETRIEVE encode to exactly what JSON.strin
     .map(({ next: cursor, ...r }) => withNext({ type: 'RETRIEVE-INFOT' as const, ...r }, cursor));
   const listing = fc.record({ name: peerName, ip, tcpPort: port, files: fc.array(entry, { maxLength: 3 }) });
   const retrieve = fc.record({ rq, peers: fc.array(listing, { maxLength: 3 }), next }).map(({ next: cursor, ...r }) => withNext({ type: 'RETRIEVE' as const, ...r }, cursor));
+  const match = fc.record({ name: fileName, holders: fc.integer({ min: 1, max: 100_000 }), size: fc.maxSafeNat(), sha256: fc.stringMatching(/^[0-9a-f]{64}$/) }, { requiredKeys: ['name', 'holders'] });
+  const words = fc.record({ rq, files: fc.array(match, { maxLength: 4 }), next }).map(({ next: cursor, ...r }) => withNext({ type: 'WORDS-FOUND' as const, ...r }, cursor));
   fc.assert(
-    fc.property(fc.oneof(search, infot, retrieve), (reply) => {
+    fc.property(fc.oneof(search, infot, retrieve, words), (reply) => {
       const bytes = encodePage(reply);
       assert.deepEqual(bytes, stringify(reply));
       assert.deepEqual(encodePage(reply), bytes, 'the second time, from kept JSON');

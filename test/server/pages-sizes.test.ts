@@ -23,6 +23,7 @@ test('computed sizes equal the encoded sizes', () => {
       assert.equal(sizes.retrieveBytes(n), bytes({ type: 'RETRIEVE', rq: n, peers: [] }));
       assert.equal(sizes.infotBytes(n, name, addr, tcpPort), bytes({ type: 'RETRIEVE-INFOT', rq: n, name, ip: addr, tcpPort, files: [] }));
       assert.equal(sizes.searchBytes(n, e.name), bytes({ type: 'SEARCH-FILE', rq: n, file: e.name, peers: [] }));
+      assert.equal(sizes.wordsBytes(n), bytes({ type: 'WORDS-FOUND', rq: n, files: [] }));
     }),
     { seed: 366, numRuns: 2000 },
   );

@@ -31,6 +31,11 @@ const BRIEF: Record<string, BriefRequest> = {
     transport: 'udp', fields: ['file', 'cursor?', 'token?'],
     replies: { 'SEARCH-FILE': ['file', ['peers', ['name', 'ip', 'tcpPort', 'size?', 'sha256?']], 'next?'], 'SEARCH-ERROR': ['reason'] },
   },
+  // Beyond the course: issue 15's search by words.
+  'SEARCH-WORDS': {
+    transport: 'udp', fields: ['words', 'cursor?', 'token?'],
+    replies: { 'WORDS-FOUND': [['files', ['name', 'holders', 'size?', 'sha256?']], 'next?'], 'WORDS-ERROR': ['reason'] },
+  },
   'UPDATE-CONTACT': {
     transport: 'udp', fields: ['name', 'ip', 'udpPort', 'tcpPort', 'token?'],
     replies: { 'UPDATE-CONFIRMED': ['name', 'ip', 'udpPort', 'tcpPort'], 'UPDATE-DENIED': ['name', 'reason'] },
@@ -52,7 +57,7 @@ const BRIEF_FALLBACK = { reply: 'ERROR', fields: ['reason'] as Fields };
 const BRIEF_NAMES = [
   'REGISTER', 'REGISTERED', 'REGISTER-DENIED', 'DE-REGISTER', 'DE-REGISTERED', 'DE-REGISTER-DENIED', 'PUBLISH', 'PUBLISHED',
   'PUBLISH-DENIED', 'REMOVE', 'REMOVED', 'REMOVE-DENIED', 'RETRIEVE-ALL', 'RETRIEVE', 'RETRIEVE-ERROR', 'RETRIEVE-INFOT',
-  'RETRIEVE-INFOT', 'SEARCH-FILE', 'SEARCH-FILE', 'SEARCH-ERROR', 'UPDATE-CONTACT', 'UPDATE-CONFIRMED', 'UPDATE-DENIED', 'ERROR',
+  'RETRIEVE-INFOT', 'SEARCH-FILE', 'SEARCH-FILE', 'SEARCH-ERROR', 'SEARCH-WORDS', 'WORDS-FOUND', 'WORDS-ERROR', 'UPDATE-CONTACT', 'UPDATE-CONFIRMED', 'UPDATE-DENIED', 'ERROR',
   'DOWNLOAD', 'FILE', 'FILE-END', 'DOWNLOAD-ERROR',
   // Beyond the brief (issue 13): ranged downloads verified piece by piece.
   'PIECE',
@@ -191,6 +196,7 @@ export const repliesMatchTheBrief: [
   Equal<RepliesOf<'RETRIEVE-ALL'>, 'RETRIEVE' | 'RETRIEVE-ERROR'>,
   Equal<RepliesOf<'RETRIEVE-INFOT'>, 'RETRIEVE-INFOT' | 'RETRIEVE-ERROR'>,
   Equal<RepliesOf<'SEARCH-FILE'>, 'SEARCH-FILE' | 'SEARCH-ERROR'>,
+  Equal<RepliesOf<'SEARCH-WORDS'>, 'WORDS-FOUND' | 'WORDS-ERROR'>,
   Equal<RepliesOf<'UPDATE-CONTACT'>, 'UPDATE-CONFIRMED' | 'UPDATE-DENIED'>,
-  Equal<UdpRequestType, 'REGISTER' | 'DE-REGISTER' | 'PUBLISH' | 'REMOVE' | 'RETRIEVE-ALL' | 'RETRIEVE-INFOT' | 'SEARCH-FILE' | 'UPDATE-CONTACT'>,
-] = [true, true, true, true, true, true, true, true, true];
+  Equal<UdpRequestType, 'REGISTER' | 'DE-REGISTER' | 'PUBLISH' | 'REMOVE' | 'RETRIEVE-ALL' | 'RETRIEVE-INFOT' | 'SEARCH-FILE' | 'SEARCH-WORDS' | 'UPDATE-CONTACT'>,
+] = [true, true, true, true, true, true, true, true, true, true];

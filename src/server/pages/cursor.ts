@@ -13,6 +13,8 @@ export type FileKey =
 export type AllPosition = { peer: string; file?: FileKey };
 export type InfotPosition = { file: FileKey };
 export type SearchPosition = { peer: string };
+/** Where a word search resumes: after this file among the names with this many words (its rank). */
+export type WordsPosition = { words: number; file: FileKey };
 
 /** Names up to this many UTF-8 bytes travel whole in a cursor; longer ones as a prefix of it and a hash. */
 const FILE_KEY_MAX_BYTES = 48;
@@ -21,7 +23,9 @@ const PEER_NAME = /^[A-Za-z0-9._-]{1,32}$/;
 const HASH = /^[A-Za-z0-9_-]{11}$/;
 const SEPARATOR = '\u0000'; // no peer name or file name contains NUL
 
-const KIND = { all: 'A', infot: 'I', search: 'S' } as const;
+const KIND = { all: 'A', infot: 'I', search: 'S', words: 'W' } as const;
+/** A rank in a cursor: a name's number of words (a name of 255 characters holds at most 128). */
+const RANK = /^[1-9][0-9]{0,2}$/;
 
 /** Longest cursor we emit (a RETRIEVE cursor: peer name, prefix, hash): paging reserves this much. */
 export const MAX_CURSOR_CHARS = Math.ceil(((1 + 32 + 1 + FILE_KEY_MAX_BYTES + 1 + HASH_CHARS) * 4) / 3);
@@ -53,6 +57,7 @@ export function positionAfter(sorted: readonly string[], key: FileKey): number {
 export const encodeAllCursor = (p: AllPosition): string => encode(KIND.all, [p.peer, ...(p.file ? keyParts(p.file) : [])]);
 export const encodeInfotCursor = (p: InfotPosition): string => encode(KIND.infot, keyParts(p.file));
 export const encodeSearchCursor = (p: SearchPosition): string => encode(KIND.search, [p.peer]);
+export const encodeWordsCursor = (p: WordsPosition): string => encode(KIND.words, [String(p.words), ...keyParts(p.file)]);
 
 /** The position a cursor names, or undefined when it is not one this server could have sent. */
 export function decodeAllCursor(cursor: string): AllPosition | undefined {
@@ -74,6 +79,12 @@ export function decodeSearchCursor(cursor: string): SearchPosition | undefined {
   return parts?.length === 1 && PEER_NAME.test(parts[0]!) ? { peer: parts[0]! } : undefined;
 }
 
+export function decodeWordsCursor(cursor: string): WordsPosition | undefined {
+  const parts = decode(cursor, KIND.words);
+  if (!parts || !RANK.test(parts[0]!)) return undefined;
+  const file = keyFrom(parts.slice(1));
+  return file && { words: Number(parts[0]), file };
+}
 
 function nameHash(name: string): string {
   return createHash('sha256').update(name).digest('base64url').slice(0, HASH_CHARS);

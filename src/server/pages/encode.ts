@@ -1,4 +1,4 @@
-// Pages of RETRIEVE, RETRIEVE-INFOT and SEARCH-FILE as bytes, assembled in the key order paging.ts
+// Pages of RETRIEVE, RETRIEVE-INFOT, SEARCH-FILE and WORDS-FOUND as bytes, assembled in the key order paging.ts
 // builds them in, from the kept JSON of their entries.
 //
 // JSON.stringify on Node 20 looks at every character for escapes (~5 ns each), and most of a page is
@@ -8,12 +8,12 @@
 // the registry replaces a FileEntry rather than edit it, and paging builds a new FileHolder when a
 // peer's contact changes.
 import type { UdpReply } from '../../generated/catalogue.js';
-import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply } from '../../generated/types.js';
+import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply, WordMatch, WordsFoundReply } from '../../generated/types.js';
 
 /** A part of a page whose JSON is kept: never mutate one after it has been encoded or measured. */
-export type ListedPart = FileEntry | FileHolder;
+export type ListedPart = FileEntry | FileHolder | WordMatch;
 
-export type Page = SearchFileReply | RetrieveInfotReply | RetrieveReply;
+export type Page = SearchFileReply | RetrieveInfotReply | RetrieveReply | WordsFoundReply;
 
 /**
  * A part's JSON, with its UTF-8 size when that differs from its length. Nearly every part is ASCII
@@ -54,6 +54,8 @@ export function encodePage(page: Page): Buffer {
       return Buffer.from(retrieveInfotJson(page));
     case 'RETRIEVE':
       return Buffer.from(retrieveJson(page));
+    case 'WORDS-FOUND':
+      return Buffer.from(wordsFoundJson(page));
   }
 }
 
@@ -89,6 +91,8 @@ const searchFileJson = (r: SearchFileReply): string =>
 const retrieveInfotJson = (r: RetrieveInfotReply): string =>
   `{"type":"RETRIEVE-INFOT","rq":${r.rq},"name":${jsonString(r.name)},"ip":${jsonString(r.ip)},"tcpPort":${r.tcpPort},` +
   `"files":[${partsJson(r.files)}]${nextJson(r.next)}}`;
+
+const wordsFoundJson = (r: WordsFoundReply): string => `{"type":"WORDS-FOUND","rq":${r.rq},"files":[${partsJson(r.files)}]${nextJson(r.next)}}`;
 
 const retrieveJson = (r: RetrieveReply): string => `{"type":"RETRIEVE","rq":${r.rq},"peers":[${r.peers.map(listingJson).join(',')}]${nextJson(r.next)}}`;
 

@@ -1,16 +1,16 @@
-// Pages of RETRIEVE, RETRIEVE-INFOT and SEARCH-FILE that never exceed the datagram limit, whatever
+// Pages of RETRIEVE, RETRIEVE-INFOT, SEARCH-FILE and WORDS-FOUND that never exceed the datagram limit, whatever
 // the registry holds. Each page is measured in encoded bytes as entries are added, keeping room for
 // `next`; the cursor in `next` is the position after the last entry sent.
-import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply } from '../../generated/types.js';
+import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply, WordMatch, WordsFoundReply } from '../../generated/types.js';
 import { MAX_RQ } from '../../protocol/index.js';
-import type { PeerView, Registry } from '../../registry/index.js';
+import { MAX_MATCHES, type Matches, type PeerView, type Registry } from '../../registry/index.js';
 import { itself, upperBound } from '../../registry/sorted.js';
 import {
-  encodeAllCursor, encodeInfotCursor, encodeSearchCursor, fileKey, MAX_CURSOR_CHARS, positionAfter,
-  type AllPosition, type InfotPosition, type SearchPosition,
+  encodeAllCursor, encodeInfotCursor, encodeSearchCursor, encodeWordsCursor, fileKey, MAX_CURSOR_CHARS, positionAfter,
+  type AllPosition, type InfotPosition, type SearchPosition, type WordsPosition,
 } from './cursor.js';
 import { listedPartBytes } from './encode.js';
-import { infotBytes, listingBytes, retrieveBytes, searchBytes } from './sizes.js';
+import { infotBytes, listingBytes, retrieveBytes, searchBytes, wordsBytes } from './sizes.js';
 
 /** Room a page keeps for `,"next":"<cursor>"` until it knows it holds the last entry. */
 const NEXT_BYTES = ',"next":""'.length + MAX_CURSOR_CHARS;
@@ -94,6 +94,55 @@ export function searchPage(registry: Registry, file: string, rq: number, from: S
 }
 
 /**
+ * WORDS-FOUND: the matching names best first (fewest words, then name order), each with its number
+ * of holders, from the position after `from`, never past the MAX_MATCHES best in all.
+ */
+export function wordsPage(registry: Registry, matches: Matches, rq: number, from: WordsPosition | undefined, limit: number): WordsFoundReply {
+  const reply: WordsFoundReply = { type: 'WORDS-FOUND', rq, files: [] };
+  const listed = Math.min(matches.size, MAX_MATCHES);
+  let used = wordsBytes(LONGEST_RQ);
+  let rank = 0; // the place of a name among all the matches, best first
+  let lastWords = 0; // the word count of the last name listed
+  for (let t = 0; t < matches.tierCount && rank < listed; t++) {
+    const words = matches.tierWords(t);
+    if (from && words < from.words) {
+      rank += matches.tierSize(t);
+      continue;
+    }
+    const names = matches.tier(t);
+    const start = from && words === from.words ? positionAfter(names, from.file) : 0;
+    rank += start;
+    for (let i = start; i < names.length && rank < listed; i++, rank++) {
+      const match = matchOf(registry, names[i]!);
+      const grown = used + listedPartBytes(match) + (reply.files.length > 0 ? COMMA : 0);
+      if (grown + (rank === listed - 1 ? 0 : NEXT_BYTES) > limit) {
+        if (reply.files.length === 0) continue; // only when --max-datagram was lowered after publishing: skip it
+        reply.next = encodeWordsCursor({ words: lastWords, file: fileKey(reply.files.at(-1)!.name) });
+        return reply;
+      }
+      reply.files.push(match);
+      lastWords = words;
+      used = grown;
+    }
+  }
+  return reply;
+}
+
+/** A matching name as WORDS-FOUND lists it: its holders, and the size and hash the first holder published. */
+function matchOf(registry: Registry, name: string): WordMatch {
+  const holders = registry.holdersOf(name);
+  const match: WordMatch = { name, holders: holders.length };
+  for (const peer of holders) {
+    const { size, sha256 } = peer.files.get(name)!;
+    if (size === undefined && sha256 === undefined) continue;
+    if (size !== undefined) match.size = size;
+    if (sha256 !== undefined) match.sha256 = sha256;
+    break;
+  }
+  return match;
+}
+
+/**
  * The RETRIEVE-INFOT cursor after an entry depends on its name alone: kept per entry, since encoding
  * one (bytes, base64url) cost more than the rest of a page together.
  */
@@ -119,12 +168,12 @@ export function unlistableReason(limit: number): (peerName: string, entry: FileE
       bytes({ type: 'RETRIEVE', rq, peers: [{ name: peerName, ...worst, files: [entry] }], next }),
       bytes({ type: 'RETRIEVE-INFOT', rq, name: peerName, ...worst, files: [entry], next }),
       bytes({ type: 'SEARCH-FILE', rq, file: entry.name, peers: [{ name: peerName, ...worst, size: entry.size, sha256: entry.sha256, piecesRoot: entry.piecesRoot, chunks: entry.chunks }], next }),
+      bytes({ type: 'WORDS-FOUND', rq, files: [{ name: entry.name, holders: Number.MAX_SAFE_INTEGER, size: entry.size, sha256: entry.sha256 }], next }),
     );
     if (needed <= limit) return undefined;
     return `is too long to list: a reply holding it needs ${needed} bytes, over this server's ${limit}-byte datagram limit; use a shorter name`;
   };
 }
-
 
 /**
  * Offset of the entry `next` points after. When not even one entry fitted (only possible when

@@ -23,5 +23,8 @@ export const retrieveBytes = (rq: number): number => 36 + decimalDigits(rq);
 export const infotBytes = (rq: number, name: string, ip: string, tcpPort: number): number =>
   71 + decimalDigits(rq) + name.length + ip.length + decimalDigits(tcpPort);
 
+/** `{"type":"WORDS-FOUND","rq":N,"files":[]}` */
+export const wordsBytes = (rq: number): number => 39 + decimalDigits(rq);
+
 /** `{"type":"SEARCH-FILE","rq":N,"file":"…","peers":[]}` */
 export const searchBytes = (rq: number, file: string): number => 47 + decimalDigits(rq) + jsonStringBytes(file);

@@ -82,7 +82,12 @@ export class KeptPages {
     private readonly registry: Pick<Registry, 'revision'>,
     perRead = KEPT_PAGES_PER_READ,
   ) {
-    this.kept = { 'RETRIEVE-ALL': new Questions(perRead), 'RETRIEVE-INFOT': new Questions(perRead), 'SEARCH-FILE': new Questions(perRead) };
+    this.kept = {
+      'RETRIEVE-ALL': new Questions(perRead),
+      'RETRIEVE-INFOT': new Questions(perRead),
+      'SEARCH-FILE': new Questions(perRead),
+      'SEARCH-WORDS': new Questions(perRead),
+    };
     this.revision = registry.revision;
   }
 
@@ -110,7 +115,9 @@ export class KeptPages {
 
   /** Replies kept now. */
   get size(): number {
-    return this.kept['RETRIEVE-ALL'].size + this.kept['RETRIEVE-INFOT'].size + this.kept['SEARCH-FILE'].size;
+    let size = 0;
+    for (const questions of Object.values(this.kept)) size += questions.size;
+    return size;
   }
 
   /** Drops everything once the registry has changed; true when it had. */
@@ -127,8 +134,21 @@ export class KeptPages {
  * cursor contains). Without a cursor, the subject string itself, so the lookup hashes nothing new.
  */
 function questionOf(request: ReadRequest): string {
-  const subject = request.type === 'SEARCH-FILE' ? request.file : request.type === 'RETRIEVE-INFOT' ? request.name : '';
+  const subject = subjectOf(request);
   return request.cursor === undefined ? subject : `${subject}\n${request.cursor}`;
+}
+
+function subjectOf(request: ReadRequest): string {
+  switch (request.type) {
+    case 'SEARCH-FILE':
+      return request.file;
+    case 'SEARCH-WORDS':
+      return request.words;
+    case 'RETRIEVE-INFOT':
+      return request.name;
+    case 'RETRIEVE-ALL':
+      return '';
+  }
 }
 
 /** `{"type":"<type>","rq":`, the bytes every page starts with (pages/encode.ts). */
