@@ -250,7 +250,8 @@ return errors === 0;
 }
 
 export const RegisteredReply = validate12;
-const schema19 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisteredReply","description":"The registration is stored. Keep the token: it authorises later mutations from any address.","type":"object","required":["type","rq","token"],"additionalProperties":false,"properties":{"type":{"const":"REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema19 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisteredReply","description":"The registration is stored. Keep the token: it authorises later mutations from any address. observedIp and observedUdpPort say where the server sees the peer's datagrams come from; behindNat says they differ from the registered ip and udpPort.","type":"object","required":["type","rq","token"],"additionalProperties":false,"properties":{"type":{"const":"REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"token":{"$ref":"../common.json#/$defs/token"},"observedIp":{"$ref":"../common.json#/$defs/ip"},"observedUdpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"}}};
+const schema24 = {"title":"BehindNat","description":"True when the peer's datagrams reach the index server from another address than the one it registered (a NAT between them): other peers cannot connect to it directly and reach it by callback. Absent or false: reachable at its registered ip and tcpPort.","type":"boolean"};
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -265,7 +266,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "token"))){
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "token")) || (key0 === "observedIp")) || (key0 === "observedUdpPort")) || (key0 === "behindNat"))){
 validate12.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data}];
 return false;
 break;
@@ -346,6 +347,84 @@ var valid0 = _errs6 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.observedIp !== undefined){
+let data3 = data.observedIp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(data3.length > 45 && func2(data3) > 45){
+validate12.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(data3.length < 2 * 2 && func2(data3) < 2){
+validate12.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(!pattern1.test(data3)){
+validate12.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data3}];
+return false;
+}
+}
+}
+}
+else {
+validate12.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data3}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.observedUdpPort !== undefined){
+let data4 = data.observedUdpPort;
+const _errs12 = errors;
+const _errs13 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate12.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data4}];
+return false;
+}
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 65535 || isNaN(data4)){
+validate12.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data4}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate12.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.behindNat !== undefined){
+let data5 = data.behindNat;
+const _errs15 = errors;
+if(typeof data5 !== "boolean"){
+validate12.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data5}];
+return false;
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -361,8 +440,8 @@ return errors === 0;
 }
 
 export const RegisterDeniedReply = validate13;
-const schema22 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisterDeniedReply","description":"The registration was refused; reason says which field broke which rule, or that the name is taken.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
-const schema24 = {"title":"Reason","description":"A sentence a person can act on, naming the field and the rule.","type":"string","minLength":1,"maxLength":600};
+const schema25 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisterDeniedReply","description":"The registration was refused; reason says which field broke which rule, or that the name is taken.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema27 = {"title":"Reason","description":"A sentence a person can act on, naming the field and the rule.","type":"string","minLength":1,"maxLength":600};
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -371,14 +450,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate13.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema22.required,parentSchema:schema22,data}];
+validate13.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema25.required,parentSchema:schema25,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate13.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema22,data}];
+validate13.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data}];
 return false;
 break;
 }
@@ -388,7 +467,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REGISTER-DENIED" !== data0){
-validate13.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REGISTER-DENIED"},message:"must be equal to constant",schema:"REGISTER-DENIED",parentSchema:schema22.properties.type,data:data0}];
+validate13.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REGISTER-DENIED"},message:"must be equal to constant",schema:"REGISTER-DENIED",parentSchema:schema25.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -432,18 +511,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -458,7 +537,7 @@ var valid0 = true;
 }
 }
 else {
-validate13.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema22.type,parentSchema:schema22,data}];
+validate13.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data}];
 return false;
 }
 }
@@ -467,7 +546,7 @@ return errors === 0;
 }
 
 export const DeRegisterRequest = validate14;
-const schema25 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterRequest","description":"Remove a registration and every file it published. De-registering a name that is not registered succeeds (nothing to do).","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema28 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterRequest","description":"Remove a registration and every file it published. De-registering a name that is not registered succeeds (nothing to do).","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -476,14 +555,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
-validate14.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema25.required,parentSchema:schema25,data}];
+validate14.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema28.required,parentSchema:schema28,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "token"))){
-validate14.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data}];
+validate14.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema28,data}];
 return false;
 break;
 }
@@ -493,7 +572,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DE-REGISTER" !== data0){
-validate14.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER"},message:"must be equal to constant",schema:"DE-REGISTER",parentSchema:schema25.properties.type,data:data0}];
+validate14.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER"},message:"must be equal to constant",schema:"DE-REGISTER",parentSchema:schema28.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -604,7 +683,7 @@ var valid0 = true;
 }
 }
 else {
-validate14.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data}];
+validate14.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema28.type,parentSchema:schema28,data}];
 return false;
 }
 }
@@ -613,7 +692,7 @@ return errors === 0;
 }
 
 export const DeRegisteredReply = validate15;
-const schema29 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisteredReply","description":"The name is no longer registered.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema32 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisteredReply","description":"The name is no longer registered.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -622,14 +701,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate15.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema29.required,parentSchema:schema29,data}];
+validate15.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema32.required,parentSchema:schema32,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate15.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema29,data}];
+validate15.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema32,data}];
 return false;
 break;
 }
@@ -639,7 +718,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DE-REGISTERED" !== data0){
-validate15.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTERED"},message:"must be equal to constant",schema:"DE-REGISTERED",parentSchema:schema29.properties.type,data:data0}];
+validate15.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTERED"},message:"must be equal to constant",schema:"DE-REGISTERED",parentSchema:schema32.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -680,7 +759,7 @@ var valid0 = true;
 }
 }
 else {
-validate15.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema29.type,parentSchema:schema29,data}];
+validate15.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data}];
 return false;
 }
 }
@@ -689,7 +768,7 @@ return errors === 0;
 }
 
 export const DeRegisterDeniedReply = validate16;
-const schema31 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterDeniedReply","description":"The de-registration was refused (invalid request, or not authorised for that name).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema34 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterDeniedReply","description":"The de-registration was refused (invalid request, or not authorised for that name).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -698,14 +777,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema31.required,parentSchema:schema31,data}];
+validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema34.required,parentSchema:schema34,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate16.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema31,data}];
+validate16.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data}];
 return false;
 break;
 }
@@ -715,7 +794,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DE-REGISTER-DENIED" !== data0){
-validate16.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER-DENIED"},message:"must be equal to constant",schema:"DE-REGISTER-DENIED",parentSchema:schema31.properties.type,data:data0}];
+validate16.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER-DENIED"},message:"must be equal to constant",schema:"DE-REGISTER-DENIED",parentSchema:schema34.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -759,18 +838,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -785,7 +864,7 @@ var valid0 = true;
 }
 }
 else {
-validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data}];
+validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data}];
 return false;
 }
 }
@@ -794,13 +873,13 @@ return errors === 0;
 }
 
 export const PublishRequest = validate17;
-const schema34 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishRequest","description":"Add files to the list the peer shares (names, or entries with size and SHA-256). Publishing a name again updates its size and hash. All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/publishedFile"}},"token":{"$ref":"../common.json#/$defs/token"}}};
-const schema37 = {"description":"A file name, or a file entry with size and SHA-256.","tsType":"string | FileEntry","if":{"type":"string"},"then":{"$ref":"#/$defs/fileName"},"else":{"$ref":"#/$defs/fileEntry"}};
-const schema38 = {"title":"FileName","description":"A file name: 1 to 255 characters (Unicode code points), no '/', '\\', NUL or control character, not '.' or '..'. Compared after NFC normalisation.","type":"string","minLength":1,"maxLength":255,"pattern":"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$","x-rule":"must not contain '/', '\\', NUL or control characters, and must not be '.' or '..'"};
-const pattern7 = new RegExp("^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$", "u");
-const schema39 = {"title":"FileEntry","description":"A published file: its name, and optionally its size and SHA-256 so downloaders can verify it.","type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}},"x-rule":"must be a file name or an object {name, size?, sha256?}"};
-const schema41 = {"title":"FileSize","description":"File size in bytes.","type":"integer","minimum":0,"maximum":9007199254740991};
-const schema42 = {"title":"Sha256","description":"SHA-256 of the file bytes, 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
+const schema37 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishRequest","description":"Add files to the list the peer shares (names, or entries with size and SHA-256). Publishing a name again updates its size and hash. All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/publishedFile"}},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema40 = {"description":"A file name, or a file entry with size and SHA-256.","tsType":"string | FileEntry","if":{"type":"string"},"then":{"$ref":"#/$defs/fileName"},"else":{"$ref":"#/$defs/fileEntry"}};
+const schema41 = {"title":"FileName","description":"A file name: 1 to 255 characters (Unicode code points), no '/', '\\', NUL or control character, not '.' or '..'. Compared after NFC normalisation.","type":"string","minLength":1,"maxLength":255,"pattern":"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$","x-rule":"must not contain '/', '\\', NUL or control characters, and must not be '.' or '..'"};
+const pattern8 = new RegExp("^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$", "u");
+const schema42 = {"title":"FileEntry","description":"A published file: its name, and optionally its size and SHA-256 so downloaders can verify it.","type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}},"x-rule":"must be a file name or an object {name, size?, sha256?}"};
+const schema44 = {"title":"FileSize","description":"File size in bytes.","type":"integer","minimum":0,"maximum":9007199254740991};
+const schema45 = {"title":"Sha256","description":"SHA-256 of the file bytes, 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
 
 function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -809,14 +888,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.name === undefined) && (missing0 = "name")){
-validate19.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema39.required,parentSchema:schema39,data}];
+validate19.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema42.required,parentSchema:schema42,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "name") || (key0 === "size")) || (key0 === "sha256"))){
-validate19.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data}];
+validate19.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema42,data}];
 return false;
 break;
 }
@@ -829,24 +908,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(data0.length > 255 && func2(data0) > 255){
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data0}];
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data0}];
 return false;
 }
 else {
 if(data0.length < 2 * 1 && func2(data0) < 1){
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data0}];
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data0}];
 return false;
 }
 else {
-if(!pattern7.test(data0)){
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data0}];
+if(!pattern8.test(data0)){
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data0}];
 return false;
 }
 }
 }
 }
 else {
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data0}];
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data0}];
 return false;
 }
 }
@@ -861,18 +940,18 @@ let data1 = data.size;
 const _errs5 = errors;
 const _errs6 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data1}];
+validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data1}];
 return false;
 }
 if(errors === _errs6){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 9007199254740991 || isNaN(data1)){
-validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data1}];
+validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data1}];
 return false;
 }
 else {
 if(data1 < 0 || isNaN(data1)){
-validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data1}];
+validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data1}];
 return false;
 }
 }
@@ -891,24 +970,24 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data2 === "string"){
 if(data2.length > 64 && func2(data2) > 64){
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 64 && func2(data2) < 64){
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data2}];
 return false;
 }
 else {
 if(!pattern2.test(data2)){
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data2}];
 return false;
 }
 }
@@ -923,7 +1002,7 @@ var valid0 = true;
 }
 }
 else {
-validate19.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.type,parentSchema:schema39,data}];
+validate19.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data}];
 return false;
 }
 }
@@ -965,24 +1044,24 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data === "string"){
 if(data.length > 255 && func2(data) > 255){
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data}];
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data}];
 return false;
 }
 else {
 if(data.length < 2 * 1 && func2(data) < 1){
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data}];
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data}];
 return false;
 }
 else {
-if(!pattern7.test(data)){
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data}];
+if(!pattern8.test(data)){
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data}];
 return false;
 }
 }
 }
 }
 else {
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data}];
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data}];
 return false;
 }
 }
@@ -1001,7 +1080,7 @@ valid0 = _valid0;
 ifClause0 = "else";
 }
 if(!valid0){
-const err1 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema",schema:schema37.if,parentSchema:schema37,data};
+const err1 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema",schema:schema40.if,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1024,14 +1103,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate17.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema34.required,parentSchema:schema34,data}];
+validate17.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema37.required,parentSchema:schema37,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "files")) || (key0 === "token"))){
-validate17.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data}];
+validate17.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema37,data}];
 return false;
 break;
 }
@@ -1041,7 +1120,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISH" !== data0){
-validate17.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH"},message:"must be equal to constant",schema:"PUBLISH",parentSchema:schema34.properties.type,data:data0}];
+validate17.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH"},message:"must be equal to constant",schema:"PUBLISH",parentSchema:schema37.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1118,12 +1197,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema34.properties.files,data:data3}];
+validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema37.properties.files,data:data3}];
 return false;
 }
 else {
 if(data3.length < 1){
-validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema34.properties.files,data:data3}];
+validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema37.properties.files,data:data3}];
 return false;
 }
 else {
@@ -1144,7 +1223,7 @@ break;
 }
 }
 else {
-validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.files.type,parentSchema:schema34.properties.files,data:data3}];
+validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema37.properties.files.type,parentSchema:schema37.properties.files,data:data3}];
 return false;
 }
 }
@@ -1195,7 +1274,7 @@ var valid0 = true;
 }
 }
 else {
-validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data}];
+validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.type,parentSchema:schema37,data}];
 return false;
 }
 }
@@ -1204,7 +1283,7 @@ return errors === 0;
 }
 
 export const PublishedReply = validate22;
-const schema44 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishedReply","description":"Every file of the request is stored as shared by the peer.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISHED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema47 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishedReply","description":"Every file of the request is stored as shared by the peer.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISHED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1213,14 +1292,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema44.required,parentSchema:schema44,data}];
+validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema47.required,parentSchema:schema47,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate22.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema44,data}];
+validate22.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema47,data}];
 return false;
 break;
 }
@@ -1230,7 +1309,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISHED" !== data0){
-validate22.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISHED"},message:"must be equal to constant",schema:"PUBLISHED",parentSchema:schema44.properties.type,data:data0}];
+validate22.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISHED"},message:"must be equal to constant",schema:"PUBLISHED",parentSchema:schema47.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1271,7 +1350,7 @@ var valid0 = true;
 }
 }
 else {
-validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.type,parentSchema:schema44,data}];
+validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema47.type,parentSchema:schema47,data}];
 return false;
 }
 }
@@ -1280,7 +1359,7 @@ return errors === 0;
 }
 
 export const PublishDeniedReply = validate23;
-const schema46 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishDeniedReply","description":"Nothing was published; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema49 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishDeniedReply","description":"Nothing was published; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1289,14 +1368,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema46.required,parentSchema:schema46,data}];
+validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema49.required,parentSchema:schema49,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate23.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data}];
+validate23.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data}];
 return false;
 break;
 }
@@ -1306,7 +1385,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISH-DENIED" !== data0){
-validate23.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH-DENIED"},message:"must be equal to constant",schema:"PUBLISH-DENIED",parentSchema:schema46.properties.type,data:data0}];
+validate23.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH-DENIED"},message:"must be equal to constant",schema:"PUBLISH-DENIED",parentSchema:schema49.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1350,18 +1429,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -1376,7 +1455,7 @@ var valid0 = true;
 }
 }
 else {
-validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data}];
+validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data}];
 return false;
 }
 }
@@ -1385,7 +1464,7 @@ return errors === 0;
 }
 
 export const RemoveRequest = validate24;
-const schema49 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveRequest","description":"Stop sharing files by name. Names the peer does not share are ignored (nothing to do). All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileName"}},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema52 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveRequest","description":"Stop sharing files by name. Names the peer does not share are ignored (nothing to do). All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileName"}},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1394,14 +1473,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema49.required,parentSchema:schema49,data}];
+validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema52.required,parentSchema:schema52,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "files")) || (key0 === "token"))){
-validate24.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data}];
+validate24.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema52,data}];
 return false;
 break;
 }
@@ -1411,7 +1490,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVE" !== data0){
-validate24.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE"},message:"must be equal to constant",schema:"REMOVE",parentSchema:schema49.properties.type,data:data0}];
+validate24.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE"},message:"must be equal to constant",schema:"REMOVE",parentSchema:schema52.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1488,12 +1567,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema49.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema52.properties.files,data:data3}];
 return false;
 }
 else {
 if(data3.length < 1){
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema49.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema52.properties.files,data:data3}];
 return false;
 }
 else {
@@ -1506,24 +1585,24 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data4 === "string"){
 if(data4.length > 255 && func2(data4) > 255){
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data4}];
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 1 && func2(data4) < 1){
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data4}];
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data4}];
 return false;
 }
 else {
-if(!pattern7.test(data4)){
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data4}];
+if(!pattern8.test(data4)){
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data4}];
 return false;
 }
 }
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data4}];
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data4}];
 return false;
 }
 }
@@ -1536,7 +1615,7 @@ break;
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.files.type,parentSchema:schema49.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema52.properties.files.type,parentSchema:schema52.properties.files,data:data3}];
 return false;
 }
 }
@@ -1587,7 +1666,7 @@ var valid0 = true;
 }
 }
 else {
-validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data}];
+validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.type,parentSchema:schema52,data}];
 return false;
 }
 }
@@ -1596,7 +1675,7 @@ return errors === 0;
 }
 
 export const RemovedReply = validate25;
-const schema54 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemovedReply","description":"None of the named files is shared by the peer any more.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"REMOVED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema57 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemovedReply","description":"None of the named files is shared by the peer any more.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"REMOVED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1605,14 +1684,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema54.required,parentSchema:schema54,data}];
+validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema57.required,parentSchema:schema57,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate25.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema54,data}];
+validate25.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema57,data}];
 return false;
 break;
 }
@@ -1622,7 +1701,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVED" !== data0){
-validate25.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVED"},message:"must be equal to constant",schema:"REMOVED",parentSchema:schema54.properties.type,data:data0}];
+validate25.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVED"},message:"must be equal to constant",schema:"REMOVED",parentSchema:schema57.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1663,7 +1742,7 @@ var valid0 = true;
 }
 }
 else {
-validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema54.type,parentSchema:schema54,data}];
+validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema57.type,parentSchema:schema57,data}];
 return false;
 }
 }
@@ -1672,7 +1751,7 @@ return errors === 0;
 }
 
 export const RemoveDeniedReply = validate26;
-const schema56 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveDeniedReply","description":"Nothing was removed; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema59 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveDeniedReply","description":"Nothing was removed; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1681,14 +1760,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema56.required,parentSchema:schema56,data}];
+validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema59.required,parentSchema:schema59,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate26.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema56,data}];
+validate26.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema59,data}];
 return false;
 break;
 }
@@ -1698,7 +1777,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVE-DENIED" !== data0){
-validate26.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE-DENIED"},message:"must be equal to constant",schema:"REMOVE-DENIED",parentSchema:schema56.properties.type,data:data0}];
+validate26.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE-DENIED"},message:"must be equal to constant",schema:"REMOVE-DENIED",parentSchema:schema59.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1742,18 +1821,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -1768,7 +1847,7 @@ var valid0 = true;
 }
 }
 else {
-validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.type,parentSchema:schema56,data}];
+validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data}];
 return false;
 }
 }
@@ -1777,9 +1856,9 @@ return errors === 0;
 }
 
 export const RetrieveAllRequest = validate27;
-const schema59 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveAllRequest","description":"List every registered peer with its files, a page at a time, in name order.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ALL","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
-const schema61 = {"title":"Cursor","description":"Opaque paging cursor: send back the `next` of the previous page to get the following one.","type":"string","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+$","x-rule":"must be a `next` value returned by the server, unchanged"};
-const pattern14 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+const schema62 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveAllRequest","description":"List every registered peer with its files, a page at a time, in name order.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ALL","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema64 = {"title":"Cursor","description":"Opaque paging cursor: send back the `next` of the previous page to get the following one.","type":"string","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+$","x-rule":"must be a `next` value returned by the server, unchanged"};
+const pattern15 = new RegExp("^[A-Za-z0-9_-]+$", "u");
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1788,14 +1867,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema59.required,parentSchema:schema59,data}];
+validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema62.required,parentSchema:schema62,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "cursor")) || (key0 === "token"))){
-validate27.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema59,data}];
+validate27.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema62,data}];
 return false;
 break;
 }
@@ -1805,7 +1884,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-ALL" !== data0){
-validate27.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ALL"},message:"must be equal to constant",schema:"RETRIEVE-ALL",parentSchema:schema59.properties.type,data:data0}];
+validate27.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ALL"},message:"must be equal to constant",schema:"RETRIEVE-ALL",parentSchema:schema62.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1849,24 +1928,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 1024 && func2(data2) > 1024){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema64,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema64,data:data2}];
 return false;
 }
 else {
-if(!pattern14.test(data2)){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data2}];
+if(!pattern15.test(data2)){
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema64,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.type,parentSchema:schema64,data:data2}];
 return false;
 }
 }
@@ -1916,7 +1995,7 @@ var valid0 = true;
 }
 }
 else {
-validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data}];
+validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema62.type,parentSchema:schema62,data}];
 return false;
 }
 }
@@ -1925,8 +2004,8 @@ return errors === 0;
 }
 
 export const RetrieveReply = validate28;
-const schema63 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveReply","description":"One page of registered peers in name order. When `next` is present, send RETRIEVE-ALL with cursor = next for the following page. A peer whose files do not fit in one page ends this page and continues, under the same name, at the start of the next: concatenate its files.","type":"object","required":["type","rq","peers"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/peerListing"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
-const schema65 = {"title":"PeerListing","description":"One peer in RETRIEVE: where to reach it over TCP and the files it shares.","type":"object","required":["name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"#/$defs/fileEntry"}}}};
+const schema66 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveReply","description":"One page of registered peers in name order. When `next` is present, send RETRIEVE-ALL with cursor = next for the following page. A peer whose files do not fit in one page ends this page and continues, under the same name, at the start of the next: concatenate its files.","type":"object","required":["type","rq","peers"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/peerListing"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema68 = {"title":"PeerListing","description":"One peer in RETRIEVE: where to reach it over TCP and the files it shares.","type":"object","required":["name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"behindNat":{"$ref":"#/$defs/behindNat"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"#/$defs/fileEntry"}}}};
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1935,14 +2014,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.name === undefined) && (missing0 = "name")) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema65.required,parentSchema:schema65,data}];
+validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema68.required,parentSchema:schema68,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "files"))){
-validate29.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema65,data}];
+if(!(((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "behindNat")) || (key0 === "files"))){
+validate29.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema68,data}];
 return false;
 break;
 }
@@ -2044,37 +2123,50 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.files !== undefined){
-let data3 = data.files;
+if(data.behindNat !== undefined){
+let data3 = data.behindNat;
 const _errs11 = errors;
-if(errors === _errs11){
-if(Array.isArray(data3)){
-if(data3.length > 1024){
-validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema65.properties.files,data:data3}];
+if(typeof data3 !== "boolean"){
+validate29.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data3}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.files !== undefined){
+let data4 = data.files;
+const _errs14 = errors;
+if(errors === _errs14){
+if(Array.isArray(data4)){
+if(data4.length > 1024){
+validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema68.properties.files,data:data4}];
 return false;
 }
 else {
-var valid4 = true;
-const len0 = data3.length;
+var valid5 = true;
+const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
-const _errs13 = errors;
-if(!(validate19(data3[i0], {instancePath:instancePath+"/files/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+const _errs16 = errors;
+if(!(validate19(data4[i0], {instancePath:instancePath+"/files/" + i0,parentData:data4,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
 errors = vErrors.length;
 }
-var valid4 = _errs13 === errors;
-if(!valid4){
+var valid5 = _errs16 === errors;
+if(!valid5){
 break;
 }
 }
 }
 }
 else {
-validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema65.properties.files.type,parentSchema:schema65.properties.files,data:data3}];
+validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema68.properties.files.type,parentSchema:schema68.properties.files,data:data4}];
 return false;
 }
 }
-var valid0 = _errs11 === errors;
+var valid0 = _errs14 === errors;
 }
 else {
 var valid0 = true;
@@ -2085,8 +2177,9 @@ var valid0 = true;
 }
 }
 }
+}
 else {
-validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema65.type,parentSchema:schema65,data}];
+validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema68.type,parentSchema:schema68,data}];
 return false;
 }
 }
@@ -2102,14 +2195,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.peers === undefined) && (missing0 = "peers"))){
-validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema63.required,parentSchema:schema63,data}];
+validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema66.required,parentSchema:schema66,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "peers")) || (key0 === "next"))){
-validate28.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema63,data}];
+validate28.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema66,data}];
 return false;
 break;
 }
@@ -2119,7 +2212,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE" !== data0){
-validate28.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE"},message:"must be equal to constant",schema:"RETRIEVE",parentSchema:schema63.properties.type,data:data0}];
+validate28.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE"},message:"must be equal to constant",schema:"RETRIEVE",parentSchema:schema66.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2162,7 +2255,7 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(Array.isArray(data2)){
 if(data2.length > 1024){
-validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema63.properties.peers,data:data2}];
+validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema66.properties.peers,data:data2}];
 return false;
 }
 else {
@@ -2182,7 +2275,7 @@ break;
 }
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema63.properties.peers.type,parentSchema:schema63.properties.peers,data:data2}];
+validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema66.properties.peers.type,parentSchema:schema66.properties.peers,data:data2}];
 return false;
 }
 }
@@ -2199,24 +2292,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
 if(data4.length > 1024 && func2(data4) > 1024){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema64,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 1 && func2(data4) < 1){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema64,data:data4}];
 return false;
 }
 else {
-if(!pattern14.test(data4)){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data4}];
+if(!pattern15.test(data4)){
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema64,data:data4}];
 return false;
 }
 }
 }
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.type,parentSchema:schema64,data:data4}];
 return false;
 }
 }
@@ -2232,7 +2325,7 @@ var valid0 = true;
 }
 }
 else {
-validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema63.type,parentSchema:schema63,data}];
+validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema66.type,parentSchema:schema66,data}];
 return false;
 }
 }
@@ -2241,7 +2334,7 @@ return errors === 0;
 }
 
 export const RetrieveErrorReply = validate32;
-const schema70 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveErrorReply","description":"RETRIEVE-ALL or RETRIEVE-INFOT was refused (invalid request, unregistered client, unknown peer).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema74 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveErrorReply","description":"RETRIEVE-ALL or RETRIEVE-INFOT was refused (invalid request, unregistered client, unknown peer).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2250,14 +2343,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema70.required,parentSchema:schema70,data}];
+validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema74.required,parentSchema:schema74,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema70,data}];
+validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema74,data}];
 return false;
 break;
 }
@@ -2267,7 +2360,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-ERROR" !== data0){
-validate32.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ERROR"},message:"must be equal to constant",schema:"RETRIEVE-ERROR",parentSchema:schema70.properties.type,data:data0}];
+validate32.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ERROR"},message:"must be equal to constant",schema:"RETRIEVE-ERROR",parentSchema:schema74.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2311,18 +2404,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -2337,7 +2430,7 @@ var valid0 = true;
 }
 }
 else {
-validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema70.type,parentSchema:schema70,data}];
+validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.type,parentSchema:schema74,data}];
 return false;
 }
 }
@@ -2346,7 +2439,7 @@ return errors === 0;
 }
 
 export const RetrieveInfotRequest = validate33;
-const schema73 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotRequest","description":"Look up one peer by name: its TCP address and its files, a page at a time.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema77 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotRequest","description":"Look up one peer by name: its TCP address and its files, a page at a time.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2355,14 +2448,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
-validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema73.required,parentSchema:schema73,data}];
+validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema77.required,parentSchema:schema77,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "cursor")) || (key0 === "token"))){
-validate33.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema73,data}];
+validate33.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema77,data}];
 return false;
 break;
 }
@@ -2372,7 +2465,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-INFOT" !== data0){
-validate33.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema73.properties.type,data:data0}];
+validate33.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema77.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2450,24 +2543,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(data3.length > 1024 && func2(data3) > 1024){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema64,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema64,data:data3}];
 return false;
 }
 else {
-if(!pattern14.test(data3)){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data3}];
+if(!pattern15.test(data3)){
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema64,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.type,parentSchema:schema64,data:data3}];
 return false;
 }
 }
@@ -2518,7 +2611,7 @@ var valid0 = true;
 }
 }
 else {
-validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema73.type,parentSchema:schema73,data}];
+validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema77.type,parentSchema:schema77,data}];
 return false;
 }
 }
@@ -2527,7 +2620,7 @@ return errors === 0;
 }
 
 export const RetrieveInfotReply = validate34;
-const schema78 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotReply","description":"One peer's contact and one page of its files in name order; follow `next` for the rest.","type":"object","required":["type","rq","name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileEntry"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema82 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotReply","description":"One peer's contact and one page of its files in name order; follow `next` for the rest.","type":"object","required":["type","rq","name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileEntry"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2536,14 +2629,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.name === undefined) && (missing0 = "name")){
-validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema39.required,parentSchema:schema39,data}];
+validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema42.required,parentSchema:schema42,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "name") || (key0 === "size")) || (key0 === "sha256"))){
-validate35.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data}];
+validate35.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema42,data}];
 return false;
 break;
 }
@@ -2556,24 +2649,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(data0.length > 255 && func2(data0) > 255){
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data0}];
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data0}];
 return false;
 }
 else {
 if(data0.length < 2 * 1 && func2(data0) < 1){
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data0}];
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data0}];
 return false;
 }
 else {
-if(!pattern7.test(data0)){
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data0}];
+if(!pattern8.test(data0)){
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data0}];
 return false;
 }
 }
 }
 }
 else {
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data0}];
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data0}];
 return false;
 }
 }
@@ -2588,18 +2681,18 @@ let data1 = data.size;
 const _errs5 = errors;
 const _errs6 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data1}];
+validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data1}];
 return false;
 }
 if(errors === _errs6){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 9007199254740991 || isNaN(data1)){
-validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data1}];
+validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data1}];
 return false;
 }
 else {
 if(data1 < 0 || isNaN(data1)){
-validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data1}];
+validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data1}];
 return false;
 }
 }
@@ -2618,24 +2711,24 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data2 === "string"){
 if(data2.length > 64 && func2(data2) > 64){
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 64 && func2(data2) < 64){
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data2}];
 return false;
 }
 else {
 if(!pattern2.test(data2)){
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data2}];
 return false;
 }
 }
@@ -2650,7 +2743,7 @@ var valid0 = true;
 }
 }
 else {
-validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.type,parentSchema:schema39,data}];
+validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data}];
 return false;
 }
 }
@@ -2666,14 +2759,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema78.required,parentSchema:schema78,data}];
+validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema82.required,parentSchema:schema82,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "files")) || (key0 === "next"))){
-validate34.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema78,data}];
+if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "behindNat")) || (key0 === "files")) || (key0 === "next"))){
+validate34.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema82,data}];
 return false;
 break;
 }
@@ -2683,7 +2776,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-INFOT" !== data0){
-validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema78.properties.type,data:data0}];
+validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema82.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2816,35 +2909,12 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.files !== undefined){
-let data5 = data.files;
+if(data.behindNat !== undefined){
+let data5 = data.behindNat;
 const _errs15 = errors;
-if(errors === _errs15){
-if(Array.isArray(data5)){
-if(data5.length > 1024){
-validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema78.properties.files,data:data5}];
+if(typeof data5 !== "boolean"){
+validate34.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data5}];
 return false;
-}
-else {
-var valid5 = true;
-const len0 = data5.length;
-for(let i0=0; i0<len0; i0++){
-const _errs17 = errors;
-if(!(validate35(data5[i0], {instancePath:instancePath+"/files/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
-errors = vErrors.length;
-}
-var valid5 = _errs17 === errors;
-if(!valid5){
-break;
-}
-}
-}
-}
-else {
-validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema78.properties.files.type,parentSchema:schema78.properties.files,data:data5}];
-return false;
-}
 }
 var valid0 = _errs15 === errors;
 }
@@ -2852,31 +2922,33 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.next !== undefined){
-let data7 = data.next;
+if(data.files !== undefined){
+let data6 = data.files;
 const _errs18 = errors;
-const _errs19 = errors;
-if(errors === _errs19){
-if(typeof data7 === "string"){
-if(data7.length > 1024 && func2(data7) > 1024){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data7}];
+if(errors === _errs18){
+if(Array.isArray(data6)){
+if(data6.length > 1024){
+validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema82.properties.files,data:data6}];
 return false;
 }
 else {
-if(data7.length < 2 * 1 && func2(data7) < 1){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data7}];
-return false;
+var valid6 = true;
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+const _errs20 = errors;
+if(!(validate35(data6[i0], {instancePath:instancePath+"/files/" + i0,parentData:data6,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+errors = vErrors.length;
+}
+var valid6 = _errs20 === errors;
+if(!valid6){
+break;
+}
+}
+}
 }
 else {
-if(!pattern14.test(data7)){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data7}];
-return false;
-}
-}
-}
-}
-else {
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data7}];
+validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema82.properties.files.type,parentSchema:schema82.properties.files,data:data6}];
 return false;
 }
 }
@@ -2885,6 +2957,41 @@ var valid0 = _errs18 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.next !== undefined){
+let data8 = data.next;
+const _errs21 = errors;
+const _errs22 = errors;
+if(errors === _errs22){
+if(typeof data8 === "string"){
+if(data8.length > 1024 && func2(data8) > 1024){
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema64,data:data8}];
+return false;
+}
+else {
+if(data8.length < 2 * 1 && func2(data8) < 1){
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema64,data:data8}];
+return false;
+}
+else {
+if(!pattern15.test(data8)){
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema64,data:data8}];
+return false;
+}
+}
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.type,parentSchema:schema64,data:data8}];
+return false;
+}
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -2895,7 +3002,7 @@ var valid0 = true;
 }
 }
 else {
-validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema78.type,parentSchema:schema78,data}];
+validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema82.type,parentSchema:schema82,data}];
 return false;
 }
 }
@@ -2904,7 +3011,7 @@ return errors === 0;
 }
 
 export const SearchFileRequest = validate37;
-const schema88 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileRequest","description":"Find the peers that share a file (exact name after NFC normalisation).","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema93 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileRequest","description":"Find the peers that share a file (exact name after NFC normalisation).","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2913,14 +3020,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
-validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema88.required,parentSchema:schema88,data}];
+validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema93.required,parentSchema:schema93,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "cursor")) || (key0 === "token"))){
-validate37.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema88,data}];
+validate37.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema93,data}];
 return false;
 break;
 }
@@ -2930,7 +3037,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-FILE" !== data0){
-validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema88.properties.type,data:data0}];
+validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema93.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2974,24 +3081,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
 return false;
 }
 else {
-if(!pattern7.test(data2)){
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+if(!pattern8.test(data2)){
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
 return false;
 }
 }
@@ -3008,24 +3115,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(data3.length > 1024 && func2(data3) > 1024){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema64,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema64,data:data3}];
 return false;
 }
 else {
-if(!pattern14.test(data3)){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data3}];
+if(!pattern15.test(data3)){
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema64,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.type,parentSchema:schema64,data:data3}];
 return false;
 }
 }
@@ -3076,7 +3183,7 @@ var valid0 = true;
 }
 }
 else {
-validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema88.type,parentSchema:schema88,data}];
+validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema93.type,parentSchema:schema93,data}];
 return false;
 }
 }
@@ -3085,8 +3192,8 @@ return errors === 0;
 }
 
 export const SearchFileReply = validate38;
-const schema93 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileReply","description":"One page of the peers sharing the file, in name order; follow `next` for the rest. Nobody sharing the file is a SEARCH-ERROR, so only a later page can be empty (its peers left after the first page).","type":"object","required":["type","rq","file","peers"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/holder"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
-const schema96 = {"title":"FileHolder","description":"One peer in SEARCH-FILE that shares the file, with the size and SHA-256 it published.","type":"object","required":["name","ip","tcpPort"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}}};
+const schema98 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileReply","description":"One page of the peers sharing the file, in name order; follow `next` for the rest. Nobody sharing the file is a SEARCH-ERROR, so only a later page can be empty (its peers left after the first page).","type":"object","required":["type","rq","file","peers"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/holder"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema101 = {"title":"FileHolder","description":"One peer in SEARCH-FILE that shares the file, with the size and SHA-256 it published.","type":"object","required":["name","ip","tcpPort"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"behindNat":{"$ref":"#/$defs/behindNat"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}}};
 
 function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3095,14 +3202,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.name === undefined) && (missing0 = "name")) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema96.required,parentSchema:schema96,data}];
+validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema101.required,parentSchema:schema101,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "size")) || (key0 === "sha256"))){
-validate39.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema96,data}];
+if(!((((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "behindNat")) || (key0 === "size")) || (key0 === "sha256"))){
+validate39.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema101,data}];
 return false;
 break;
 }
@@ -3204,27 +3311,12 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.size !== undefined){
-let data3 = data.size;
+if(data.behindNat !== undefined){
+let data3 = data.behindNat;
 const _errs11 = errors;
-const _errs12 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data3}];
+if(typeof data3 !== "boolean"){
+validate39.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data3}];
 return false;
-}
-if(errors === _errs12){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data3}];
-return false;
-}
-else {
-if(data3 < 0 || isNaN(data3)){
-validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data3}];
-return false;
-}
-}
-}
 }
 var valid0 = _errs11 === errors;
 }
@@ -3232,35 +3324,63 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.sha256 !== undefined){
-let data4 = data.sha256;
+if(data.size !== undefined){
+let data4 = data.size;
 const _errs14 = errors;
 const _errs15 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data4}];
+return false;
+}
 if(errors === _errs15){
-if(typeof data4 === "string"){
-if(data4.length > 64 && func2(data4) > 64){
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data4}];
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data4}];
 return false;
 }
 else {
-if(data4.length < 2 * 64 && func2(data4) < 64){
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data4}];
-return false;
-}
-else {
-if(!pattern2.test(data4)){
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data4}];
+if(data4 < 0 || isNaN(data4)){
+validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data4}];
 return false;
 }
 }
-}
-}
-else {
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data4}];
-return false;
 }
 }
 var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.sha256 !== undefined){
+let data5 = data.sha256;
+const _errs17 = errors;
+const _errs18 = errors;
+if(errors === _errs18){
+if(typeof data5 === "string"){
+if(data5.length > 64 && func2(data5) > 64){
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data5}];
+return false;
+}
+else {
+if(data5.length < 2 * 64 && func2(data5) < 64){
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data5}];
+return false;
+}
+else {
+if(!pattern2.test(data5)){
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data5}];
+return false;
+}
+}
+}
+}
+else {
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data5}];
+return false;
+}
+}
+var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
@@ -3272,8 +3392,9 @@ var valid0 = true;
 }
 }
 }
+}
 else {
-validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema96.type,parentSchema:schema96,data}];
+validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema101.type,parentSchema:schema101,data}];
 return false;
 }
 }
@@ -3289,14 +3410,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.peers === undefined) && (missing0 = "peers"))){
-validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema93.required,parentSchema:schema93,data}];
+validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema98.required,parentSchema:schema98,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "peers")) || (key0 === "next"))){
-validate38.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema93,data}];
+validate38.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema98,data}];
 return false;
 break;
 }
@@ -3306,7 +3427,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-FILE" !== data0){
-validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema93.properties.type,data:data0}];
+validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema98.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3350,24 +3471,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
 return false;
 }
 else {
-if(!pattern7.test(data2)){
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+if(!pattern8.test(data2)){
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
 return false;
 }
 }
@@ -3383,7 +3504,7 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema93.properties.peers,data:data3}];
+validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema98.properties.peers,data:data3}];
 return false;
 }
 else {
@@ -3403,7 +3524,7 @@ break;
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema93.properties.peers.type,parentSchema:schema93.properties.peers,data:data3}];
+validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema98.properties.peers.type,parentSchema:schema98.properties.peers,data:data3}];
 return false;
 }
 }
@@ -3420,24 +3541,24 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data5 === "string"){
 if(data5.length > 1024 && func2(data5) > 1024){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema61,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema64,data:data5}];
 return false;
 }
 else {
 if(data5.length < 2 * 1 && func2(data5) < 1){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema61,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema64,data:data5}];
 return false;
 }
 else {
-if(!pattern14.test(data5)){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema61,data:data5}];
+if(!pattern15.test(data5)){
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema64,data:data5}];
 return false;
 }
 }
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema61.type,parentSchema:schema61,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema64.type,parentSchema:schema64,data:data5}];
 return false;
 }
 }
@@ -3454,7 +3575,7 @@ var valid0 = true;
 }
 }
 else {
-validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema93.type,parentSchema:schema93,data}];
+validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema98.type,parentSchema:schema98,data}];
 return false;
 }
 }
@@ -3463,7 +3584,7 @@ return errors === 0;
 }
 
 export const SearchErrorReply = validate41;
-const schema103 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchErrorReply","description":"SEARCH-FILE was refused (invalid request, unregistered client, unreadable cursor), or nobody shares the file (the course's rule).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema109 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchErrorReply","description":"SEARCH-FILE was refused (invalid request, unregistered client, unreadable cursor), or nobody shares the file (the course's rule).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3472,14 +3593,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema103.required,parentSchema:schema103,data}];
+validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema109.required,parentSchema:schema109,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate41.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema103,data}];
+validate41.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema109,data}];
 return false;
 break;
 }
@@ -3489,7 +3610,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-ERROR" !== data0){
-validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-ERROR"},message:"must be equal to constant",schema:"SEARCH-ERROR",parentSchema:schema103.properties.type,data:data0}];
+validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-ERROR"},message:"must be equal to constant",schema:"SEARCH-ERROR",parentSchema:schema109.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3533,18 +3654,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -3559,7 +3680,7 @@ var valid0 = true;
 }
 }
 else {
-validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema103.type,parentSchema:schema103,data}];
+validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema109.type,parentSchema:schema109,data}];
 return false;
 }
 }
@@ -3568,7 +3689,7 @@ return errors === 0;
 }
 
 export const UpdateContactRequest = validate42;
-const schema106 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateContactRequest","description":"Change the IP, UDP port and TCP port a registered peer is reached at.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONTACT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema112 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateContactRequest","description":"Change the IP, UDP port and TCP port a registered peer is reached at.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONTACT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3577,14 +3698,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema106.required,parentSchema:schema106,data}];
+validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema112.required,parentSchema:schema112,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort")) || (key0 === "token"))){
-validate42.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema106,data}];
+validate42.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema112,data}];
 return false;
 break;
 }
@@ -3594,7 +3715,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-CONTACT" !== data0){
-validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONTACT"},message:"must be equal to constant",schema:"UPDATE-CONTACT",parentSchema:schema106.properties.type,data:data0}];
+validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONTACT"},message:"must be equal to constant",schema:"UPDATE-CONTACT",parentSchema:schema112.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3798,7 +3919,7 @@ var valid0 = true;
 }
 }
 else {
-validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema106.type,parentSchema:schema106,data}];
+validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema112.type,parentSchema:schema112,data}];
 return false;
 }
 }
@@ -3807,7 +3928,7 @@ return errors === 0;
 }
 
 export const UpdateConfirmedReply = validate43;
-const schema113 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateConfirmedReply","description":"The new contact is stored; the fields echo what is now registered.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONFIRMED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"}}};
+const schema119 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateConfirmedReply","description":"The new contact is stored; the fields echo what is now registered.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONFIRMED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"}}};
 
 function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3816,14 +3937,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema113.required,parentSchema:schema113,data}];
+validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema119.required,parentSchema:schema119,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort"))){
-validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema113,data}];
+validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema119,data}];
 return false;
 break;
 }
@@ -3833,7 +3954,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-CONFIRMED" !== data0){
-validate43.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONFIRMED"},message:"must be equal to constant",schema:"UPDATE-CONFIRMED",parentSchema:schema113.properties.type,data:data0}];
+validate43.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONFIRMED"},message:"must be equal to constant",schema:"UPDATE-CONFIRMED",parentSchema:schema119.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4002,7 +4123,7 @@ var valid0 = true;
 }
 }
 else {
-validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema113.type,parentSchema:schema113,data}];
+validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema119.type,parentSchema:schema119,data}];
 return false;
 }
 }
@@ -4011,7 +4132,7 @@ return errors === 0;
 }
 
 export const UpdateDeniedReply = validate44;
-const schema119 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateDeniedReply","description":"The update was refused; nothing changed. name echoes the request's name (null when it was not a string).","type":"object","required":["type","rq","name","reason"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"type":["string","null"],"maxLength":64,"description":"The name the request gave, null when it gave none."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema125 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateDeniedReply","description":"The update was refused; nothing changed. name echoes the request's name (null when it was not a string).","type":"object","required":["type","rq","name","reason"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"type":["string","null"],"maxLength":64,"description":"The name the request gave, null when it gave none."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4020,14 +4141,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema119.required,parentSchema:schema119,data}];
+validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema125.required,parentSchema:schema125,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "reason"))){
-validate44.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema119,data}];
+validate44.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data}];
 return false;
 break;
 }
@@ -4037,7 +4158,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-DENIED" !== data0){
-validate44.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-DENIED"},message:"must be equal to constant",schema:"UPDATE-DENIED",parentSchema:schema119.properties.type,data:data0}];
+validate44.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-DENIED"},message:"must be equal to constant",schema:"UPDATE-DENIED",parentSchema:schema125.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4078,13 +4199,13 @@ if(data.name !== undefined){
 let data2 = data.name;
 const _errs6 = errors;
 if((typeof data2 !== "string") && (data2 !== null)){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema119.properties.name.type},message:"must be string,null",schema:schema119.properties.name.type,parentSchema:schema119.properties.name,data:data2}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema125.properties.name.type},message:"must be string,null",schema:schema125.properties.name.type,parentSchema:schema125.properties.name,data:data2}];
 return false;
 }
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(data2.length > 64 && func2(data2) > 64){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema119.properties.name,data:data2}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema125.properties.name,data:data2}];
 return false;
 }
 }
@@ -4102,18 +4223,18 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(data3.length > 600 && func2(data3) > 600){
-validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data3}];
 return false;
 }
 }
 }
 else {
-validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data3}];
 return false;
 }
 }
@@ -4129,7 +4250,7 @@ var valid0 = true;
 }
 }
 else {
-validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema119.type,parentSchema:schema119,data}];
+validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data}];
 return false;
 }
 }
@@ -4137,8 +4258,8 @@ validate44.errors = vErrors;
 return errors === 0;
 }
 
-export const ErrorReply = validate45;
-const schema122 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+export const WhoAmIRequest = validate45;
+const schema128 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WhoAmIRequest","description":"How does the server see me? Answered with the observed address of the registration the token (or, without one, the datagram's source) belongs to. With the token, sent from a new source address (a NAT mapping that changed), it also moves the observed address there; NATed peers send it every 20 seconds as their keepalive.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"WHO-AM-I","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4146,15 +4267,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate45.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema122.required,parentSchema:schema122,data}];
+if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
+validate45.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema128.required,parentSchema:schema128,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate45.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema122,data}];
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "token"))){
+validate45.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema128,data}];
 return false;
 break;
 }
@@ -4163,8 +4284,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("ERROR" !== data0){
-validate45.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema122.properties.type,data:data0}];
+if("WHO-AM-I" !== data0){
+validate45.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WHO-AM-I"},message:"must be equal to constant",schema:"WHO-AM-I",parentSchema:schema128.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4177,82 +4298,21 @@ if(data.rq !== undefined){
 let data1 = data.rq;
 const _errs3 = errors;
 const _errs4 = errors;
-let valid1 = false;
-const _errs5 = errors;
-const _errs6 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err0 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err0];
+validate45.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
 }
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(errors === _errs6){
+if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 2147483647 || isNaN(data1)){
-const err1 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-else {
-if(data1 < 0 || isNaN(data1)){
-const err2 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-}
-}
-var _valid0 = _errs5 === errors;
-valid1 = valid1 || _valid0;
-if(!valid1){
-const _errs8 = errors;
-if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema122.properties.rq.anyOf[1].type,parentSchema:schema122.properties.rq.anyOf[1],data:data1};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-var _valid0 = _errs8 === errors;
-valid1 = valid1 || _valid0;
-}
-if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema122.properties.rq.anyOf,parentSchema:schema122.properties.rq,data:data1};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-validate45.errors = vErrors;
+validate45.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
 return false;
 }
 else {
-errors = _errs4;
-if(vErrors !== null){
-if(_errs4){
-vErrors.length = _errs4;
+if(data1 < 0 || isNaN(data1)){
+validate45.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
 }
-else {
-vErrors = null;
 }
 }
 }
@@ -4262,29 +4322,35 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.reason !== undefined){
-let data2 = data.reason;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
+if(data.token !== undefined){
+let data2 = data.token;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 600 && func2(data2) > 600){
-validate45.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+if(data2.length > 128 && func2(data2) > 128){
+validate45.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data2}];
 return false;
 }
 else {
-if(data2.length < 2 * 1 && func2(data2) < 1){
-validate45.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+if(data2.length < 2 * 32 && func2(data2) < 32){
+validate45.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data2}];
 return false;
+}
+else {
+if(!pattern2.test(data2)){
+validate45.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema18,data:data2}];
+return false;
+}
 }
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate45.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data2}];
 return false;
 }
 }
-var valid0 = _errs10 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
@@ -4295,7 +4361,7 @@ var valid0 = true;
 }
 }
 else {
-validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema122.type,parentSchema:schema122,data}];
+validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema128.type,parentSchema:schema128,data}];
 return false;
 }
 }
@@ -4303,9 +4369,8 @@ validate45.errors = vErrors;
 return errors === 0;
 }
 
-export const DownloadRequest = validate46;
-const schema125 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"}}};
-const schema128 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
+export const YouAreReply = validate46;
+const schema131 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"YouAreReply","description":"The registration asked about, its registered ip and udpPort, and where the server sees its datagrams come from.","type":"object","required":["type","rq","name","ip","udpPort","observedIp","observedUdpPort","behindNat"],"additionalProperties":false,"properties":{"type":{"const":"YOU-ARE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"observedIp":{"$ref":"../common.json#/$defs/ip"},"observedUdpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"}}};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4313,15 +4378,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
-validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema125.required,parentSchema:schema125,data}];
+if(((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.observedIp === undefined) && (missing0 = "observedIp"))) || ((data.observedUdpPort === undefined) && (missing0 = "observedUdpPort"))) || ((data.behindNat === undefined) && (missing0 = "behindNat"))){
+validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema131.required,parentSchema:schema131,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk"))){
-validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data}];
+if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "observedIp")) || (key0 === "observedUdpPort")) || (key0 === "behindNat"))){
+validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema131,data}];
 return false;
 break;
 }
@@ -4330,8 +4395,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("DOWNLOAD" !== data0){
-validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema125.properties.type,data:data0}];
+if("YOU-ARE" !== data0){
+validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "YOU-ARE"},message:"must be equal to constant",schema:"YOU-ARE",parentSchema:schema131.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4368,31 +4433,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
+if(data.name !== undefined){
+let data2 = data.name;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate46.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+if(data2.length > 32 && func2(data2) > 32){
+validate46.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate46.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+validate46.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(!pattern7.test(data2)){
-validate46.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+if(!pattern0.test(data2)){
+validate46.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate46.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate46.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
 return false;
 }
 }
@@ -4402,29 +4467,138 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.fromChunk !== undefined){
-let data3 = data.fromChunk;
+if(data.ip !== undefined){
+let data3 = data.ip;
 const _errs9 = errors;
 const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema128.type,parentSchema:schema128,data:data3}];
-return false;
-}
 if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema128,data:data3}];
+if(typeof data3 === "string"){
+if(data3.length > 45 && func2(data3) > 45){
+validate46.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
 return false;
 }
 else {
-if(data3 < 1 || isNaN(data3)){
-validate46.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema128,data:data3}];
+if(data3.length < 2 * 2 && func2(data3) < 2){
+validate46.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(!pattern1.test(data3)){
+validate46.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data3}];
 return false;
 }
 }
 }
 }
+else {
+validate46.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data3}];
+return false;
+}
+}
 var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.udpPort !== undefined){
+let data4 = data.udpPort;
+const _errs12 = errors;
+const _errs13 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate46.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data4}];
+return false;
+}
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 65535 || isNaN(data4)){
+validate46.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data4}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate46.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.observedIp !== undefined){
+let data5 = data.observedIp;
+const _errs15 = errors;
+const _errs16 = errors;
+if(errors === _errs16){
+if(typeof data5 === "string"){
+if(data5.length > 45 && func2(data5) > 45){
+validate46.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data5}];
+return false;
+}
+else {
+if(data5.length < 2 * 2 && func2(data5) < 2){
+validate46.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data5}];
+return false;
+}
+else {
+if(!pattern1.test(data5)){
+validate46.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data5}];
+return false;
+}
+}
+}
+}
+else {
+validate46.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data5}];
+return false;
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.observedUdpPort !== undefined){
+let data6 = data.observedUdpPort;
+const _errs18 = errors;
+const _errs19 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+validate46.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data6}];
+return false;
+}
+if(errors === _errs19){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 65535 || isNaN(data6)){
+validate46.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data6}];
+return false;
+}
+else {
+if(data6 < 1 || isNaN(data6)){
+validate46.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data6}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.behindNat !== undefined){
+let data7 = data.behindNat;
+const _errs21 = errors;
+if(typeof data7 !== "boolean"){
+validate46.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data7}];
+return false;
+}
+var valid0 = _errs21 === errors;
 }
 else {
 var valid0 = true;
@@ -4435,8 +4609,12 @@ var valid0 = true;
 }
 }
 }
+}
+}
+}
+}
 else {
-validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data}];
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema131.type,parentSchema:schema131,data}];
 return false;
 }
 }
@@ -4444,9 +4622,8 @@ validate46.errors = vErrors;
 return errors === 0;
 }
 
-export const FileFrame = validate47;
-const schema129 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
-const schema133 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
+export const WhoAmIDeniedReply = validate47;
+const schema139 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WhoAmIDeniedReply","description":"WHO-AM-I was refused: the client is not registered (or the token matches no registration).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"WHO-AM-I-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4454,15 +4631,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema129.required,parentSchema:schema129,data}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema139.required,parentSchema:schema139,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding"))){
-validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema129,data}];
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
+validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema139,data}];
 return false;
 break;
 }
@@ -4471,8 +4648,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("FILE" !== data0){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema129.properties.type,data:data0}];
+if("WHO-AM-I-DENIED" !== data0){
+validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WHO-AM-I-DENIED"},message:"must be equal to constant",schema:"WHO-AM-I-DENIED",parentSchema:schema139.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4509,31 +4686,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
+if(data.reason !== undefined){
+let data2 = data.reason;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate47.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+if(data2.length > 600 && func2(data2) > 600){
+validate47.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate47.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
-return false;
-}
-else {
-if(!pattern7.test(data2)){
-validate47.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+validate47.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
-}
 else {
-validate47.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate47.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -4542,88 +4713,13 @@ var valid0 = _errs6 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.chunk !== undefined){
-let data3 = data.chunk;
-const _errs9 = errors;
-const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema128.type,parentSchema:schema128,data:data3}];
-return false;
-}
-if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema128,data:data3}];
-return false;
-}
-else {
-if(data3 < 1 || isNaN(data3)){
-validate47.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema128,data:data3}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.text !== undefined){
-let data4 = data.text;
-const _errs12 = errors;
-if(errors === _errs12){
-if(typeof data4 === "string"){
-if(data4.length > 200 && func2(data4) > 200){
-validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema129.properties.text,data:data4}];
-return false;
-}
-else {
-if(data4.length < 2 * 200 && func2(data4) < 200){
-validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema129.properties.text,data:data4}];
-return false;
-}
-}
-}
-else {
-validate47.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema129.properties.text.type,parentSchema:schema129.properties.text,data:data4}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.encoding !== undefined){
-let data5 = data.encoding;
-const _errs14 = errors;
-if(typeof data5 !== "string"){
-validate47.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.type,parentSchema:schema133,data:data5}];
-return false;
-}
-if(!(data5 === "base64")){
-validate47.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema133.enum},message:"must be equal to one of the allowed values",schema:schema133.enum,parentSchema:schema133,data:data5}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
 }
 }
 }
 }
 }
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema129.type,parentSchema:schema129,data}];
+validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema139.type,parentSchema:schema139,data}];
 return false;
 }
 }
@@ -4631,8 +4727,8 @@ validate47.errors = vErrors;
 return errors === 0;
 }
 
-export const FileEndFrame = validate48;
-const schema134 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
+export const ErrorReply = validate48;
+const schema142 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4640,259 +4736,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.sha256 === undefined) && (missing0 = "sha256"))){
-validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema134.required,parentSchema:schema134,data}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding")) || (key0 === "size")) || (key0 === "sha256"))){
-validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema134,data}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if("FILE-END" !== data0){
-validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema134.properties.type,data:data0}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.rq !== undefined){
-let data1 = data.rq;
-const _errs3 = errors;
-const _errs4 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate48.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
-return false;
-}
-if(errors === _errs4){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 2147483647 || isNaN(data1)){
-validate48.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
-return false;
-}
-else {
-if(data1 < 0 || isNaN(data1)){
-validate48.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate48.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
-return false;
-}
-else {
-if(data2.length < 2 * 1 && func2(data2) < 1){
-validate48.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
-return false;
-}
-else {
-if(!pattern7.test(data2)){
-validate48.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
-return false;
-}
-}
-}
-}
-else {
-validate48.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.chunk !== undefined){
-let data3 = data.chunk;
-const _errs9 = errors;
-const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema128.type,parentSchema:schema128,data:data3}];
-return false;
-}
-if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema128,data:data3}];
-return false;
-}
-else {
-if(data3 < 1 || isNaN(data3)){
-validate48.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema128,data:data3}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.text !== undefined){
-let data4 = data.text;
-const _errs12 = errors;
-if(errors === _errs12){
-if(typeof data4 === "string"){
-if(data4.length > 200 && func2(data4) > 200){
-validate48.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema134.properties.text,data:data4}];
-return false;
-}
-}
-else {
-validate48.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema134.properties.text.type,parentSchema:schema134.properties.text,data:data4}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.encoding !== undefined){
-let data5 = data.encoding;
-const _errs14 = errors;
-if(typeof data5 !== "string"){
-validate48.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.type,parentSchema:schema133,data:data5}];
-return false;
-}
-if(!(data5 === "base64")){
-validate48.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema133.enum},message:"must be equal to one of the allowed values",schema:schema133.enum,parentSchema:schema133,data:data5}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.size !== undefined){
-let data6 = data.size;
-const _errs17 = errors;
-const _errs18 = errors;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-validate48.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data6}];
-return false;
-}
-if(errors === _errs18){
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 9007199254740991 || isNaN(data6)){
-validate48.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data6}];
-return false;
-}
-else {
-if(data6 < 0 || isNaN(data6)){
-validate48.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data6}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sha256 !== undefined){
-let data7 = data.sha256;
-const _errs20 = errors;
-const _errs21 = errors;
-if(errors === _errs21){
-if(typeof data7 === "string"){
-if(data7.length > 64 && func2(data7) > 64){
-validate48.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data7}];
-return false;
-}
-else {
-if(data7.length < 2 * 64 && func2(data7) < 64){
-validate48.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data7}];
-return false;
-}
-else {
-if(!pattern2.test(data7)){
-validate48.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data7}];
-return false;
-}
-}
-}
-}
-else {
-validate48.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data7}];
-return false;
-}
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema134.type,parentSchema:schema134,data}];
-return false;
-}
-}
-validate48.errors = vErrors;
-return errors === 0;
-}
-
-export const DownloadErrorFrame = validate49;
-const schema141 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
-
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema141.required,parentSchema:schema141,data}];
+validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema142.required,parentSchema:schema142,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema141,data}];
+validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema142,data}];
 return false;
 break;
 }
@@ -4901,8 +4753,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("DOWNLOAD-ERROR" !== data0){
-validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema141.properties.type,data:data0}];
+if("ERROR" !== data0){
+validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema142.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4959,7 +4811,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs8 = errors;
 if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema141.properties.rq.anyOf[1].type,parentSchema:schema141.properties.rq.anyOf[1],data:data1};
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema142.properties.rq.anyOf[1].type,parentSchema:schema142.properties.rq.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4972,7 +4824,7 @@ var _valid0 = _errs8 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema141.properties.rq.anyOf,parentSchema:schema141.properties.rq,data:data1};
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema142.properties.rq.anyOf,parentSchema:schema142.properties.rq,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4980,7 +4832,7 @@ else {
 vErrors.push(err4);
 }
 errors++;
-validate49.errors = vErrors;
+validate48.errors = vErrors;
 return false;
 }
 else {
@@ -5007,18 +4859,18 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate48.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate48.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate48.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -5033,11 +4885,749 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema141.type,parentSchema:schema141,data}];
+validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema142.type,parentSchema:schema142,data}];
+return false;
+}
+}
+validate48.errors = vErrors;
+return errors === 0;
+}
+
+export const DownloadRequest = validate49;
+const schema145 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"}}};
+const schema148 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
+
+function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
+validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema145.required,parentSchema:schema145,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk"))){
+validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema145,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("DOWNLOAD" !== data0){
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema145.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate49.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate49.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate49.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate49.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate49.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(!pattern8.test(data2)){
+validate49.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.fromChunk !== undefined){
+let data3 = data.fromChunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate49.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema148.type,parentSchema:schema148,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate49.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema148,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate49.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema148,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema145.type,parentSchema:schema145,data}];
 return false;
 }
 }
 validate49.errors = vErrors;
+return errors === 0;
+}
+
+export const FileFrame = validate50;
+const schema149 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
+const schema153 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
+
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))){
+validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema149.required,parentSchema:schema149,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding"))){
+validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema149,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("FILE" !== data0){
+validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema149.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(!pattern8.test(data2)){
+validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate50.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunk !== undefined){
+let data3 = data.chunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate50.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema148.type,parentSchema:schema148,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate50.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema148,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate50.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema148,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+let data4 = data.text;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data4 === "string"){
+if(data4.length > 200 && func2(data4) > 200){
+validate50.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema149.properties.text,data:data4}];
+return false;
+}
+else {
+if(data4.length < 2 * 200 && func2(data4) < 200){
+validate50.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema149.properties.text,data:data4}];
+return false;
+}
+}
+}
+else {
+validate50.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema149.properties.text.type,parentSchema:schema149.properties.text,data:data4}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.encoding !== undefined){
+let data5 = data.encoding;
+const _errs14 = errors;
+if(typeof data5 !== "string"){
+validate50.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema153.type,parentSchema:schema153,data:data5}];
+return false;
+}
+if(!(data5 === "base64")){
+validate50.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema153.enum},message:"must be equal to one of the allowed values",schema:schema153.enum,parentSchema:schema153,data:data5}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema149.type,parentSchema:schema149,data}];
+return false;
+}
+}
+validate50.errors = vErrors;
+return errors === 0;
+}
+
+export const FileEndFrame = validate51;
+const schema154 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
+
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.sha256 === undefined) && (missing0 = "sha256"))){
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema154.required,parentSchema:schema154,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding")) || (key0 === "size")) || (key0 === "sha256"))){
+validate51.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema154,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("FILE-END" !== data0){
+validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema154.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate51.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate51.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate51.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(!pattern8.test(data2)){
+validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunk !== undefined){
+let data3 = data.chunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate51.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema148.type,parentSchema:schema148,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate51.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema148,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate51.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema148,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+let data4 = data.text;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data4 === "string"){
+if(data4.length > 200 && func2(data4) > 200){
+validate51.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema154.properties.text,data:data4}];
+return false;
+}
+}
+else {
+validate51.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema154.properties.text.type,parentSchema:schema154.properties.text,data:data4}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.encoding !== undefined){
+let data5 = data.encoding;
+const _errs14 = errors;
+if(typeof data5 !== "string"){
+validate51.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema153.type,parentSchema:schema153,data:data5}];
+return false;
+}
+if(!(data5 === "base64")){
+validate51.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema153.enum},message:"must be equal to one of the allowed values",schema:schema153.enum,parentSchema:schema153,data:data5}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.size !== undefined){
+let data6 = data.size;
+const _errs17 = errors;
+const _errs18 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+validate51.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data6}];
+return false;
+}
+if(errors === _errs18){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 9007199254740991 || isNaN(data6)){
+validate51.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data6}];
+return false;
+}
+else {
+if(data6 < 0 || isNaN(data6)){
+validate51.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data6}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.sha256 !== undefined){
+let data7 = data.sha256;
+const _errs20 = errors;
+const _errs21 = errors;
+if(errors === _errs21){
+if(typeof data7 === "string"){
+if(data7.length > 64 && func2(data7) > 64){
+validate51.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data7}];
+return false;
+}
+else {
+if(data7.length < 2 * 64 && func2(data7) < 64){
+validate51.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data7}];
+return false;
+}
+else {
+if(!pattern2.test(data7)){
+validate51.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data7}];
+return false;
+}
+}
+}
+}
+else {
+validate51.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data7}];
+return false;
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema154.type,parentSchema:schema154,data}];
+return false;
+}
+}
+validate51.errors = vErrors;
+return errors === 0;
+}
+
+export const DownloadErrorFrame = validate52;
+const schema161 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema161.required,parentSchema:schema161,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
+validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema161,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("DOWNLOAD-ERROR" !== data0){
+validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema161.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+let valid1 = false;
+const _errs5 = errors;
+const _errs6 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err0 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(errors === _errs6){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+const err1 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+const err2 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+}
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const _errs8 = errors;
+if(data1 !== null){
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema161.properties.rq.anyOf[1].type,parentSchema:schema161.properties.rq.anyOf[1],data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid0 = _errs8 === errors;
+valid1 = valid1 || _valid0;
+}
+if(!valid1){
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema161.properties.rq.anyOf,parentSchema:schema161.properties.rq,data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+validate52.errors = vErrors;
+return false;
+}
+else {
+errors = _errs4;
+if(vErrors !== null){
+if(_errs4){
+vErrors.length = _errs4;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+let data2 = data.reason;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data2 === "string"){
+if(data2.length > 600 && func2(data2) > 600){
+validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+return false;
+}
+}
+}
+else {
+validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema161.type,parentSchema:schema161,data}];
+return false;
+}
+}
+validate52.errors = vErrors;
 return errors === 0;
 }
 

@@ -35,6 +35,7 @@ const REFUSAL: Record<UdpRequestType, string> = {
   'RETRIEVE-INFOT': 'RETRIEVE-ERROR',
   'SEARCH-FILE': 'SEARCH-ERROR',
   'UPDATE-CONTACT': 'UPDATE-DENIED',
+  'WHO-AM-I': 'WHO-AM-I-DENIED',
 };
 
 const RTL_MARK = '\u200F';
@@ -202,5 +203,7 @@ export function valid(type: UdpRequestType, me: Sender): Record<string, unknown>
       return { type, name: me.name, token: me.token };
     case 'SEARCH-FILE':
       return { type, file: 'a.txt', token: me.token };
+    case 'WHO-AM-I':
+      return { type, token: me.token };
   }
 }

@@ -35,6 +35,11 @@ const BRIEF: Record<string, BriefRequest> = {
     transport: 'udp', fields: ['name', 'ip', 'udpPort', 'tcpPort', 'token?'],
     replies: { 'UPDATE-CONFIRMED': ['name', 'ip', 'udpPort', 'tcpPort'], 'UPDATE-DENIED': ['name', 'reason'] },
   },
+  // Beyond the course: issue 14 (reachability across NATs).
+  'WHO-AM-I': {
+    transport: 'udp', fields: ['token?'],
+    replies: { 'YOU-ARE': ['name', 'ip', 'udpPort', 'observedIp', 'observedUdpPort', 'behindNat'], 'WHO-AM-I-DENIED': ['reason'] },
+  },
   'DOWNLOAD': {
     transport: 'tcp', fields: ['file', 'fromChunk?'],
     replies: {
@@ -52,6 +57,8 @@ const BRIEF_NAMES = [
   'PUBLISH-DENIED', 'REMOVE', 'REMOVED', 'REMOVE-DENIED', 'RETRIEVE-ALL', 'RETRIEVE', 'RETRIEVE-ERROR', 'RETRIEVE-INFOT',
   'RETRIEVE-INFOT', 'SEARCH-FILE', 'SEARCH-FILE', 'SEARCH-ERROR', 'UPDATE-CONTACT', 'UPDATE-CONFIRMED', 'UPDATE-DENIED', 'ERROR',
   'DOWNLOAD', 'FILE', 'FILE-END', 'DOWNLOAD-ERROR',
+  // issue 14
+  'WHO-AM-I', 'YOU-ARE', 'WHO-AM-I-DENIED',
 ];
 
 const spec = loadSpec();
@@ -188,5 +195,6 @@ export const repliesMatchTheBrief: [
   Equal<RepliesOf<'RETRIEVE-INFOT'>, 'RETRIEVE-INFOT' | 'RETRIEVE-ERROR'>,
   Equal<RepliesOf<'SEARCH-FILE'>, 'SEARCH-FILE' | 'SEARCH-ERROR'>,
   Equal<RepliesOf<'UPDATE-CONTACT'>, 'UPDATE-CONFIRMED' | 'UPDATE-DENIED'>,
-  Equal<UdpRequestType, 'REGISTER' | 'DE-REGISTER' | 'PUBLISH' | 'REMOVE' | 'RETRIEVE-ALL' | 'RETRIEVE-INFOT' | 'SEARCH-FILE' | 'UPDATE-CONTACT'>,
-] = [true, true, true, true, true, true, true, true, true];
+  Equal<RepliesOf<'WHO-AM-I'>, 'YOU-ARE' | 'WHO-AM-I-DENIED'>,
+  Equal<UdpRequestType, 'REGISTER' | 'DE-REGISTER' | 'PUBLISH' | 'REMOVE' | 'RETRIEVE-ALL' | 'RETRIEVE-INFOT' | 'SEARCH-FILE' | 'UPDATE-CONTACT' | 'WHO-AM-I'>,
+] = [true, true, true, true, true, true, true, true, true, true];
