@@ -41,6 +41,13 @@ export async function run(flags: CommandFlags<typeof SERVE.flags>, args: string[
       `serving ${s.sharedFiles} file${s.sharedFiles === 1 ? '' : 's'} from ${s.shareDir} as ${peer.name} (${where}) · index server ${s.server}`,
       { event: 'serving', name: peer.name, share: s.shareDir, files: s.sharedFiles, contact: s.contact, server: s.server },
     );
+    const seen = peer.seenAs;
+    if (seen?.behindNat) {
+      say(flags.json)(
+        `behind a NAT: other peers reach you by callback (the index server sees you at ${hostPort(seen.observedIp, seen.observedUdpPort)})`,
+        { event: 'behind-nat', observedIp: seen.observedIp, observedUdpPort: seen.observedUdpPort },
+      );
+    }
     const signal = await stop;
     if (!flags.json) process.stdout.write(`${signal}: de-registering and stopping\n`);
   } finally {

@@ -19,7 +19,7 @@ import {
   UDP_REFUSAL, validateUdpRequest,
   type UdpReply, type UdpRepliesTo, type UdpRequest, type UdpRequestByType, type UdpRequestType,
 } from '../generated/catalogue.js';
-import type { FileEntry, FileHolder, PeerListing, PublishedFile, UpdateConfirmedReply, WordMatch } from '../generated/types.js';
+import type { FileEntry, FileHolder, PeerListing, PublishedFile, UpdateConfirmedReply, WordMatch, YouAreReply } from '../generated/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { IndexClientError } from './errors.js';
 import { splitIntoBatches } from './batches.js';
@@ -43,11 +43,19 @@ const SUCCESS = {
   'SEARCH-FILE': 'SEARCH-FILE',
   'SEARCH-WORDS': 'WORDS-FOUND',
   'UPDATE-CONTACT': 'UPDATE-CONFIRMED',
+  'WHO-AM-I': 'YOU-ARE',
 } as const satisfies { [K in UdpRequestType]: Exclude<UdpRepliesTo[K], { type: (typeof UDP_REFUSAL)[K] }>['type'] };
 
 type Success<K extends UdpRequestType> = Extract<UdpRepliesTo[K], { type: (typeof SUCCESS)[K] }>;
 /** A request as callers write it: the client picks the rq and adds the token. */
 export type Outgoing<K extends UdpRequestType> = Omit<UdpRequestByType[K], 'rq'> & { type: K };
+
+/** Where the index server sees this client's datagrams come from, and whether that is not where it registered. */
+export interface SeenAs {
+  observedIp: string;
+  observedUdpPort: number;
+  behindNat: boolean;
+}
 
 export interface ServerAddress {
   host: string;
@@ -133,6 +141,8 @@ export class IndexClient {
   private closed = false;
   private identity: { name?: string; token?: string };
   private lastContact: Contact | undefined;
+  /** How the server last said it sees this client (REGISTERED or YOU-ARE); undefined before, or from an older server. */
+  seenAs: SeenAs | undefined;
   /** The server requests go to now (an index into targets). */
   private current = 0;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -321,7 +331,17 @@ export class IndexClient {
     const reply = await this.ask({ type: 'REGISTER', ...full, ...(sameName && this.token ? { token: this.token } : {}) });
     this.identity = { name: full.name, token: reply.token };
     this.lastContact = full;
+    if (reply.observedIp !== undefined && reply.observedUdpPort !== undefined) {
+      this.seenAs = { observedIp: reply.observedIp, observedUdpPort: reply.observedUdpPort, behindNat: reply.behindNat === true };
+    }
     return reply.token;
+  }
+
+  /** WHO-AM-I: how the server sees this client now (with the token: its NAT mapping's current address). */
+  async whoAmI(): Promise<SeenAs> {
+    const reply: YouAreReply = await this.ask({ type: 'WHO-AM-I' });
+    this.seenAs = { observedIp: reply.observedIp, observedUdpPort: reply.observedUdpPort, behindNat: reply.behindNat };
+    return this.seenAs;
   }
 
   /** DE-REGISTER; the token is forgotten (the registration it proved is gone). */

@@ -4,7 +4,7 @@ import * as V from './validators.js';
 import type { Validator } from './validators.js';
 
 /** Requests a peer sends the index server (UDP). */
-export const UDP_REQUEST_TYPES = ["REGISTER", "DE-REGISTER", "PUBLISH", "REMOVE", "RETRIEVE-ALL", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-WORDS", "UPDATE-CONTACT"] as const;
+export const UDP_REQUEST_TYPES = ["REGISTER", "DE-REGISTER", "PUBLISH", "REMOVE", "RETRIEVE-ALL", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-WORDS", "UPDATE-CONTACT", "WHO-AM-I"] as const;
 export type UdpRequestType = (typeof UDP_REQUEST_TYPES)[number];
 export interface UdpRequestByType {
   "REGISTER": T.RegisterRequest;
@@ -16,6 +16,7 @@ export interface UdpRequestByType {
   "SEARCH-FILE": T.SearchFileRequest;
   "SEARCH-WORDS": T.SearchWordsRequest;
   "UPDATE-CONTACT": T.UpdateContactRequest;
+  "WHO-AM-I": T.WhoAmIRequest;
 }
 export type UdpRequest = UdpRequestByType[UdpRequestType];
 export const validateUdpRequest: { [K in UdpRequestType]: Validator<UdpRequestByType[K]> } = {
@@ -28,10 +29,11 @@ export const validateUdpRequest: { [K in UdpRequestType]: Validator<UdpRequestBy
   "SEARCH-FILE": V.SearchFileRequest,
   "SEARCH-WORDS": V.SearchWordsRequest,
   "UPDATE-CONTACT": V.UpdateContactRequest,
+  "WHO-AM-I": V.WhoAmIRequest,
 };
 
 /** Replies the index server sends (UDP). */
-export const UDP_REPLY_TYPES = ["REGISTERED", "REGISTER-DENIED", "DE-REGISTERED", "DE-REGISTER-DENIED", "PUBLISHED", "PUBLISH-DENIED", "REMOVED", "REMOVE-DENIED", "RETRIEVE", "RETRIEVE-ERROR", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-ERROR", "WORDS-FOUND", "WORDS-ERROR", "UPDATE-CONFIRMED", "UPDATE-DENIED", "ERROR"] as const;
+export const UDP_REPLY_TYPES = ["REGISTERED", "REGISTER-DENIED", "DE-REGISTERED", "DE-REGISTER-DENIED", "PUBLISHED", "PUBLISH-DENIED", "REMOVED", "REMOVE-DENIED", "RETRIEVE", "RETRIEVE-ERROR", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-ERROR", "WORDS-FOUND", "WORDS-ERROR", "UPDATE-CONFIRMED", "UPDATE-DENIED", "YOU-ARE", "WHO-AM-I-DENIED", "ERROR"] as const;
 export type UdpReplyType = (typeof UDP_REPLY_TYPES)[number];
 export interface UdpReplyByType {
   "REGISTERED": T.RegisteredReply;
@@ -51,6 +53,8 @@ export interface UdpReplyByType {
   "WORDS-ERROR": T.WordsErrorReply;
   "UPDATE-CONFIRMED": T.UpdateConfirmedReply;
   "UPDATE-DENIED": T.UpdateDeniedReply;
+  "YOU-ARE": T.YouAreReply;
+  "WHO-AM-I-DENIED": T.WhoAmIDeniedReply;
   "ERROR": T.ErrorReply;
 }
 export type UdpReply = UdpReplyByType[UdpReplyType];
@@ -72,6 +76,8 @@ export const validateUdpReply: { [K in UdpReplyType]: Validator<UdpReplyByType[K
   "WORDS-ERROR": V.WordsErrorReply,
   "UPDATE-CONFIRMED": V.UpdateConfirmedReply,
   "UPDATE-DENIED": V.UpdateDeniedReply,
+  "YOU-ARE": V.YouAreReply,
+  "WHO-AM-I-DENIED": V.WhoAmIDeniedReply,
   "ERROR": V.ErrorReply,
 };
 
@@ -114,6 +120,7 @@ export interface UdpRepliesTo {
   "SEARCH-FILE": T.SearchFileReply | T.SearchErrorReply;
   "SEARCH-WORDS": T.WordsFoundReply | T.WordsErrorReply;
   "UPDATE-CONTACT": T.UpdateConfirmedReply | T.UpdateDeniedReply;
+  "WHO-AM-I": T.YouAreReply | T.WhoAmIDeniedReply;
 }
 
 /** The reply that refuses each UDP request (it carries a `reason`). */
@@ -127,6 +134,7 @@ export const UDP_REFUSAL = {
   "SEARCH-FILE": "SEARCH-ERROR",
   "SEARCH-WORDS": "WORDS-ERROR",
   "UPDATE-CONTACT": "UPDATE-DENIED",
+  "WHO-AM-I": "WHO-AM-I-DENIED",
 } as const satisfies { [K in UdpRequestType]: UdpReplyType };
 
 /** The reply to a JSON object whose type is missing or unknown. */
@@ -163,6 +171,9 @@ export const MESSAGES = [
   { key: "UpdateContactRequest", type: "UPDATE-CONTACT", transport: "udp", direction: "request", schema: "schemas/udp/update-contact.json" },
   { key: "UpdateConfirmedReply", type: "UPDATE-CONFIRMED", transport: "udp", direction: "reply", schema: "schemas/udp/update-confirmed.json" },
   { key: "UpdateDeniedReply", type: "UPDATE-DENIED", transport: "udp", direction: "reply", schema: "schemas/udp/update-denied.json" },
+  { key: "WhoAmIRequest", type: "WHO-AM-I", transport: "udp", direction: "request", schema: "schemas/udp/who-am-i.json" },
+  { key: "YouAreReply", type: "YOU-ARE", transport: "udp", direction: "reply", schema: "schemas/udp/you-are.json" },
+  { key: "WhoAmIDeniedReply", type: "WHO-AM-I-DENIED", transport: "udp", direction: "reply", schema: "schemas/udp/who-am-i-denied.json" },
   { key: "ErrorReply", type: "ERROR", transport: "udp", direction: "reply", schema: "schemas/udp/error.json" },
   { key: "DownloadRequest", type: "DOWNLOAD", transport: "tcp", direction: "request", schema: "schemas/tcp/download.json" },
   { key: "FileFrame", type: "FILE", transport: "tcp", direction: "reply", schema: "schemas/tcp/file.json" },

@@ -36,6 +36,13 @@ export type IpAddress = string;
  */
 export type Port = number;
 /**
+ * True when the peer's datagrams reach the index server from another address than the one it registered (a NAT between them): other peers cannot connect to it directly and reach it by callback. Absent or false: reachable at its registered ip and tcpPort.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "behindNat".
+ */
+export type BehindNat = boolean;
+/**
  * The secret from REGISTERED (128 random bits or more, lower-case hex). Authorises mutations from any address.
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
@@ -140,6 +147,7 @@ export interface PeerListing {
   name: PeerName;
   ip: IpAddress;
   tcpPort: Port;
+  behindNat?: BehindNat;
   /**
    * @maxItems 1024
    */
@@ -155,6 +163,7 @@ export interface FileHolder {
   name: PeerName;
   ip: IpAddress;
   tcpPort: Port;
+  behindNat?: BehindNat;
   size?: FileSize;
   sha256?: Sha256;
   piecesRoot?: PiecesRoot;
@@ -194,7 +203,7 @@ export interface RegisterRequest {
   token?: Token;
 }
 /**
- * The registration is stored. Keep the token: it authorises later mutations from any address.
+ * The registration is stored. Keep the token: it authorises later mutations from any address. observedIp and observedUdpPort say where the server sees the peer's datagrams come from; behindNat says they differ from the registered ip and udpPort.
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
  * via the `definition` "RegisteredReply".
@@ -206,6 +215,9 @@ export interface RegisteredReply {
   type: "REGISTERED";
   rq: RequestNumber;
   token: Token;
+  observedIp?: IpAddress;
+  observedUdpPort?: Port;
+  behindNat?: BehindNat;
 }
 /**
  * The registration was refused; reason says which field broke which rule, or that the name is taken.
@@ -435,6 +447,7 @@ export interface RetrieveInfotReply {
   name: PeerName;
   ip: IpAddress;
   tcpPort: Port;
+  behindNat?: BehindNat;
   /**
    * @maxItems 1024
    */
@@ -589,6 +602,53 @@ export interface UpdateDeniedReply {
    * The name the request gave, null when it gave none.
    */
   name: string | null;
+  reason: Reason;
+}
+/**
+ * How does the server see me? Answered with the observed address of the registration the token (or, without one, the datagram's source) belongs to. With the token, sent from a new source address (a NAT mapping that changed), it also moves the observed address there; NATed peers send it every 20 seconds as their keepalive.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "WhoAmIRequest".
+ */
+export interface WhoAmIRequest {
+  /**
+   * The message type.
+   */
+  type: "WHO-AM-I";
+  rq: RequestNumber;
+  token?: Token;
+}
+/**
+ * The registration asked about, its registered ip and udpPort, and where the server sees its datagrams come from.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "YouAreReply".
+ */
+export interface YouAreReply {
+  /**
+   * The message type.
+   */
+  type: "YOU-ARE";
+  rq: RequestNumber;
+  name: PeerName;
+  ip: IpAddress;
+  udpPort: Port;
+  observedIp: IpAddress;
+  observedUdpPort: Port;
+  behindNat: BehindNat;
+}
+/**
+ * WHO-AM-I was refused: the client is not registered (or the token matches no registration).
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "WhoAmIDeniedReply".
+ */
+export interface WhoAmIDeniedReply {
+  /**
+   * The message type.
+   */
+  type: "WHO-AM-I-DENIED";
+  rq: RequestNumber;
   reason: Reason;
 }
 /**

@@ -250,7 +250,8 @@ return errors === 0;
 }
 
 export const RegisteredReply = validate12;
-const schema19 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisteredReply","description":"The registration is stored. Keep the token: it authorises later mutations from any address.","type":"object","required":["type","rq","token"],"additionalProperties":false,"properties":{"type":{"const":"REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema19 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisteredReply","description":"The registration is stored. Keep the token: it authorises later mutations from any address. observedIp and observedUdpPort say where the server sees the peer's datagrams come from; behindNat says they differ from the registered ip and udpPort.","type":"object","required":["type","rq","token"],"additionalProperties":false,"properties":{"type":{"const":"REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"token":{"$ref":"../common.json#/$defs/token"},"observedIp":{"$ref":"../common.json#/$defs/ip"},"observedUdpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"}}};
+const schema24 = {"title":"BehindNat","description":"True when the peer's datagrams reach the index server from another address than the one it registered (a NAT between them): other peers cannot connect to it directly and reach it by callback. Absent or false: reachable at its registered ip and tcpPort.","type":"boolean"};
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -265,7 +266,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "token"))){
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "token")) || (key0 === "observedIp")) || (key0 === "observedUdpPort")) || (key0 === "behindNat"))){
 validate12.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data}];
 return false;
 break;
@@ -346,6 +347,84 @@ var valid0 = _errs6 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.observedIp !== undefined){
+let data3 = data.observedIp;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(data3.length > 45 && func2(data3) > 45){
+validate12.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(data3.length < 2 * 2 && func2(data3) < 2){
+validate12.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(!pattern1.test(data3)){
+validate12.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data3}];
+return false;
+}
+}
+}
+}
+else {
+validate12.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data3}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.observedUdpPort !== undefined){
+let data4 = data.observedUdpPort;
+const _errs12 = errors;
+const _errs13 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate12.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data4}];
+return false;
+}
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 65535 || isNaN(data4)){
+validate12.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data4}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate12.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.behindNat !== undefined){
+let data5 = data.behindNat;
+const _errs15 = errors;
+if(typeof data5 !== "boolean"){
+validate12.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data5}];
+return false;
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -361,8 +440,8 @@ return errors === 0;
 }
 
 export const RegisterDeniedReply = validate13;
-const schema22 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisterDeniedReply","description":"The registration was refused; reason says which field broke which rule, or that the name is taken.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
-const schema24 = {"title":"Reason","description":"A sentence a person can act on, naming the field and the rule.","type":"string","minLength":1,"maxLength":600};
+const schema25 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisterDeniedReply","description":"The registration was refused; reason says which field broke which rule, or that the name is taken.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema27 = {"title":"Reason","description":"A sentence a person can act on, naming the field and the rule.","type":"string","minLength":1,"maxLength":600};
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -371,14 +450,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate13.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema22.required,parentSchema:schema22,data}];
+validate13.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema25.required,parentSchema:schema25,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate13.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema22,data}];
+validate13.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data}];
 return false;
 break;
 }
@@ -388,7 +467,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REGISTER-DENIED" !== data0){
-validate13.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REGISTER-DENIED"},message:"must be equal to constant",schema:"REGISTER-DENIED",parentSchema:schema22.properties.type,data:data0}];
+validate13.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REGISTER-DENIED"},message:"must be equal to constant",schema:"REGISTER-DENIED",parentSchema:schema25.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -432,18 +511,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -458,7 +537,7 @@ var valid0 = true;
 }
 }
 else {
-validate13.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema22.type,parentSchema:schema22,data}];
+validate13.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data}];
 return false;
 }
 }
@@ -467,7 +546,7 @@ return errors === 0;
 }
 
 export const DeRegisterRequest = validate14;
-const schema25 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterRequest","description":"Remove a registration and every file it published. De-registering a name that is not registered succeeds (nothing to do).","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema28 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterRequest","description":"Remove a registration and every file it published. De-registering a name that is not registered succeeds (nothing to do).","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -476,14 +555,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
-validate14.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema25.required,parentSchema:schema25,data}];
+validate14.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema28.required,parentSchema:schema28,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "token"))){
-validate14.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data}];
+validate14.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema28,data}];
 return false;
 break;
 }
@@ -493,7 +572,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DE-REGISTER" !== data0){
-validate14.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER"},message:"must be equal to constant",schema:"DE-REGISTER",parentSchema:schema25.properties.type,data:data0}];
+validate14.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER"},message:"must be equal to constant",schema:"DE-REGISTER",parentSchema:schema28.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -604,7 +683,7 @@ var valid0 = true;
 }
 }
 else {
-validate14.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data}];
+validate14.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema28.type,parentSchema:schema28,data}];
 return false;
 }
 }
@@ -613,7 +692,7 @@ return errors === 0;
 }
 
 export const DeRegisteredReply = validate15;
-const schema29 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisteredReply","description":"The name is no longer registered.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema32 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisteredReply","description":"The name is no longer registered.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -622,14 +701,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate15.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema29.required,parentSchema:schema29,data}];
+validate15.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema32.required,parentSchema:schema32,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate15.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema29,data}];
+validate15.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema32,data}];
 return false;
 break;
 }
@@ -639,7 +718,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DE-REGISTERED" !== data0){
-validate15.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTERED"},message:"must be equal to constant",schema:"DE-REGISTERED",parentSchema:schema29.properties.type,data:data0}];
+validate15.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTERED"},message:"must be equal to constant",schema:"DE-REGISTERED",parentSchema:schema32.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -680,7 +759,7 @@ var valid0 = true;
 }
 }
 else {
-validate15.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema29.type,parentSchema:schema29,data}];
+validate15.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data}];
 return false;
 }
 }
@@ -689,7 +768,7 @@ return errors === 0;
 }
 
 export const DeRegisterDeniedReply = validate16;
-const schema31 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterDeniedReply","description":"The de-registration was refused (invalid request, or not authorised for that name).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema34 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterDeniedReply","description":"The de-registration was refused (invalid request, or not authorised for that name).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -698,14 +777,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema31.required,parentSchema:schema31,data}];
+validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema34.required,parentSchema:schema34,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate16.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema31,data}];
+validate16.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data}];
 return false;
 break;
 }
@@ -715,7 +794,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DE-REGISTER-DENIED" !== data0){
-validate16.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER-DENIED"},message:"must be equal to constant",schema:"DE-REGISTER-DENIED",parentSchema:schema31.properties.type,data:data0}];
+validate16.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER-DENIED"},message:"must be equal to constant",schema:"DE-REGISTER-DENIED",parentSchema:schema34.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -759,18 +838,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -785,7 +864,7 @@ var valid0 = true;
 }
 }
 else {
-validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data}];
+validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data}];
 return false;
 }
 }
@@ -794,15 +873,15 @@ return errors === 0;
 }
 
 export const PublishRequest = validate17;
-const schema34 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishRequest","description":"Add files to the list the peer shares (names, or entries with size and SHA-256). Publishing a name again updates its size and hash. All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/publishedFile"}},"token":{"$ref":"../common.json#/$defs/token"}}};
-const schema37 = {"description":"A file name, or a file entry with size and SHA-256.","tsType":"string | FileEntry","if":{"type":"string"},"then":{"$ref":"#/$defs/fileName"},"else":{"$ref":"#/$defs/fileEntry"}};
-const schema38 = {"title":"FileName","description":"A file name: 1 to 255 characters (Unicode code points), no '/', '\\', NUL or control character, not '.' or '..'. Compared after NFC normalisation.","type":"string","minLength":1,"maxLength":255,"pattern":"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$","x-rule":"must not contain '/', '\\', NUL or control characters, and must not be '.' or '..'"};
-const pattern7 = new RegExp("^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$", "u");
-const schema39 = {"title":"FileEntry","description":"A published file: its name, and optionally its size and SHA-256 so downloaders can verify it, and its pieces root and chunk count so they can verify each piece as it arrives.","type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"},"piecesRoot":{"$ref":"#/$defs/piecesRoot"},"chunks":{"$ref":"#/$defs/chunkCount"}},"x-rule":"must be a file name or an object {name, size?, sha256?, piecesRoot?, chunks?}"};
-const schema41 = {"title":"FileSize","description":"File size in bytes.","type":"integer","minimum":0,"maximum":9007199254740991};
-const schema42 = {"title":"Sha256","description":"SHA-256 of the file bytes, 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
-const schema43 = {"title":"PiecesRoot","description":"Root of the file's Merkle tree over pieces of 256 chunks (BEP 52 style): leaf = SHA-256(8-byte big-endian byte offset of the piece || the piece's bytes), node = SHA-256(left || right), leaves padded with 32 zero bytes to a power of two. 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
-const schema44 = {"title":"ChunkCount","description":"How many chunks (frames of at most 200 characters) the file travels in: the number of its FILE-END chunk. An empty file has 1.","type":"integer","minimum":1,"maximum":9007199254740991};
+const schema37 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishRequest","description":"Add files to the list the peer shares (names, or entries with size and SHA-256). Publishing a name again updates its size and hash. All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/publishedFile"}},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema40 = {"description":"A file name, or a file entry with size and SHA-256.","tsType":"string | FileEntry","if":{"type":"string"},"then":{"$ref":"#/$defs/fileName"},"else":{"$ref":"#/$defs/fileEntry"}};
+const schema41 = {"title":"FileName","description":"A file name: 1 to 255 characters (Unicode code points), no '/', '\\', NUL or control character, not '.' or '..'. Compared after NFC normalisation.","type":"string","minLength":1,"maxLength":255,"pattern":"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$","x-rule":"must not contain '/', '\\', NUL or control characters, and must not be '.' or '..'"};
+const pattern8 = new RegExp("^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$", "u");
+const schema42 = {"title":"FileEntry","description":"A published file: its name, and optionally its size and SHA-256 so downloaders can verify it, and its pieces root and chunk count so they can verify each piece as it arrives.","type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"},"piecesRoot":{"$ref":"#/$defs/piecesRoot"},"chunks":{"$ref":"#/$defs/chunkCount"}},"x-rule":"must be a file name or an object {name, size?, sha256?, piecesRoot?, chunks?}"};
+const schema44 = {"title":"FileSize","description":"File size in bytes.","type":"integer","minimum":0,"maximum":9007199254740991};
+const schema45 = {"title":"Sha256","description":"SHA-256 of the file bytes, 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
+const schema46 = {"title":"PiecesRoot","description":"Root of the file's Merkle tree over pieces of 256 chunks (BEP 52 style): leaf = SHA-256(8-byte big-endian byte offset of the piece || the piece's bytes), node = SHA-256(left || right), leaves padded with 32 zero bytes to a power of two. 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
+const schema47 = {"title":"ChunkCount","description":"How many chunks (frames of at most 200 characters) the file travels in: the number of its FILE-END chunk. An empty file has 1.","type":"integer","minimum":1,"maximum":9007199254740991};
 
 function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -811,14 +890,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.name === undefined) && (missing0 = "name")){
-validate19.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema39.required,parentSchema:schema39,data}];
+validate19.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema42.required,parentSchema:schema42,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "name") || (key0 === "size")) || (key0 === "sha256")) || (key0 === "piecesRoot")) || (key0 === "chunks"))){
-validate19.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data}];
+validate19.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema42,data}];
 return false;
 break;
 }
@@ -831,24 +910,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(data0.length > 255 && func2(data0) > 255){
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data0}];
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data0}];
 return false;
 }
 else {
 if(data0.length < 2 * 1 && func2(data0) < 1){
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data0}];
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data0}];
 return false;
 }
 else {
-if(!pattern7.test(data0)){
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data0}];
+if(!pattern8.test(data0)){
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data0}];
 return false;
 }
 }
 }
 }
 else {
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data0}];
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data0}];
 return false;
 }
 }
@@ -863,18 +942,18 @@ let data1 = data.size;
 const _errs5 = errors;
 const _errs6 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data1}];
+validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data1}];
 return false;
 }
 if(errors === _errs6){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 9007199254740991 || isNaN(data1)){
-validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data1}];
+validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data1}];
 return false;
 }
 else {
 if(data1 < 0 || isNaN(data1)){
-validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data1}];
+validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data1}];
 return false;
 }
 }
@@ -893,24 +972,24 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data2 === "string"){
 if(data2.length > 64 && func2(data2) > 64){
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 64 && func2(data2) < 64){
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data2}];
 return false;
 }
 else {
 if(!pattern2.test(data2)){
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data2}];
 return false;
 }
 }
@@ -927,24 +1006,24 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data3 === "string"){
 if(data3.length > 64 && func2(data3) > 64){
-validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema43,data:data3}];
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 64 && func2(data3) < 64){
-validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema43,data:data3}];
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data3}];
 return false;
 }
 else {
 if(!pattern2.test(data3)){
-validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema43,data:data3}];
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data3}];
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data3}];
 return false;
 }
 }
@@ -959,18 +1038,18 @@ let data4 = data.chunks;
 const _errs14 = errors;
 const _errs15 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data4}];
+validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema47.type,parentSchema:schema47,data:data4}];
 return false;
 }
 if(errors === _errs15){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 9007199254740991 || isNaN(data4)){
-validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data4}];
+validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema47,data:data4}];
 return false;
 }
 else {
 if(data4 < 1 || isNaN(data4)){
-validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema44,data:data4}];
+validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema47,data:data4}];
 return false;
 }
 }
@@ -989,7 +1068,7 @@ var valid0 = true;
 }
 }
 else {
-validate19.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.type,parentSchema:schema39,data}];
+validate19.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data}];
 return false;
 }
 }
@@ -1031,24 +1110,24 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data === "string"){
 if(data.length > 255 && func2(data) > 255){
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data}];
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data}];
 return false;
 }
 else {
 if(data.length < 2 * 1 && func2(data) < 1){
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data}];
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data}];
 return false;
 }
 else {
-if(!pattern7.test(data)){
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data}];
+if(!pattern8.test(data)){
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data}];
 return false;
 }
 }
 }
 }
 else {
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data}];
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data}];
 return false;
 }
 }
@@ -1067,7 +1146,7 @@ valid0 = _valid0;
 ifClause0 = "else";
 }
 if(!valid0){
-const err1 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema",schema:schema37.if,parentSchema:schema37,data};
+const err1 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema",schema:schema40.if,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1090,14 +1169,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate17.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema34.required,parentSchema:schema34,data}];
+validate17.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema37.required,parentSchema:schema37,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "files")) || (key0 === "token"))){
-validate17.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data}];
+validate17.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema37,data}];
 return false;
 break;
 }
@@ -1107,7 +1186,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISH" !== data0){
-validate17.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH"},message:"must be equal to constant",schema:"PUBLISH",parentSchema:schema34.properties.type,data:data0}];
+validate17.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH"},message:"must be equal to constant",schema:"PUBLISH",parentSchema:schema37.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1184,12 +1263,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema34.properties.files,data:data3}];
+validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema37.properties.files,data:data3}];
 return false;
 }
 else {
 if(data3.length < 1){
-validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema34.properties.files,data:data3}];
+validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema37.properties.files,data:data3}];
 return false;
 }
 else {
@@ -1210,7 +1289,7 @@ break;
 }
 }
 else {
-validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.files.type,parentSchema:schema34.properties.files,data:data3}];
+validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema37.properties.files.type,parentSchema:schema37.properties.files,data:data3}];
 return false;
 }
 }
@@ -1261,7 +1340,7 @@ var valid0 = true;
 }
 }
 else {
-validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data}];
+validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.type,parentSchema:schema37,data}];
 return false;
 }
 }
@@ -1270,7 +1349,7 @@ return errors === 0;
 }
 
 export const PublishedReply = validate22;
-const schema46 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishedReply","description":"Every file of the request is stored as shared by the peer.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISHED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema49 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishedReply","description":"Every file of the request is stored as shared by the peer.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISHED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1279,14 +1358,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema46.required,parentSchema:schema46,data}];
+validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema49.required,parentSchema:schema49,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate22.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data}];
+validate22.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data}];
 return false;
 break;
 }
@@ -1296,7 +1375,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISHED" !== data0){
-validate22.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISHED"},message:"must be equal to constant",schema:"PUBLISHED",parentSchema:schema46.properties.type,data:data0}];
+validate22.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISHED"},message:"must be equal to constant",schema:"PUBLISHED",parentSchema:schema49.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1337,7 +1416,7 @@ var valid0 = true;
 }
 }
 else {
-validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data}];
+validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data}];
 return false;
 }
 }
@@ -1346,7 +1425,7 @@ return errors === 0;
 }
 
 export const PublishDeniedReply = validate23;
-const schema48 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishDeniedReply","description":"Nothing was published; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema51 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishDeniedReply","description":"Nothing was published; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1355,14 +1434,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema48.required,parentSchema:schema48,data}];
+validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema51.required,parentSchema:schema51,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate23.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema48,data}];
+validate23.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema51,data}];
 return false;
 break;
 }
@@ -1372,7 +1451,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISH-DENIED" !== data0){
-validate23.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH-DENIED"},message:"must be equal to constant",schema:"PUBLISH-DENIED",parentSchema:schema48.properties.type,data:data0}];
+validate23.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH-DENIED"},message:"must be equal to constant",schema:"PUBLISH-DENIED",parentSchema:schema51.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1416,18 +1495,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -1442,7 +1521,7 @@ var valid0 = true;
 }
 }
 else {
-validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema48.type,parentSchema:schema48,data}];
+validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data}];
 return false;
 }
 }
@@ -1451,7 +1530,7 @@ return errors === 0;
 }
 
 export const RemoveRequest = validate24;
-const schema51 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveRequest","description":"Stop sharing files by name. Names the peer does not share are ignored (nothing to do). All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileName"}},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema54 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveRequest","description":"Stop sharing files by name. Names the peer does not share are ignored (nothing to do). All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileName"}},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1460,14 +1539,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema51.required,parentSchema:schema51,data}];
+validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema54.required,parentSchema:schema54,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "files")) || (key0 === "token"))){
-validate24.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema51,data}];
+validate24.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema54,data}];
 return false;
 break;
 }
@@ -1477,7 +1556,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVE" !== data0){
-validate24.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE"},message:"must be equal to constant",schema:"REMOVE",parentSchema:schema51.properties.type,data:data0}];
+validate24.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE"},message:"must be equal to constant",schema:"REMOVE",parentSchema:schema54.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1554,12 +1633,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema51.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema54.properties.files,data:data3}];
 return false;
 }
 else {
 if(data3.length < 1){
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema51.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema54.properties.files,data:data3}];
 return false;
 }
 else {
@@ -1572,24 +1651,24 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data4 === "string"){
 if(data4.length > 255 && func2(data4) > 255){
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data4}];
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 1 && func2(data4) < 1){
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data4}];
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data4}];
 return false;
 }
 else {
-if(!pattern7.test(data4)){
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data4}];
+if(!pattern8.test(data4)){
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data4}];
 return false;
 }
 }
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data4}];
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data4}];
 return false;
 }
 }
@@ -1602,7 +1681,7 @@ break;
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.files.type,parentSchema:schema51.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema54.properties.files.type,parentSchema:schema54.properties.files,data:data3}];
 return false;
 }
 }
@@ -1653,7 +1732,7 @@ var valid0 = true;
 }
 }
 else {
-validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data}];
+validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema54.type,parentSchema:schema54,data}];
 return false;
 }
 }
@@ -1662,7 +1741,7 @@ return errors === 0;
 }
 
 export const RemovedReply = validate25;
-const schema56 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemovedReply","description":"None of the named files is shared by the peer any more.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"REMOVED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema59 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemovedReply","description":"None of the named files is shared by the peer any more.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"REMOVED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1671,14 +1750,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema56.required,parentSchema:schema56,data}];
+validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema59.required,parentSchema:schema59,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate25.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema56,data}];
+validate25.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema59,data}];
 return false;
 break;
 }
@@ -1688,7 +1767,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVED" !== data0){
-validate25.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVED"},message:"must be equal to constant",schema:"REMOVED",parentSchema:schema56.properties.type,data:data0}];
+validate25.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVED"},message:"must be equal to constant",schema:"REMOVED",parentSchema:schema59.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1729,7 +1808,7 @@ var valid0 = true;
 }
 }
 else {
-validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.type,parentSchema:schema56,data}];
+validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data}];
 return false;
 }
 }
@@ -1738,7 +1817,7 @@ return errors === 0;
 }
 
 export const RemoveDeniedReply = validate26;
-const schema58 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveDeniedReply","description":"Nothing was removed; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema61 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveDeniedReply","description":"Nothing was removed; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1747,14 +1826,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema58.required,parentSchema:schema58,data}];
+validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema61.required,parentSchema:schema61,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate26.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema58,data}];
+validate26.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema61,data}];
 return false;
 break;
 }
@@ -1764,7 +1843,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVE-DENIED" !== data0){
-validate26.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE-DENIED"},message:"must be equal to constant",schema:"REMOVE-DENIED",parentSchema:schema58.properties.type,data:data0}];
+validate26.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE-DENIED"},message:"must be equal to constant",schema:"REMOVE-DENIED",parentSchema:schema61.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1808,18 +1887,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -1834,7 +1913,7 @@ var valid0 = true;
 }
 }
 else {
-validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema58.type,parentSchema:schema58,data}];
+validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema61.type,parentSchema:schema61,data}];
 return false;
 }
 }
@@ -1843,9 +1922,9 @@ return errors === 0;
 }
 
 export const RetrieveAllRequest = validate27;
-const schema61 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveAllRequest","description":"List every registered peer with its files, a page at a time, in name order.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ALL","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
-const schema63 = {"title":"Cursor","description":"Opaque paging cursor: send back the `next` of the previous page to get the following one.","type":"string","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+$","x-rule":"must be a `next` value returned by the server, unchanged"};
-const pattern15 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+const schema64 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveAllRequest","description":"List every registered peer with its files, a page at a time, in name order.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ALL","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema66 = {"title":"Cursor","description":"Opaque paging cursor: send back the `next` of the previous page to get the following one.","type":"string","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+$","x-rule":"must be a `next` value returned by the server, unchanged"};
+const pattern16 = new RegExp("^[A-Za-z0-9_-]+$", "u");
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1854,14 +1933,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema61.required,parentSchema:schema61,data}];
+validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema64.required,parentSchema:schema64,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "cursor")) || (key0 === "token"))){
-validate27.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema61,data}];
+validate27.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema64,data}];
 return false;
 break;
 }
@@ -1871,7 +1950,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-ALL" !== data0){
-validate27.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ALL"},message:"must be equal to constant",schema:"RETRIEVE-ALL",parentSchema:schema61.properties.type,data:data0}];
+validate27.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ALL"},message:"must be equal to constant",schema:"RETRIEVE-ALL",parentSchema:schema64.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1915,24 +1994,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 1024 && func2(data2) > 1024){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data2}];
 return false;
 }
 else {
-if(!pattern15.test(data2)){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data2}];
+if(!pattern16.test(data2)){
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data2}];
 return false;
 }
 }
@@ -1982,7 +2061,7 @@ var valid0 = true;
 }
 }
 else {
-validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema61.type,parentSchema:schema61,data}];
+validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema64.type,parentSchema:schema64,data}];
 return false;
 }
 }
@@ -1991,8 +2070,8 @@ return errors === 0;
 }
 
 export const RetrieveReply = validate28;
-const schema65 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveReply","description":"One page of registered peers in name order. When `next` is present, send RETRIEVE-ALL with cursor = next for the following page. A peer whose files do not fit in one page ends this page and continues, under the same name, at the start of the next: concatenate its files.","type":"object","required":["type","rq","peers"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/peerListing"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
-const schema67 = {"title":"PeerListing","description":"One peer in RETRIEVE: where to reach it over TCP and the files it shares.","type":"object","required":["name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"#/$defs/fileEntry"}}}};
+const schema68 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveReply","description":"One page of registered peers in name order. When `next` is present, send RETRIEVE-ALL with cursor = next for the following page. A peer whose files do not fit in one page ends this page and continues, under the same name, at the start of the next: concatenate its files.","type":"object","required":["type","rq","peers"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/peerListing"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema70 = {"title":"PeerListing","description":"One peer in RETRIEVE: where to reach it over TCP and the files it shares.","type":"object","required":["name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"behindNat":{"$ref":"#/$defs/behindNat"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"#/$defs/fileEntry"}}}};
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2001,14 +2080,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.name === undefined) && (missing0 = "name")) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema67.required,parentSchema:schema67,data}];
+validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema70.required,parentSchema:schema70,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "files"))){
-validate29.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema67,data}];
+if(!(((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "behindNat")) || (key0 === "files"))){
+validate29.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema70,data}];
 return false;
 break;
 }
@@ -2110,37 +2189,50 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.files !== undefined){
-let data3 = data.files;
+if(data.behindNat !== undefined){
+let data3 = data.behindNat;
 const _errs11 = errors;
-if(errors === _errs11){
-if(Array.isArray(data3)){
-if(data3.length > 1024){
-validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema67.properties.files,data:data3}];
+if(typeof data3 !== "boolean"){
+validate29.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data3}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.files !== undefined){
+let data4 = data.files;
+const _errs14 = errors;
+if(errors === _errs14){
+if(Array.isArray(data4)){
+if(data4.length > 1024){
+validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema70.properties.files,data:data4}];
 return false;
 }
 else {
-var valid4 = true;
-const len0 = data3.length;
+var valid5 = true;
+const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
-const _errs13 = errors;
-if(!(validate19(data3[i0], {instancePath:instancePath+"/files/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+const _errs16 = errors;
+if(!(validate19(data4[i0], {instancePath:instancePath+"/files/" + i0,parentData:data4,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
 errors = vErrors.length;
 }
-var valid4 = _errs13 === errors;
-if(!valid4){
+var valid5 = _errs16 === errors;
+if(!valid5){
 break;
 }
 }
 }
 }
 else {
-validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema67.properties.files.type,parentSchema:schema67.properties.files,data:data3}];
+validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema70.properties.files.type,parentSchema:schema70.properties.files,data:data4}];
 return false;
 }
 }
-var valid0 = _errs11 === errors;
+var valid0 = _errs14 === errors;
 }
 else {
 var valid0 = true;
@@ -2151,8 +2243,9 @@ var valid0 = true;
 }
 }
 }
+}
 else {
-validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema67.type,parentSchema:schema67,data}];
+validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema70.type,parentSchema:schema70,data}];
 return false;
 }
 }
@@ -2168,14 +2261,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.peers === undefined) && (missing0 = "peers"))){
-validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema65.required,parentSchema:schema65,data}];
+validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema68.required,parentSchema:schema68,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "peers")) || (key0 === "next"))){
-validate28.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema65,data}];
+validate28.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema68,data}];
 return false;
 break;
 }
@@ -2185,7 +2278,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE" !== data0){
-validate28.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE"},message:"must be equal to constant",schema:"RETRIEVE",parentSchema:schema65.properties.type,data:data0}];
+validate28.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE"},message:"must be equal to constant",schema:"RETRIEVE",parentSchema:schema68.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2228,7 +2321,7 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(Array.isArray(data2)){
 if(data2.length > 1024){
-validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema65.properties.peers,data:data2}];
+validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema68.properties.peers,data:data2}];
 return false;
 }
 else {
@@ -2248,7 +2341,7 @@ break;
 }
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema65.properties.peers.type,parentSchema:schema65.properties.peers,data:data2}];
+validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema68.properties.peers.type,parentSchema:schema68.properties.peers,data:data2}];
 return false;
 }
 }
@@ -2265,24 +2358,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
 if(data4.length > 1024 && func2(data4) > 1024){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 1 && func2(data4) < 1){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data4}];
 return false;
 }
 else {
-if(!pattern15.test(data4)){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data4}];
+if(!pattern16.test(data4)){
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data4}];
 return false;
 }
 }
 }
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data4}];
 return false;
 }
 }
@@ -2298,7 +2391,7 @@ var valid0 = true;
 }
 }
 else {
-validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema65.type,parentSchema:schema65,data}];
+validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema68.type,parentSchema:schema68,data}];
 return false;
 }
 }
@@ -2307,7 +2400,7 @@ return errors === 0;
 }
 
 export const RetrieveErrorReply = validate32;
-const schema72 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveErrorReply","description":"RETRIEVE-ALL or RETRIEVE-INFOT was refused (invalid request, unregistered client, unknown peer).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema76 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveErrorReply","description":"RETRIEVE-ALL or RETRIEVE-INFOT was refused (invalid request, unregistered client, unknown peer).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2316,14 +2409,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema72.required,parentSchema:schema72,data}];
+validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema76.required,parentSchema:schema76,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema72,data}];
+validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema76,data}];
 return false;
 break;
 }
@@ -2333,7 +2426,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-ERROR" !== data0){
-validate32.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ERROR"},message:"must be equal to constant",schema:"RETRIEVE-ERROR",parentSchema:schema72.properties.type,data:data0}];
+validate32.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ERROR"},message:"must be equal to constant",schema:"RETRIEVE-ERROR",parentSchema:schema76.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2377,18 +2470,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -2403,7 +2496,7 @@ var valid0 = true;
 }
 }
 else {
-validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema72.type,parentSchema:schema72,data}];
+validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.type,parentSchema:schema76,data}];
 return false;
 }
 }
@@ -2412,7 +2505,7 @@ return errors === 0;
 }
 
 export const RetrieveInfotRequest = validate33;
-const schema75 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotRequest","description":"Look up one peer by name: its TCP address and its files, a page at a time.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema79 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotRequest","description":"Look up one peer by name: its TCP address and its files, a page at a time.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2421,14 +2514,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
-validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema75.required,parentSchema:schema75,data}];
+validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema79.required,parentSchema:schema79,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "cursor")) || (key0 === "token"))){
-validate33.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema75,data}];
+validate33.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema79,data}];
 return false;
 break;
 }
@@ -2438,7 +2531,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-INFOT" !== data0){
-validate33.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema75.properties.type,data:data0}];
+validate33.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema79.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2516,24 +2609,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(data3.length > 1024 && func2(data3) > 1024){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data3}];
 return false;
 }
 else {
-if(!pattern15.test(data3)){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data3}];
+if(!pattern16.test(data3)){
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data3}];
 return false;
 }
 }
@@ -2584,7 +2677,7 @@ var valid0 = true;
 }
 }
 else {
-validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema75.type,parentSchema:schema75,data}];
+validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema79.type,parentSchema:schema79,data}];
 return false;
 }
 }
@@ -2593,7 +2686,7 @@ return errors === 0;
 }
 
 export const RetrieveInfotReply = validate34;
-const schema80 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotReply","description":"One peer's contact and one page of its files in name order; follow `next` for the rest.","type":"object","required":["type","rq","name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileEntry"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema84 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotReply","description":"One peer's contact and one page of its files in name order; follow `next` for the rest.","type":"object","required":["type","rq","name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileEntry"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2602,14 +2695,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.name === undefined) && (missing0 = "name")){
-validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema39.required,parentSchema:schema39,data}];
+validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema42.required,parentSchema:schema42,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "name") || (key0 === "size")) || (key0 === "sha256")) || (key0 === "piecesRoot")) || (key0 === "chunks"))){
-validate35.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema39,data}];
+validate35.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema42,data}];
 return false;
 break;
 }
@@ -2622,24 +2715,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(data0.length > 255 && func2(data0) > 255){
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data0}];
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data0}];
 return false;
 }
 else {
 if(data0.length < 2 * 1 && func2(data0) < 1){
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data0}];
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data0}];
 return false;
 }
 else {
-if(!pattern7.test(data0)){
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data0}];
+if(!pattern8.test(data0)){
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data0}];
 return false;
 }
 }
 }
 }
 else {
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data0}];
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data0}];
 return false;
 }
 }
@@ -2654,18 +2747,18 @@ let data1 = data.size;
 const _errs5 = errors;
 const _errs6 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data1}];
+validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data1}];
 return false;
 }
 if(errors === _errs6){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 9007199254740991 || isNaN(data1)){
-validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data1}];
+validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data1}];
 return false;
 }
 else {
 if(data1 < 0 || isNaN(data1)){
-validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data1}];
+validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data1}];
 return false;
 }
 }
@@ -2684,24 +2777,24 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data2 === "string"){
 if(data2.length > 64 && func2(data2) > 64){
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 64 && func2(data2) < 64){
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data2}];
 return false;
 }
 else {
 if(!pattern2.test(data2)){
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data2}];
 return false;
 }
 }
@@ -2718,24 +2811,24 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data3 === "string"){
 if(data3.length > 64 && func2(data3) > 64){
-validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema43,data:data3}];
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 64 && func2(data3) < 64){
-validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema43,data:data3}];
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data3}];
 return false;
 }
 else {
 if(!pattern2.test(data3)){
-validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema43,data:data3}];
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data3}];
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data3}];
 return false;
 }
 }
@@ -2750,18 +2843,18 @@ let data4 = data.chunks;
 const _errs14 = errors;
 const _errs15 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data4}];
+validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema47.type,parentSchema:schema47,data:data4}];
 return false;
 }
 if(errors === _errs15){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 9007199254740991 || isNaN(data4)){
-validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data4}];
+validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema47,data:data4}];
 return false;
 }
 else {
 if(data4 < 1 || isNaN(data4)){
-validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema44,data:data4}];
+validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema47,data:data4}];
 return false;
 }
 }
@@ -2780,7 +2873,7 @@ var valid0 = true;
 }
 }
 else {
-validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.type,parentSchema:schema39,data}];
+validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data}];
 return false;
 }
 }
@@ -2796,14 +2889,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema80.required,parentSchema:schema80,data}];
+validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema84.required,parentSchema:schema84,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "files")) || (key0 === "next"))){
-validate34.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema80,data}];
+if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "behindNat")) || (key0 === "files")) || (key0 === "next"))){
+validate34.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema84,data}];
 return false;
 break;
 }
@@ -2813,7 +2906,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-INFOT" !== data0){
-validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema80.properties.type,data:data0}];
+validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema84.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2946,35 +3039,12 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.files !== undefined){
-let data5 = data.files;
+if(data.behindNat !== undefined){
+let data5 = data.behindNat;
 const _errs15 = errors;
-if(errors === _errs15){
-if(Array.isArray(data5)){
-if(data5.length > 1024){
-validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema80.properties.files,data:data5}];
+if(typeof data5 !== "boolean"){
+validate34.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data5}];
 return false;
-}
-else {
-var valid5 = true;
-const len0 = data5.length;
-for(let i0=0; i0<len0; i0++){
-const _errs17 = errors;
-if(!(validate35(data5[i0], {instancePath:instancePath+"/files/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
-errors = vErrors.length;
-}
-var valid5 = _errs17 === errors;
-if(!valid5){
-break;
-}
-}
-}
-}
-else {
-validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema80.properties.files.type,parentSchema:schema80.properties.files,data:data5}];
-return false;
-}
 }
 var valid0 = _errs15 === errors;
 }
@@ -2982,31 +3052,33 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.next !== undefined){
-let data7 = data.next;
+if(data.files !== undefined){
+let data6 = data.files;
 const _errs18 = errors;
-const _errs19 = errors;
-if(errors === _errs19){
-if(typeof data7 === "string"){
-if(data7.length > 1024 && func2(data7) > 1024){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data7}];
+if(errors === _errs18){
+if(Array.isArray(data6)){
+if(data6.length > 1024){
+validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema84.properties.files,data:data6}];
 return false;
 }
 else {
-if(data7.length < 2 * 1 && func2(data7) < 1){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data7}];
-return false;
+var valid6 = true;
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+const _errs20 = errors;
+if(!(validate35(data6[i0], {instancePath:instancePath+"/files/" + i0,parentData:data6,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+errors = vErrors.length;
+}
+var valid6 = _errs20 === errors;
+if(!valid6){
+break;
+}
+}
+}
 }
 else {
-if(!pattern15.test(data7)){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data7}];
-return false;
-}
-}
-}
-}
-else {
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data7}];
+validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema84.properties.files.type,parentSchema:schema84.properties.files,data:data6}];
 return false;
 }
 }
@@ -3015,6 +3087,41 @@ var valid0 = _errs18 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.next !== undefined){
+let data8 = data.next;
+const _errs21 = errors;
+const _errs22 = errors;
+if(errors === _errs22){
+if(typeof data8 === "string"){
+if(data8.length > 1024 && func2(data8) > 1024){
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data8}];
+return false;
+}
+else {
+if(data8.length < 2 * 1 && func2(data8) < 1){
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data8}];
+return false;
+}
+else {
+if(!pattern16.test(data8)){
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data8}];
+return false;
+}
+}
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data8}];
+return false;
+}
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -3025,7 +3132,7 @@ var valid0 = true;
 }
 }
 else {
-validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema80.type,parentSchema:schema80,data}];
+validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema84.type,parentSchema:schema84,data}];
 return false;
 }
 }
@@ -3034,7 +3141,7 @@ return errors === 0;
 }
 
 export const SearchFileRequest = validate37;
-const schema92 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileRequest","description":"Find the peers that share a file (exact name after NFC normalisation).","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema97 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileRequest","description":"Find the peers that share a file (exact name after NFC normalisation).","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3043,14 +3150,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
-validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema92.required,parentSchema:schema92,data}];
+validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema97.required,parentSchema:schema97,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "cursor")) || (key0 === "token"))){
-validate37.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema92,data}];
+validate37.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema97,data}];
 return false;
 break;
 }
@@ -3060,7 +3167,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-FILE" !== data0){
-validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema92.properties.type,data:data0}];
+validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema97.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3104,24 +3211,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
 return false;
 }
 else {
-if(!pattern7.test(data2)){
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+if(!pattern8.test(data2)){
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
 return false;
 }
 }
@@ -3138,24 +3245,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(data3.length > 1024 && func2(data3) > 1024){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data3}];
 return false;
 }
 else {
-if(!pattern15.test(data3)){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data3}];
+if(!pattern16.test(data3)){
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data3}];
 return false;
 }
 }
@@ -3206,7 +3313,7 @@ var valid0 = true;
 }
 }
 else {
-validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema92.type,parentSchema:schema92,data}];
+validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema97.type,parentSchema:schema97,data}];
 return false;
 }
 }
@@ -3215,8 +3322,8 @@ return errors === 0;
 }
 
 export const SearchFileReply = validate38;
-const schema97 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileReply","description":"One page of the peers sharing the file, in name order; follow `next` for the rest. Nobody sharing the file is a SEARCH-ERROR, so only a later page can be empty (its peers left after the first page).","type":"object","required":["type","rq","file","peers"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/holder"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
-const schema100 = {"title":"FileHolder","description":"One peer in SEARCH-FILE that shares the file, with the size, SHA-256, pieces root and chunk count it published.","type":"object","required":["name","ip","tcpPort"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"},"piecesRoot":{"$ref":"#/$defs/piecesRoot"},"chunks":{"$ref":"#/$defs/chunkCount"}}};
+const schema102 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileReply","description":"One page of the peers sharing the file, in name order; follow `next` for the rest. Nobody sharing the file is a SEARCH-ERROR, so only a later page can be empty (its peers left after the first page).","type":"object","required":["type","rq","file","peers"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/holder"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema105 = {"title":"FileHolder","description":"One peer in SEARCH-FILE that shares the file, with the size, SHA-256, pieces root and chunk count it published.","type":"object","required":["name","ip","tcpPort"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"behindNat":{"$ref":"#/$defs/behindNat"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"},"piecesRoot":{"$ref":"#/$defs/piecesRoot"},"chunks":{"$ref":"#/$defs/chunkCount"}}};
 
 function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3225,14 +3332,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.name === undefined) && (missing0 = "name")) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema100.required,parentSchema:schema100,data}];
+validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema105.required,parentSchema:schema105,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "size")) || (key0 === "sha256")) || (key0 === "piecesRoot")) || (key0 === "chunks"))){
-validate39.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema100,data}];
+if(!((((((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "behindNat")) || (key0 === "size")) || (key0 === "sha256")) || (key0 === "piecesRoot")) || (key0 === "chunks"))){
+validate39.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema105,data}];
 return false;
 break;
 }
@@ -3334,27 +3441,12 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.size !== undefined){
-let data3 = data.size;
+if(data.behindNat !== undefined){
+let data3 = data.behindNat;
 const _errs11 = errors;
-const _errs12 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data3}];
+if(typeof data3 !== "boolean"){
+validate39.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data3}];
 return false;
-}
-if(errors === _errs12){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data3}];
-return false;
-}
-else {
-if(data3 < 0 || isNaN(data3)){
-validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data3}];
-return false;
-}
-}
-}
 }
 var valid0 = _errs11 === errors;
 }
@@ -3362,32 +3454,26 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.sha256 !== undefined){
-let data4 = data.sha256;
+if(data.size !== undefined){
+let data4 = data.size;
 const _errs14 = errors;
 const _errs15 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data4}];
+return false;
+}
 if(errors === _errs15){
-if(typeof data4 === "string"){
-if(data4.length > 64 && func2(data4) > 64){
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data4}];
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data4}];
 return false;
 }
 else {
-if(data4.length < 2 * 64 && func2(data4) < 64){
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data4}];
-return false;
-}
-else {
-if(!pattern2.test(data4)){
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data4}];
+if(data4 < 0 || isNaN(data4)){
+validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data4}];
 return false;
 }
 }
-}
-}
-else {
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data4}];
-return false;
 }
 }
 var valid0 = _errs14 === errors;
@@ -3396,31 +3482,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.piecesRoot !== undefined){
-let data5 = data.piecesRoot;
+if(data.sha256 !== undefined){
+let data5 = data.sha256;
 const _errs17 = errors;
 const _errs18 = errors;
 if(errors === _errs18){
 if(typeof data5 === "string"){
 if(data5.length > 64 && func2(data5) > 64){
-validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema43,data:data5}];
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data5}];
 return false;
 }
 else {
 if(data5.length < 2 * 64 && func2(data5) < 64){
-validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema43,data:data5}];
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data5}];
 return false;
 }
 else {
 if(!pattern2.test(data5)){
-validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema43,data:data5}];
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data5}];
 return false;
 }
 }
 }
 }
 else {
-validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data5}];
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data5}];
 return false;
 }
 }
@@ -3430,29 +3516,63 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.chunks !== undefined){
-let data6 = data.chunks;
+if(data.piecesRoot !== undefined){
+let data6 = data.piecesRoot;
 const _errs20 = errors;
 const _errs21 = errors;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data6}];
-return false;
-}
 if(errors === _errs21){
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 9007199254740991 || isNaN(data6)){
-validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data6}];
+if(typeof data6 === "string"){
+if(data6.length > 64 && func2(data6) > 64){
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data6}];
 return false;
 }
 else {
-if(data6 < 1 || isNaN(data6)){
-validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema44,data:data6}];
+if(data6.length < 2 * 64 && func2(data6) < 64){
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data6}];
+return false;
+}
+else {
+if(!pattern2.test(data6)){
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data6}];
 return false;
 }
 }
 }
 }
+else {
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data6}];
+return false;
+}
+}
 var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunks !== undefined){
+let data7 = data.chunks;
+const _errs23 = errors;
+const _errs24 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema47.type,parentSchema:schema47,data:data7}];
+return false;
+}
+if(errors === _errs24){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 9007199254740991 || isNaN(data7)){
+validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema47,data:data7}];
+return false;
+}
+else {
+if(data7 < 1 || isNaN(data7)){
+validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema47,data:data7}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs23 === errors;
 }
 else {
 var valid0 = true;
@@ -3466,8 +3586,9 @@ var valid0 = true;
 }
 }
 }
+}
 else {
-validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema100.type,parentSchema:schema100,data}];
+validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.type,parentSchema:schema105,data}];
 return false;
 }
 }
@@ -3483,14 +3604,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.peers === undefined) && (missing0 = "peers"))){
-validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema97.required,parentSchema:schema97,data}];
+validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema102.required,parentSchema:schema102,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "peers")) || (key0 === "next"))){
-validate38.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema97,data}];
+validate38.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema102,data}];
 return false;
 break;
 }
@@ -3500,7 +3621,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-FILE" !== data0){
-validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema97.properties.type,data:data0}];
+validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema102.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3544,24 +3665,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
 return false;
 }
 else {
-if(!pattern7.test(data2)){
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+if(!pattern8.test(data2)){
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
 return false;
 }
 }
@@ -3577,7 +3698,7 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema97.properties.peers,data:data3}];
+validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema102.properties.peers,data:data3}];
 return false;
 }
 else {
@@ -3597,7 +3718,7 @@ break;
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema97.properties.peers.type,parentSchema:schema97.properties.peers,data:data3}];
+validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema102.properties.peers.type,parentSchema:schema102.properties.peers,data:data3}];
 return false;
 }
 }
@@ -3614,24 +3735,24 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data5 === "string"){
 if(data5.length > 1024 && func2(data5) > 1024){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data5}];
 return false;
 }
 else {
 if(data5.length < 2 * 1 && func2(data5) < 1){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data5}];
 return false;
 }
 else {
-if(!pattern15.test(data5)){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data5}];
+if(!pattern16.test(data5)){
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data5}];
 return false;
 }
 }
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data5}];
 return false;
 }
 }
@@ -3648,7 +3769,7 @@ var valid0 = true;
 }
 }
 else {
-validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema97.type,parentSchema:schema97,data}];
+validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema102.type,parentSchema:schema102,data}];
 return false;
 }
 }
@@ -3657,7 +3778,7 @@ return errors === 0;
 }
 
 export const SearchErrorReply = validate41;
-const schema109 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchErrorReply","description":"SEARCH-FILE was refused (invalid request, unregistered client, unreadable cursor), or nobody shares the file (the course's rule).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema115 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchErrorReply","description":"SEARCH-FILE was refused (invalid request, unregistered client, unreadable cursor), or nobody shares the file (the course's rule).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3666,14 +3787,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema109.required,parentSchema:schema109,data}];
+validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema115.required,parentSchema:schema115,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate41.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema109,data}];
+validate41.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema115,data}];
 return false;
 break;
 }
@@ -3683,7 +3804,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-ERROR" !== data0){
-validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-ERROR"},message:"must be equal to constant",schema:"SEARCH-ERROR",parentSchema:schema109.properties.type,data:data0}];
+validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-ERROR"},message:"must be equal to constant",schema:"SEARCH-ERROR",parentSchema:schema115.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3727,18 +3848,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -3753,7 +3874,7 @@ var valid0 = true;
 }
 }
 else {
-validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema109.type,parentSchema:schema109,data}];
+validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema115.type,parentSchema:schema115,data}];
 return false;
 }
 }
@@ -3762,8 +3883,8 @@ return errors === 0;
 }
 
 export const SearchWordsRequest = validate42;
-const schema112 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchWordsRequest","description":"Find the files whose names contain every word of `words` as a whole word, ignoring case and accents. SEARCH-FILE stays the exact lookup.","type":"object","required":["type","rq","words"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-WORDS","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"words":{"$ref":"../common.json#/$defs/wordQuery"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
-const schema114 = {"title":"WordQuery","description":"The words to look for, separated by spaces or punctuation: 1 to 255 characters. Case and accents are ignored (NFKD, combining marks dropped, lower case, then NFC).","type":"string","minLength":1,"maxLength":255,"x-rule":"must be 1 to 255 characters of words separated by spaces or punctuation"};
+const schema118 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchWordsRequest","description":"Find the files whose names contain every word of `words` as a whole word, ignoring case and accents. SEARCH-FILE stays the exact lookup.","type":"object","required":["type","rq","words"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-WORDS","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"words":{"$ref":"../common.json#/$defs/wordQuery"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema120 = {"title":"WordQuery","description":"The words to look for, separated by spaces or punctuation: 1 to 255 characters. Case and accents are ignored (NFKD, combining marks dropped, lower case, then NFC).","type":"string","minLength":1,"maxLength":255,"x-rule":"must be 1 to 255 characters of words separated by spaces or punctuation"};
 
 function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3772,14 +3893,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.words === undefined) && (missing0 = "words"))){
-validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema112.required,parentSchema:schema112,data}];
+validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema118.required,parentSchema:schema118,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "words")) || (key0 === "cursor")) || (key0 === "token"))){
-validate42.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema112,data}];
+validate42.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema118,data}];
 return false;
 break;
 }
@@ -3789,7 +3910,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-WORDS" !== data0){
-validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-WORDS"},message:"must be equal to constant",schema:"SEARCH-WORDS",parentSchema:schema112.properties.type,data:data0}];
+validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-WORDS"},message:"must be equal to constant",schema:"SEARCH-WORDS",parentSchema:schema118.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3833,18 +3954,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema114,data:data2}];
+validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema120,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema114,data:data2}];
+validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema120,data:data2}];
 return false;
 }
 }
 }
 else {
-validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema114.type,parentSchema:schema114,data:data2}];
+validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema120.type,parentSchema:schema120,data:data2}];
 return false;
 }
 }
@@ -3861,24 +3982,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(data3.length > 1024 && func2(data3) > 1024){
-validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data3}];
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data3}];
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data3}];
 return false;
 }
 else {
-if(!pattern15.test(data3)){
-validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data3}];
+if(!pattern16.test(data3)){
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data3}];
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data3}];
 return false;
 }
 }
@@ -3929,7 +4050,7 @@ var valid0 = true;
 }
 }
 else {
-validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema112.type,parentSchema:schema112,data}];
+validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema118.type,parentSchema:schema118,data}];
 return false;
 }
 }
@@ -3938,8 +4059,8 @@ return errors === 0;
 }
 
 export const WordsFoundReply = validate43;
-const schema117 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WordsFoundReply","description":"One page of the files whose names contain every word of the query, best match first (fewest other words in the name, then name order), at most 1,000 files in all; follow `next` for the rest. No file matching is an empty `files`. The query is not echoed: a page must fit one datagram whatever the query's length, and `rq` pairs it with its request.","type":"object","required":["type","rq","files"],"additionalProperties":false,"properties":{"type":{"const":"WORDS-FOUND","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/wordMatch"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
-const schema119 = {"title":"WordMatch","description":"One file in WORDS-FOUND: its name, how many peers share it, and the size and SHA-256 the first of them (in name order) published. SEARCH-FILE lists each holder's own.","type":"object","required":["name","holders"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"holders":{"type":"integer","minimum":1,"maximum":9007199254740991,"description":"Peers sharing the file."},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}}};
+const schema123 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WordsFoundReply","description":"One page of the files whose names contain every word of the query, best match first (fewest other words in the name, then name order), at most 1,000 files in all; follow `next` for the rest. No file matching is an empty `files`. The query is not echoed: a page must fit one datagram whatever the query's length, and `rq` pairs it with its request.","type":"object","required":["type","rq","files"],"additionalProperties":false,"properties":{"type":{"const":"WORDS-FOUND","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/wordMatch"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema125 = {"title":"WordMatch","description":"One file in WORDS-FOUND: its name, how many peers share it, and the size and SHA-256 the first of them (in name order) published. SEARCH-FILE lists each holder's own.","type":"object","required":["name","holders"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"holders":{"type":"integer","minimum":1,"maximum":9007199254740991,"description":"Peers sharing the file."},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}}};
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3948,14 +4069,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.name === undefined) && (missing0 = "name")) || ((data.holders === undefined) && (missing0 = "holders"))){
-validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema119.required,parentSchema:schema119,data}];
+validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema125.required,parentSchema:schema125,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "name") || (key0 === "holders")) || (key0 === "size")) || (key0 === "sha256"))){
-validate44.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema119,data}];
+validate44.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data}];
 return false;
 break;
 }
@@ -3968,24 +4089,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(data0.length > 255 && func2(data0) > 255){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data0}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data0}];
 return false;
 }
 else {
 if(data0.length < 2 * 1 && func2(data0) < 1){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data0}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data0}];
 return false;
 }
 else {
-if(!pattern7.test(data0)){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data0}];
+if(!pattern8.test(data0)){
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data0}];
 return false;
 }
 }
 }
 }
 else {
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data0}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data0}];
 return false;
 }
 }
@@ -3999,18 +4120,18 @@ if(data.holders !== undefined){
 let data1 = data.holders;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema119.properties.holders.type,parentSchema:schema119.properties.holders,data:data1}];
+validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema125.properties.holders.type,parentSchema:schema125.properties.holders,data:data1}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 9007199254740991 || isNaN(data1)){
-validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema119.properties.holders,data:data1}];
+validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema125.properties.holders,data:data1}];
 return false;
 }
 else {
 if(data1 < 1 || isNaN(data1)){
-validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema119.properties.holders,data:data1}];
+validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema125.properties.holders,data:data1}];
 return false;
 }
 }
@@ -4027,18 +4148,18 @@ let data2 = data.size;
 const _errs7 = errors;
 const _errs8 = errors;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data2}];
+validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data2}];
 return false;
 }
 if(errors === _errs8){
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 9007199254740991 || isNaN(data2)){
-validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data2}];
+validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data2}];
 return false;
 }
 else {
 if(data2 < 0 || isNaN(data2)){
-validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data2}];
+validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data2}];
 return false;
 }
 }
@@ -4057,24 +4178,24 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(data3.length > 64 && func2(data3) > 64){
-validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 64 && func2(data3) < 64){
-validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data3}];
 return false;
 }
 else {
 if(!pattern2.test(data3)){
-validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data3}];
 return false;
 }
 }
@@ -4090,7 +4211,7 @@ var valid0 = true;
 }
 }
 else {
-validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema119.type,parentSchema:schema119,data}];
+validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data}];
 return false;
 }
 }
@@ -4106,14 +4227,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema117.required,parentSchema:schema117,data}];
+validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema123.required,parentSchema:schema123,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "files")) || (key0 === "next"))){
-validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema117,data}];
+validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema123,data}];
 return false;
 break;
 }
@@ -4123,7 +4244,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("WORDS-FOUND" !== data0){
-validate43.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WORDS-FOUND"},message:"must be equal to constant",schema:"WORDS-FOUND",parentSchema:schema117.properties.type,data:data0}];
+validate43.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WORDS-FOUND"},message:"must be equal to constant",schema:"WORDS-FOUND",parentSchema:schema123.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4166,7 +4287,7 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(Array.isArray(data2)){
 if(data2.length > 1024){
-validate43.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema117.properties.files,data:data2}];
+validate43.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema123.properties.files,data:data2}];
 return false;
 }
 else {
@@ -4186,7 +4307,7 @@ break;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema117.properties.files.type,parentSchema:schema117.properties.files,data:data2}];
+validate43.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema123.properties.files.type,parentSchema:schema123.properties.files,data:data2}];
 return false;
 }
 }
@@ -4203,24 +4324,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
 if(data4.length > 1024 && func2(data4) > 1024){
-validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema63,data:data4}];
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 1 && func2(data4) < 1){
-validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema63,data:data4}];
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data4}];
 return false;
 }
 else {
-if(!pattern15.test(data4)){
-validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema63,data:data4}];
+if(!pattern16.test(data4)){
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data4}];
 return false;
 }
 }
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema63.type,parentSchema:schema63,data:data4}];
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data4}];
 return false;
 }
 }
@@ -4236,7 +4357,7 @@ var valid0 = true;
 }
 }
 else {
-validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema117.type,parentSchema:schema117,data}];
+validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema123.type,parentSchema:schema123,data}];
 return false;
 }
 }
@@ -4245,7 +4366,7 @@ return errors === 0;
 }
 
 export const WordsErrorReply = validate46;
-const schema124 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WordsErrorReply","description":"SEARCH-WORDS was refused: invalid request, unregistered client, unreadable cursor, no word in the query, too many words, or every word too common to search by.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"WORDS-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema130 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WordsErrorReply","description":"SEARCH-WORDS was refused: invalid request, unregistered client, unreadable cursor, no word in the query, too many words, or every word too common to search by.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"WORDS-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4254,14 +4375,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema124.required,parentSchema:schema124,data}];
+validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema130.required,parentSchema:schema130,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema124,data}];
+validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema130,data}];
 return false;
 break;
 }
@@ -4271,7 +4392,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("WORDS-ERROR" !== data0){
-validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WORDS-ERROR"},message:"must be equal to constant",schema:"WORDS-ERROR",parentSchema:schema124.properties.type,data:data0}];
+validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WORDS-ERROR"},message:"must be equal to constant",schema:"WORDS-ERROR",parentSchema:schema130.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4315,18 +4436,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -4341,7 +4462,7 @@ var valid0 = true;
 }
 }
 else {
-validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema124.type,parentSchema:schema124,data}];
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema130.type,parentSchema:schema130,data}];
 return false;
 }
 }
@@ -4350,7 +4471,7 @@ return errors === 0;
 }
 
 export const UpdateContactRequest = validate47;
-const schema127 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateContactRequest","description":"Change the IP, UDP port and TCP port a registered peer is reached at.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONTACT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema133 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateContactRequest","description":"Change the IP, UDP port and TCP port a registered peer is reached at.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONTACT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4359,14 +4480,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema127.required,parentSchema:schema127,data}];
+validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema133.required,parentSchema:schema133,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort")) || (key0 === "token"))){
-validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema127,data}];
+validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema133,data}];
 return false;
 break;
 }
@@ -4376,7 +4497,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-CONTACT" !== data0){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONTACT"},message:"must be equal to constant",schema:"UPDATE-CONTACT",parentSchema:schema127.properties.type,data:data0}];
+validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONTACT"},message:"must be equal to constant",schema:"UPDATE-CONTACT",parentSchema:schema133.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4580,7 +4701,7 @@ var valid0 = true;
 }
 }
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema127.type,parentSchema:schema127,data}];
+validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema133.type,parentSchema:schema133,data}];
 return false;
 }
 }
@@ -4589,7 +4710,7 @@ return errors === 0;
 }
 
 export const UpdateConfirmedReply = validate48;
-const schema134 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateConfirmedReply","description":"The new contact is stored; the fields echo what is now registered.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONFIRMED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"}}};
+const schema140 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateConfirmedReply","description":"The new contact is stored; the fields echo what is now registered.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONFIRMED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"}}};
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4598,14 +4719,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema134.required,parentSchema:schema134,data}];
+validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema140.required,parentSchema:schema140,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort"))){
-validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema134,data}];
+validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema140,data}];
 return false;
 break;
 }
@@ -4615,7 +4736,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-CONFIRMED" !== data0){
-validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONFIRMED"},message:"must be equal to constant",schema:"UPDATE-CONFIRMED",parentSchema:schema134.properties.type,data:data0}];
+validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONFIRMED"},message:"must be equal to constant",schema:"UPDATE-CONFIRMED",parentSchema:schema140.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4784,7 +4905,7 @@ var valid0 = true;
 }
 }
 else {
-validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema134.type,parentSchema:schema134,data}];
+validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema140.type,parentSchema:schema140,data}];
 return false;
 }
 }
@@ -4793,7 +4914,7 @@ return errors === 0;
 }
 
 export const UpdateDeniedReply = validate49;
-const schema140 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateDeniedReply","description":"The update was refused; nothing changed. name echoes the request's name (null when it was not a string).","type":"object","required":["type","rq","name","reason"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"type":["string","null"],"maxLength":64,"description":"The name the request gave, null when it gave none."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema146 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateDeniedReply","description":"The update was refused; nothing changed. name echoes the request's name (null when it was not a string).","type":"object","required":["type","rq","name","reason"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"type":["string","null"],"maxLength":64,"description":"The name the request gave, null when it gave none."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4802,14 +4923,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema140.required,parentSchema:schema140,data}];
+validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema146.required,parentSchema:schema146,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "reason"))){
-validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema140,data}];
+validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema146,data}];
 return false;
 break;
 }
@@ -4819,7 +4940,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-DENIED" !== data0){
-validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-DENIED"},message:"must be equal to constant",schema:"UPDATE-DENIED",parentSchema:schema140.properties.type,data:data0}];
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-DENIED"},message:"must be equal to constant",schema:"UPDATE-DENIED",parentSchema:schema146.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4860,13 +4981,13 @@ if(data.name !== undefined){
 let data2 = data.name;
 const _errs6 = errors;
 if((typeof data2 !== "string") && (data2 !== null)){
-validate49.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema140.properties.name.type},message:"must be string,null",schema:schema140.properties.name.type,parentSchema:schema140.properties.name,data:data2}];
+validate49.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema146.properties.name.type},message:"must be string,null",schema:schema146.properties.name.type,parentSchema:schema146.properties.name,data:data2}];
 return false;
 }
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(data2.length > 64 && func2(data2) > 64){
-validate49.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema140.properties.name,data:data2}];
+validate49.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema146.properties.name,data:data2}];
 return false;
 }
 }
@@ -4884,18 +5005,18 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(data3.length > 600 && func2(data3) > 600){
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data3}];
+validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data3}];
+validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data3}];
 return false;
 }
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data3}];
+validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data3}];
 return false;
 }
 }
@@ -4911,7 +5032,7 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema140.type,parentSchema:schema140,data}];
+validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema146.type,parentSchema:schema146,data}];
 return false;
 }
 }
@@ -4919,8 +5040,8 @@ validate49.errors = vErrors;
 return errors === 0;
 }
 
-export const ErrorReply = validate50;
-const schema143 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+export const WhoAmIRequest = validate50;
+const schema149 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WhoAmIRequest","description":"How does the server see me? Answered with the observed address of the registration the token (or, without one, the datagram's source) belongs to. With the token, sent from a new source address (a NAT mapping that changed), it also moves the observed address there; NATed peers send it every 20 seconds as their keepalive.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"WHO-AM-I","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4928,15 +5049,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema143.required,parentSchema:schema143,data}];
+if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
+validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema149.required,parentSchema:schema149,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema143,data}];
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "token"))){
+validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema149,data}];
 return false;
 break;
 }
@@ -4945,8 +5066,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("ERROR" !== data0){
-validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema143.properties.type,data:data0}];
+if("WHO-AM-I" !== data0){
+validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WHO-AM-I"},message:"must be equal to constant",schema:"WHO-AM-I",parentSchema:schema149.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4959,82 +5080,21 @@ if(data.rq !== undefined){
 let data1 = data.rq;
 const _errs3 = errors;
 const _errs4 = errors;
-let valid1 = false;
-const _errs5 = errors;
-const _errs6 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err0 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err0];
+validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
 }
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(errors === _errs6){
+if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 2147483647 || isNaN(data1)){
-const err1 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-else {
-if(data1 < 0 || isNaN(data1)){
-const err2 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-}
-}
-var _valid0 = _errs5 === errors;
-valid1 = valid1 || _valid0;
-if(!valid1){
-const _errs8 = errors;
-if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema143.properties.rq.anyOf[1].type,parentSchema:schema143.properties.rq.anyOf[1],data:data1};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-var _valid0 = _errs8 === errors;
-valid1 = valid1 || _valid0;
-}
-if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema143.properties.rq.anyOf,parentSchema:schema143.properties.rq,data:data1};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-validate50.errors = vErrors;
+validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
 return false;
 }
 else {
-errors = _errs4;
-if(vErrors !== null){
-if(_errs4){
-vErrors.length = _errs4;
+if(data1 < 0 || isNaN(data1)){
+validate50.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
 }
-else {
-vErrors = null;
 }
 }
 }
@@ -5044,29 +5104,35 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.reason !== undefined){
-let data2 = data.reason;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
+if(data.token !== undefined){
+let data2 = data.token;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 600 && func2(data2) > 600){
-validate50.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+if(data2.length > 128 && func2(data2) > 128){
+validate50.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data2}];
 return false;
 }
 else {
-if(data2.length < 2 * 1 && func2(data2) < 1){
-validate50.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+if(data2.length < 2 * 32 && func2(data2) < 32){
+validate50.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data2}];
 return false;
+}
+else {
+if(!pattern2.test(data2)){
+validate50.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema18,data:data2}];
+return false;
+}
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate50.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data2}];
 return false;
 }
 }
-var valid0 = _errs10 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
@@ -5077,7 +5143,7 @@ var valid0 = true;
 }
 }
 else {
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema143.type,parentSchema:schema143,data}];
+validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema149.type,parentSchema:schema149,data}];
 return false;
 }
 }
@@ -5085,9 +5151,8 @@ validate50.errors = vErrors;
 return errors === 0;
 }
 
-export const DownloadRequest = validate51;
-const schema146 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk. With count, only that range of chunks, starting on a piece boundary, each piece preceded by its PIECE frame.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"},"count":{"description":"How many chunks from fromChunk (default 1) to send: a ranged request. The range must start on a piece boundary (fromChunk = 256 k + 1) and end within the file.","type":"integer","minimum":1,"maximum":9007199254740991}}};
-const schema149 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
+export const YouAreReply = validate51;
+const schema152 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"YouAreReply","description":"The registration asked about, its registered ip and udpPort, and where the server sees its datagrams come from.","type":"object","required":["type","rq","name","ip","udpPort","observedIp","observedUdpPort","behindNat"],"additionalProperties":false,"properties":{"type":{"const":"YOU-ARE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"observedIp":{"$ref":"../common.json#/$defs/ip"},"observedUdpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"}}};
 
 function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5095,15 +5160,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
-validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema146.required,parentSchema:schema146,data}];
+if(((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.observedIp === undefined) && (missing0 = "observedIp"))) || ((data.observedUdpPort === undefined) && (missing0 = "observedUdpPort"))) || ((data.behindNat === undefined) && (missing0 = "behindNat"))){
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema152.required,parentSchema:schema152,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk")) || (key0 === "count"))){
-validate51.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema146,data}];
+if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "observedIp")) || (key0 === "observedUdpPort")) || (key0 === "behindNat"))){
+validate51.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema152,data}];
 return false;
 break;
 }
@@ -5112,8 +5177,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("DOWNLOAD" !== data0){
-validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema146.properties.type,data:data0}];
+if("YOU-ARE" !== data0){
+validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "YOU-ARE"},message:"must be equal to constant",schema:"YOU-ARE",parentSchema:schema152.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5150,31 +5215,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
+if(data.name !== undefined){
+let data2 = data.name;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+if(data2.length > 32 && func2(data2) > 32){
+validate51.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+validate51.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(!pattern7.test(data2)){
-validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+if(!pattern0.test(data2)){
+validate51.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate51.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
 return false;
 }
 }
@@ -5184,26 +5249,32 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.fromChunk !== undefined){
-let data3 = data.fromChunk;
+if(data.ip !== undefined){
+let data3 = data.ip;
 const _errs9 = errors;
 const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate51.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema149.type,parentSchema:schema149,data:data3}];
-return false;
-}
 if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate51.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema149,data:data3}];
+if(typeof data3 === "string"){
+if(data3.length > 45 && func2(data3) > 45){
+validate51.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
 return false;
 }
 else {
-if(data3 < 1 || isNaN(data3)){
-validate51.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema149,data:data3}];
+if(data3.length < 2 * 2 && func2(data3) < 2){
+validate51.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(!pattern1.test(data3)){
+validate51.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data3}];
 return false;
 }
 }
+}
+}
+else {
+validate51.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data3}];
+return false;
 }
 }
 var valid0 = _errs9 === errors;
@@ -5212,22 +5283,23 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.count !== undefined){
-let data4 = data.count;
+if(data.udpPort !== undefined){
+let data4 = data.udpPort;
 const _errs12 = errors;
+const _errs13 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate51.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema146.properties.count.type,parentSchema:schema146.properties.count,data:data4}];
+validate51.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data4}];
 return false;
 }
-if(errors === _errs12){
+if(errors === _errs13){
 if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 9007199254740991 || isNaN(data4)){
-validate51.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema146.properties.count,data:data4}];
+if(data4 > 65535 || isNaN(data4)){
+validate51.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data4}];
 return false;
 }
 else {
 if(data4 < 1 || isNaN(data4)){
-validate51.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema146.properties.count,data:data4}];
+validate51.errors = [{instancePath:instancePath+"/udpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data4}];
 return false;
 }
 }
@@ -5238,6 +5310,84 @@ var valid0 = _errs12 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.observedIp !== undefined){
+let data5 = data.observedIp;
+const _errs15 = errors;
+const _errs16 = errors;
+if(errors === _errs16){
+if(typeof data5 === "string"){
+if(data5.length > 45 && func2(data5) > 45){
+validate51.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data5}];
+return false;
+}
+else {
+if(data5.length < 2 * 2 && func2(data5) < 2){
+validate51.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data5}];
+return false;
+}
+else {
+if(!pattern1.test(data5)){
+validate51.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data5}];
+return false;
+}
+}
+}
+}
+else {
+validate51.errors = [{instancePath:instancePath+"/observedIp",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data5}];
+return false;
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.observedUdpPort !== undefined){
+let data6 = data.observedUdpPort;
+const _errs18 = errors;
+const _errs19 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+validate51.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data6}];
+return false;
+}
+if(errors === _errs19){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 65535 || isNaN(data6)){
+validate51.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data6}];
+return false;
+}
+else {
+if(data6 < 1 || isNaN(data6)){
+validate51.errors = [{instancePath:instancePath+"/observedUdpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data6}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.behindNat !== undefined){
+let data7 = data.behindNat;
+const _errs21 = errors;
+if(typeof data7 !== "boolean"){
+validate51.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data7}];
+return false;
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -5246,7 +5396,7 @@ var valid0 = true;
 }
 }
 else {
-validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema146.type,parentSchema:schema146,data}];
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema152.type,parentSchema:schema152,data}];
 return false;
 }
 }
@@ -5254,9 +5404,8 @@ validate51.errors = vErrors;
 return errors === 0;
 }
 
-export const FileFrame = validate52;
-const schema150 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
-const schema154 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
+export const WhoAmIDeniedReply = validate52;
+const schema160 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WhoAmIDeniedReply","description":"WHO-AM-I was refused: the client is not registered (or the token matches no registration).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"WHO-AM-I-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5264,15 +5413,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))){
-validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema150.required,parentSchema:schema150,data}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema160.required,parentSchema:schema160,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding"))){
-validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema150,data}];
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
+validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema160,data}];
 return false;
 break;
 }
@@ -5281,8 +5430,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("FILE" !== data0){
-validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema150.properties.type,data:data0}];
+if("WHO-AM-I-DENIED" !== data0){
+validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WHO-AM-I-DENIED"},message:"must be equal to constant",schema:"WHO-AM-I-DENIED",parentSchema:schema160.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5319,31 +5468,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
+if(data.reason !== undefined){
+let data2 = data.reason;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate52.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+if(data2.length > 600 && func2(data2) > 600){
+validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate52.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
-return false;
-}
-else {
-if(!pattern7.test(data2)){
-validate52.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
-}
 else {
-validate52.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -5352,88 +5495,13 @@ var valid0 = _errs6 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.chunk !== undefined){
-let data3 = data.chunk;
-const _errs9 = errors;
-const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate52.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema149.type,parentSchema:schema149,data:data3}];
-return false;
-}
-if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate52.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema149,data:data3}];
-return false;
-}
-else {
-if(data3 < 1 || isNaN(data3)){
-validate52.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema149,data:data3}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.text !== undefined){
-let data4 = data.text;
-const _errs12 = errors;
-if(errors === _errs12){
-if(typeof data4 === "string"){
-if(data4.length > 200 && func2(data4) > 200){
-validate52.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema150.properties.text,data:data4}];
-return false;
-}
-else {
-if(data4.length < 2 * 200 && func2(data4) < 200){
-validate52.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema150.properties.text,data:data4}];
-return false;
-}
-}
-}
-else {
-validate52.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema150.properties.text.type,parentSchema:schema150.properties.text,data:data4}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.encoding !== undefined){
-let data5 = data.encoding;
-const _errs14 = errors;
-if(typeof data5 !== "string"){
-validate52.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema154.type,parentSchema:schema154,data:data5}];
-return false;
-}
-if(!(data5 === "base64")){
-validate52.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema154.enum},message:"must be equal to one of the allowed values",schema:schema154.enum,parentSchema:schema154,data:data5}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
 }
 }
 }
 }
 }
 else {
-validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema150.type,parentSchema:schema150,data}];
+validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema160.type,parentSchema:schema160,data}];
 return false;
 }
 }
@@ -5441,8 +5509,8 @@ validate52.errors = vErrors;
 return errors === 0;
 }
 
-export const FileEndFrame = validate53;
-const schema155 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
+export const ErrorReply = validate53;
+const schema163 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5450,259 +5518,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.sha256 === undefined) && (missing0 = "sha256"))){
-validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema155.required,parentSchema:schema155,data}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding")) || (key0 === "size")) || (key0 === "sha256"))){
-validate53.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema155,data}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs2 = errors;
-if("FILE-END" !== data0){
-validate53.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema155.properties.type,data:data0}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.rq !== undefined){
-let data1 = data.rq;
-const _errs3 = errors;
-const _errs4 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate53.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
-return false;
-}
-if(errors === _errs4){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 2147483647 || isNaN(data1)){
-validate53.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
-return false;
-}
-else {
-if(data1 < 0 || isNaN(data1)){
-validate53.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate53.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
-return false;
-}
-else {
-if(data2.length < 2 * 1 && func2(data2) < 1){
-validate53.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
-return false;
-}
-else {
-if(!pattern7.test(data2)){
-validate53.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
-return false;
-}
-}
-}
-}
-else {
-validate53.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.chunk !== undefined){
-let data3 = data.chunk;
-const _errs9 = errors;
-const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate53.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema149.type,parentSchema:schema149,data:data3}];
-return false;
-}
-if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate53.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema149,data:data3}];
-return false;
-}
-else {
-if(data3 < 1 || isNaN(data3)){
-validate53.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema149,data:data3}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.text !== undefined){
-let data4 = data.text;
-const _errs12 = errors;
-if(errors === _errs12){
-if(typeof data4 === "string"){
-if(data4.length > 200 && func2(data4) > 200){
-validate53.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema155.properties.text,data:data4}];
-return false;
-}
-}
-else {
-validate53.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema155.properties.text.type,parentSchema:schema155.properties.text,data:data4}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.encoding !== undefined){
-let data5 = data.encoding;
-const _errs14 = errors;
-if(typeof data5 !== "string"){
-validate53.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema154.type,parentSchema:schema154,data:data5}];
-return false;
-}
-if(!(data5 === "base64")){
-validate53.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema154.enum},message:"must be equal to one of the allowed values",schema:schema154.enum,parentSchema:schema154,data:data5}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.size !== undefined){
-let data6 = data.size;
-const _errs17 = errors;
-const _errs18 = errors;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-validate53.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data6}];
-return false;
-}
-if(errors === _errs18){
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 9007199254740991 || isNaN(data6)){
-validate53.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data6}];
-return false;
-}
-else {
-if(data6 < 0 || isNaN(data6)){
-validate53.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data6}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sha256 !== undefined){
-let data7 = data.sha256;
-const _errs20 = errors;
-const _errs21 = errors;
-if(errors === _errs21){
-if(typeof data7 === "string"){
-if(data7.length > 64 && func2(data7) > 64){
-validate53.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data7}];
-return false;
-}
-else {
-if(data7.length < 2 * 64 && func2(data7) < 64){
-validate53.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data7}];
-return false;
-}
-else {
-if(!pattern2.test(data7)){
-validate53.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data7}];
-return false;
-}
-}
-}
-}
-else {
-validate53.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data7}];
-return false;
-}
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema155.type,parentSchema:schema155,data}];
-return false;
-}
-}
-validate53.errors = vErrors;
-return errors === 0;
-}
-
-export const DownloadErrorFrame = validate54;
-const schema162 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
-
-function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema162.required,parentSchema:schema162,data}];
+validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema163.required,parentSchema:schema163,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate54.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema162,data}];
+validate53.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema163,data}];
 return false;
 break;
 }
@@ -5711,8 +5535,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("DOWNLOAD-ERROR" !== data0){
-validate54.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema162.properties.type,data:data0}];
+if("ERROR" !== data0){
+validate53.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema163.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5769,7 +5593,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs8 = errors;
 if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema162.properties.rq.anyOf[1].type,parentSchema:schema162.properties.rq.anyOf[1],data:data1};
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema163.properties.rq.anyOf[1].type,parentSchema:schema163.properties.rq.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5782,7 +5606,7 @@ var _valid0 = _errs8 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema162.properties.rq.anyOf,parentSchema:schema162.properties.rq,data:data1};
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema163.properties.rq.anyOf,parentSchema:schema163.properties.rq,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5790,7 +5614,7 @@ else {
 vErrors.push(err4);
 }
 errors++;
-validate54.errors = vErrors;
+validate53.errors = vErrors;
 return false;
 }
 else {
@@ -5817,18 +5641,18 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate54.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema24,data:data2}];
+validate53.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate54.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema24,data:data2}];
+validate53.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
 return false;
 }
 }
 }
 else {
-validate54.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.type,parentSchema:schema24,data:data2}];
+validate53.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
 return false;
 }
 }
@@ -5843,32 +5667,33 @@ var valid0 = true;
 }
 }
 else {
-validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema162.type,parentSchema:schema162,data}];
+validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema163.type,parentSchema:schema163,data}];
 return false;
 }
 }
-validate54.errors = vErrors;
+validate53.errors = vErrors;
 return errors === 0;
 }
 
-export const PieceFrame = validate55;
-const schema165 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PieceFrame","description":"Sent before the FILE frames of each piece of a ranged reply: where the piece starts and the sibling hashes from its leaf up to the pieces root, so the downloader can verify the piece without trusting the sender.","type":"object","required":["type","rq","file","piece","offset","proof"],"additionalProperties":false,"properties":{"type":{"const":"PIECE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"piece":{"description":"Piece number, from 0: the piece holds chunks 256 piece + 1 to 256 piece + 256.","type":"integer","minimum":0,"maximum":35184372088831},"offset":{"description":"Byte offset in the file where the piece starts.","$ref":"../common.json#/$defs/size"},"proof":{"description":"Sibling hashes (hex) from the piece's leaf up to the root, lowest first.","type":"array","maxItems":64,"items":{"$ref":"../common.json#/$defs/sha256"}}}};
+export const DownloadRequest = validate54;
+const schema166 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk. With count, only that range of chunks, starting on a piece boundary, each piece preceded by its PIECE frame.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"},"count":{"description":"How many chunks from fromChunk (default 1) to send: a ranged request. The range must start on a piece boundary (fromChunk = 256 k + 1) and end within the file.","type":"integer","minimum":1,"maximum":9007199254740991}}};
+const schema169 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
 
-function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.piece === undefined) && (missing0 = "piece"))) || ((data.offset === undefined) && (missing0 = "offset"))) || ((data.proof === undefined) && (missing0 = "proof"))){
-validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema165.required,parentSchema:schema165,data}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
+validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema166.required,parentSchema:schema166,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "piece")) || (key0 === "offset")) || (key0 === "proof"))){
-validate55.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema165,data}];
+if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk")) || (key0 === "count"))){
+validate54.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema166,data}];
 return false;
 break;
 }
@@ -5877,8 +5702,177 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("PIECE" !== data0){
-validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PIECE"},message:"must be equal to constant",schema:"PIECE",parentSchema:schema165.properties.type,data:data0}];
+if("DOWNLOAD" !== data0){
+validate54.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema166.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate54.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate54.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate54.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate54.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate54.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(!pattern8.test(data2)){
+validate54.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate54.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.fromChunk !== undefined){
+let data3 = data.fromChunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate54.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema169.type,parentSchema:schema169,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate54.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema169,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate54.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema169,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.count !== undefined){
+let data4 = data.count;
+const _errs12 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate54.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema166.properties.count.type,parentSchema:schema166.properties.count,data:data4}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate54.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema166.properties.count,data:data4}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate54.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema166.properties.count,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema166.type,parentSchema:schema166,data}];
+return false;
+}
+}
+validate54.errors = vErrors;
+return errors === 0;
+}
+
+export const FileFrame = validate55;
+const schema170 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
+const schema174 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
+
+function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))){
+validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema170.required,parentSchema:schema170,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding"))){
+validate55.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema170,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("FILE" !== data0){
+validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema170.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5922,24 +5916,620 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema38,data:data2}];
+validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data2}];
+validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
 return false;
 }
 else {
-if(!pattern7.test(data2)){
-validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema38,data:data2}];
+if(!pattern8.test(data2)){
+validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data2}];
+validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunk !== undefined){
+let data3 = data.chunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate55.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema169.type,parentSchema:schema169,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate55.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema169,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate55.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema169,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+let data4 = data.text;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data4 === "string"){
+if(data4.length > 200 && func2(data4) > 200){
+validate55.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema170.properties.text,data:data4}];
+return false;
+}
+else {
+if(data4.length < 2 * 200 && func2(data4) < 200){
+validate55.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema170.properties.text,data:data4}];
+return false;
+}
+}
+}
+else {
+validate55.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema170.properties.text.type,parentSchema:schema170.properties.text,data:data4}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.encoding !== undefined){
+let data5 = data.encoding;
+const _errs14 = errors;
+if(typeof data5 !== "string"){
+validate55.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema174.type,parentSchema:schema174,data:data5}];
+return false;
+}
+if(!(data5 === "base64")){
+validate55.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema174.enum},message:"must be equal to one of the allowed values",schema:schema174.enum,parentSchema:schema174,data:data5}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema170.type,parentSchema:schema170,data}];
+return false;
+}
+}
+validate55.errors = vErrors;
+return errors === 0;
+}
+
+export const FileEndFrame = validate56;
+const schema175 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
+
+function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.sha256 === undefined) && (missing0 = "sha256"))){
+validate56.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema175.required,parentSchema:schema175,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding")) || (key0 === "size")) || (key0 === "sha256"))){
+validate56.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema175,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("FILE-END" !== data0){
+validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema175.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate56.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate56.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate56.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate56.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate56.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(!pattern8.test(data2)){
+validate56.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate56.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunk !== undefined){
+let data3 = data.chunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate56.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema169.type,parentSchema:schema169,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate56.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema169,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate56.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema169,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+let data4 = data.text;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data4 === "string"){
+if(data4.length > 200 && func2(data4) > 200){
+validate56.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema175.properties.text,data:data4}];
+return false;
+}
+}
+else {
+validate56.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema175.properties.text.type,parentSchema:schema175.properties.text,data:data4}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.encoding !== undefined){
+let data5 = data.encoding;
+const _errs14 = errors;
+if(typeof data5 !== "string"){
+validate56.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema174.type,parentSchema:schema174,data:data5}];
+return false;
+}
+if(!(data5 === "base64")){
+validate56.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema174.enum},message:"must be equal to one of the allowed values",schema:schema174.enum,parentSchema:schema174,data:data5}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.size !== undefined){
+let data6 = data.size;
+const _errs17 = errors;
+const _errs18 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+validate56.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data6}];
+return false;
+}
+if(errors === _errs18){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 9007199254740991 || isNaN(data6)){
+validate56.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data6}];
+return false;
+}
+else {
+if(data6 < 0 || isNaN(data6)){
+validate56.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data6}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.sha256 !== undefined){
+let data7 = data.sha256;
+const _errs20 = errors;
+const _errs21 = errors;
+if(errors === _errs21){
+if(typeof data7 === "string"){
+if(data7.length > 64 && func2(data7) > 64){
+validate56.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data7}];
+return false;
+}
+else {
+if(data7.length < 2 * 64 && func2(data7) < 64){
+validate56.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data7}];
+return false;
+}
+else {
+if(!pattern2.test(data7)){
+validate56.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data7}];
+return false;
+}
+}
+}
+}
+else {
+validate56.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data7}];
+return false;
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema175.type,parentSchema:schema175,data}];
+return false;
+}
+}
+validate56.errors = vErrors;
+return errors === 0;
+}
+
+export const DownloadErrorFrame = validate57;
+const schema182 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+
+function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema182.required,parentSchema:schema182,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
+validate57.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema182,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("DOWNLOAD-ERROR" !== data0){
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema182.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+let valid1 = false;
+const _errs5 = errors;
+const _errs6 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err0 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(errors === _errs6){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+const err1 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+const err2 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+}
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const _errs8 = errors;
+if(data1 !== null){
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema182.properties.rq.anyOf[1].type,parentSchema:schema182.properties.rq.anyOf[1],data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid0 = _errs8 === errors;
+valid1 = valid1 || _valid0;
+}
+if(!valid1){
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema182.properties.rq.anyOf,parentSchema:schema182.properties.rq,data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+validate57.errors = vErrors;
+return false;
+}
+else {
+errors = _errs4;
+if(vErrors !== null){
+if(_errs4){
+vErrors.length = _errs4;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+let data2 = data.reason;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data2 === "string"){
+if(data2.length > 600 && func2(data2) > 600){
+validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+return false;
+}
+}
+}
+else {
+validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema182.type,parentSchema:schema182,data}];
+return false;
+}
+}
+validate57.errors = vErrors;
+return errors === 0;
+}
+
+export const PieceFrame = validate58;
+const schema185 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PieceFrame","description":"Sent before the FILE frames of each piece of a ranged reply: where the piece starts and the sibling hashes from its leaf up to the pieces root, so the downloader can verify the piece without trusting the sender.","type":"object","required":["type","rq","file","piece","offset","proof"],"additionalProperties":false,"properties":{"type":{"const":"PIECE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"piece":{"description":"Piece number, from 0: the piece holds chunks 256 piece + 1 to 256 piece + 256.","type":"integer","minimum":0,"maximum":35184372088831},"offset":{"description":"Byte offset in the file where the piece starts.","$ref":"../common.json#/$defs/size"},"proof":{"description":"Sibling hashes (hex) from the piece's leaf up to the root, lowest first.","type":"array","maxItems":64,"items":{"$ref":"../common.json#/$defs/sha256"}}}};
+
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.piece === undefined) && (missing0 = "piece"))) || ((data.offset === undefined) && (missing0 = "offset"))) || ((data.proof === undefined) && (missing0 = "proof"))){
+validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema185.required,parentSchema:schema185,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "piece")) || (key0 === "offset")) || (key0 === "proof"))){
+validate58.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema185,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("PIECE" !== data0){
+validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PIECE"},message:"must be equal to constant",schema:"PIECE",parentSchema:schema185.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate58.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate58.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate58.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+return false;
+}
+else {
+if(!pattern8.test(data2)){
+validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
 return false;
 }
 }
@@ -5953,18 +6543,18 @@ if(data.piece !== undefined){
 let data3 = data.piece;
 const _errs9 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate55.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema165.properties.piece.type,parentSchema:schema165.properties.piece,data:data3}];
+validate58.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema185.properties.piece.type,parentSchema:schema185.properties.piece,data:data3}];
 return false;
 }
 if(errors === _errs9){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 35184372088831 || isNaN(data3)){
-validate55.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/maximum",keyword:"maximum",params:{comparison: "<=", limit: 35184372088831},message:"must be <= 35184372088831",schema:35184372088831,parentSchema:schema165.properties.piece,data:data3}];
+validate58.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/maximum",keyword:"maximum",params:{comparison: "<=", limit: 35184372088831},message:"must be <= 35184372088831",schema:35184372088831,parentSchema:schema185.properties.piece,data:data3}];
 return false;
 }
 else {
 if(data3 < 0 || isNaN(data3)){
-validate55.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema165.properties.piece,data:data3}];
+validate58.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema185.properties.piece,data:data3}];
 return false;
 }
 }
@@ -5981,18 +6571,18 @@ let data4 = data.offset;
 const _errs11 = errors;
 const _errs12 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate55.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema41.type,parentSchema:schema41,data:data4}];
+validate58.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data4}];
 return false;
 }
 if(errors === _errs12){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 9007199254740991 || isNaN(data4)){
-validate55.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema41,data:data4}];
+validate58.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data4}];
 return false;
 }
 else {
 if(data4 < 0 || isNaN(data4)){
-validate55.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema41,data:data4}];
+validate58.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data4}];
 return false;
 }
 }
@@ -6010,7 +6600,7 @@ const _errs14 = errors;
 if(errors === _errs14){
 if(Array.isArray(data5)){
 if(data5.length > 64){
-validate55.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema165.properties.proof,data:data5}];
+validate58.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema185.properties.proof,data:data5}];
 return false;
 }
 else {
@@ -6023,24 +6613,24 @@ const _errs17 = errors;
 if(errors === _errs17){
 if(typeof data6 === "string"){
 if(data6.length > 64 && func2(data6) > 64){
-validate55.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema42,data:data6}];
+validate58.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data6}];
 return false;
 }
 else {
 if(data6.length < 2 * 64 && func2(data6) < 64){
-validate55.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema42,data:data6}];
+validate58.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data6}];
 return false;
 }
 else {
 if(!pattern2.test(data6)){
-validate55.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema42,data:data6}];
+validate58.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data6}];
 return false;
 }
 }
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data6}];
+validate58.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data6}];
 return false;
 }
 }
@@ -6052,7 +6642,7 @@ break;
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema165.properties.proof.type,parentSchema:schema165.properties.proof,data:data5}];
+validate58.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema185.properties.proof.type,parentSchema:schema185.properties.proof,data:data5}];
 return false;
 }
 }
@@ -6070,11 +6660,11 @@ var valid0 = true;
 }
 }
 else {
-validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema165.type,parentSchema:schema165,data}];
+validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema185.type,parentSchema:schema185,data}];
 return false;
 }
 }
-validate55.errors = vErrors;
+validate58.errors = vErrors;
 return errors === 0;
 }
 

@@ -3,7 +3,7 @@
 // crossing, share changes, transfers, registration state) come out as events.
 import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
-import { IndexClient, IndexClientError, serverList, type Contact, type MessageSeen, type PeerInfo, type RetryPolicy, type ServerAddress } from '../client/index.js';
+import { IndexClient, IndexClientError, serverList, type Contact, type MessageSeen, type PeerInfo, type RetryPolicy, type SeenAs, type ServerAddress } from '../client/index.js';
 import type { FileEntry, FileHolder, PeerListing, WordMatch } from '../generated/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { downloadFile, startFileServer, type DownloadProgress, type DownloadResult, type FileServer, type UploadEvent, type UploadInfo } from '../transfer/index.js';
@@ -20,6 +20,12 @@ import type { TokenKeeper } from './tokens.js';
  * for 5 minutes by default: a refresh every minute survives three lost in a row, retries included.
  */
 export const KEEPALIVE_MS = 60_000;
+/**
+ * How often a peer behind a NAT sends WHO-AM-I: UDP mappings commonly expire after 30 s of silence
+ * (Linux conntrack's unreplied timeout; many home routers), and the server can only push a callback
+ * through an open mapping.
+ */
+export const NAT_KEEPALIVE_MS = 20_000;
 
 export type RegistrationState =
   | 'unregistered' // not registered (yet, or any more)
@@ -77,6 +83,8 @@ export interface PeerOptions {
   retry?: Partial<RetryPolicy>;
   maxUploads?: number;
   keepaliveMs?: number;
+  /** WHO-AM-I period while the server sees this peer behind a NAT (NAT_KEEPALIVE_MS). */
+  natKeepaliveMs?: number;
   logger?: Logger;
   /** Share-folder timings (tests shorten them) and a hook called before each file is hashed. */
   shareTiming?: { settleMs?: number; debounceMs?: number; rescanMs?: number };
@@ -117,6 +125,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private state: RegistrationState = 'unregistered';
   private lastHeard: Date | undefined;
   private keepalive: NodeJS.Timeout | undefined;
+  private natKeepalive: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private needsReconcile = false;
   private readonly downloads = new Map<number, DownloadInfo>();
@@ -227,6 +236,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.setState('registered');
     this.startKeepalive();
     await this.reconcile();
+  }
+
+  /** How the index server sees this peer (from REGISTERED or the last WHO-AM-I); undefined from an older server. */
+  get seenAs(): SeenAs | undefined {
+    return this.client.seenAs;
   }
 
   /** DE-REGISTER: the index forgets us and our files. */
@@ -463,11 +477,31 @@ export class Peer extends EventEmitter<PeerEvents> {
   private startKeepalive(): void {
     this.stopKeepalive();
     this.keepalive = setInterval(() => void this.refresh(), this.options.keepaliveMs ?? KEEPALIVE_MS).unref();
+    this.natKeepalive = setInterval(() => void this.keepMappingOpen(), this.options.natKeepaliveMs ?? NAT_KEEPALIVE_MS).unref();
   }
 
   private stopKeepalive(): void {
     clearInterval(this.keepalive);
+    clearInterval(this.natKeepalive);
     this.keepalive = undefined;
+    this.natKeepalive = undefined;
+  }
+
+  /**
+   * Behind a NAT: WHO-AM-I with the token keeps the mapping open, and when the NAT gave us a new one
+   * the server's observed address follows it. A lost answer is retried at the next tick.
+   */
+  private async keepMappingOpen(): Promise<void> {
+    if (!this.client.seenAs?.behindNat) return;
+    try {
+      const before = this.client.seenAs;
+      const now = await this.client.whoAmI();
+      if (now.observedIp !== before.observedIp || now.observedUdpPort !== before.observedUdpPort) {
+        this.logger.info('peer.nat.mapping-moved', { from: `${before.observedIp}:${before.observedUdpPort}`, to: `${now.observedIp}:${now.observedUdpPort}` });
+      }
+    } catch (error) {
+      this.logger.warn('peer.nat.keepalive-failed', { error });
+    }
   }
 
   private async remember(): Promise<void> {

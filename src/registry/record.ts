@@ -15,6 +15,15 @@ export interface StoredPeer {
   files: FileEntry[];
   /** Milliseconds since the epoch, by the server's clock. */
   registeredAt: number;
+  /** Where the peer's datagrams come from (absent in records written before it was kept: the declared address). */
+  observedIp?: string;
+  observedUdpPort?: number;
+}
+
+/** Where the server sees a peer's datagrams come from. */
+export interface Observed {
+  observedIp: string;
+  observedUdpPort: number;
 }
 
 /** Where a peer is reached: its UDP side (the server) and TCP side (other peers). */
@@ -29,6 +38,10 @@ export interface PeerView extends Readonly<PeerContact> {
   readonly name: string;
   readonly files: ReadonlyMap<string, FileEntry>;
   readonly registeredAt: number;
+  readonly observedIp: string;
+  readonly observedUdpPort: number;
+  /** Its datagrams come from elsewhere than the address it registered: a NAT is between it and us. */
+  readonly behindNat: boolean;
   /** The peer's file names in code-unit order (the order listings and cursors use). */
   sortedFileNames(): readonly string[];
   /** The peer's files in the same order. */
@@ -54,6 +67,8 @@ export class PeerState implements PeerView {
     readonly registeredAt: number,
     readonly files: Map<string, FileEntry>,
     now: number,
+    public observedIp: string = ip,
+    public observedUdpPort: number = udpPort,
   ) {
     this.lastSeen = now;
   }
@@ -61,12 +76,23 @@ export class PeerState implements PeerView {
   static fromStored(stored: StoredPeer, version: number, now: number): PeerState {
     const files = new Map<string, FileEntry>();
     for (const entry of stored.files) files.set(entry.name, entry);
-    return new PeerState(version, stored.name, stored.ip, stored.udpPort, stored.tcpPort, stored.token, stored.registeredAt, files, now);
+    const { observedIp = stored.ip, observedUdpPort = stored.udpPort } = stored;
+    return new PeerState(version, stored.name, stored.ip, stored.udpPort, stored.tcpPort, stored.token, stored.registeredAt, files, now, observedIp, observedUdpPort);
   }
 
-  toStored(contact: PeerContact = this, files: FileEntry[] = [...this.files.values()]): StoredPeer {
+  get behindNat(): boolean {
+    return this.observedIp !== this.ip || this.observedUdpPort !== this.udpPort;
+  }
+
+  toStored(contact: PeerContact = this, files: FileEntry[] = [...this.files.values()], observed: Observed = this): StoredPeer {
     const { name, token, registeredAt } = this;
-    return { name, ip: contact.ip, udpPort: contact.udpPort, tcpPort: contact.tcpPort, token, files, registeredAt };
+    const stored: StoredPeer = { name, ip: contact.ip, udpPort: contact.udpPort, tcpPort: contact.tcpPort, token, files, registeredAt };
+    // Kept only when it differs: a record of a peer seen where it registered stays as it always was.
+    if (observed.observedIp !== contact.ip || observed.observedUdpPort !== contact.udpPort) {
+      stored.observedIp = observed.observedIp;
+      stored.observedUdpPort = observed.observedUdpPort;
+    }
+    return stored;
   }
 
   sortedFileNames(): readonly string[] {
@@ -103,6 +129,10 @@ export function problemWithStored(key: string, value: unknown): string | undefin
   const asRegister = { type: 'REGISTER', rq: 0, name, ip, udpPort, tcpPort, token };
   if (token === undefined) return 'token is missing';
   if (!validateUdpRequest.REGISTER(asRegister)) return reasonFromSchemaError(validateUdpRequest.REGISTER.errors![0]!, 'REGISTER');
+  if (record.observedIp !== undefined || record.observedUdpPort !== undefined) {
+    const observed = { ...asRegister, ip: record.observedIp, udpPort: record.observedUdpPort };
+    if (!validateUdpRequest.REGISTER(observed)) return `observed address: ${reasonFromSchemaError(validateUdpRequest.REGISTER.errors![0]!, 'REGISTER')}`;
+  }
   if (typeof record.registeredAt !== 'number' || !Number.isFinite(record.registeredAt)) return 'registeredAt must be a number';
   if (!Array.isArray(record.files)) return 'files must be an array';
   const names = record.files.map((entry: FileEntry | undefined) => entry?.name as string);

@@ -13,7 +13,7 @@ import type { Change, ChangeSink, Ledger, LedgerItem, LedgerStats, Outcome, Requ
 import { SoleWriterLedger, type RecordMap } from '../stores/sole-writer-ledger.js';
 import { canonicalIp, contactKey, isUnspecified, type UdpContact } from './addresses.js';
 import { RegistryError, type RegistryErrorCode } from './errors.js';
-import { PeerState, problemWithStored, type PeerContact, type PeerView, type StoredPeer } from './record.js';
+import { PeerState, problemWithStored, type Observed, type PeerContact, type PeerView, type StoredPeer } from './record.js';
 import { insertSorted, itself, removeSorted } from './sorted.js';
 import { WordIndex, type Matches, type QueryRefusal } from './words/word-index.js';
 
@@ -202,6 +202,7 @@ export class Registry {
         throw new RegistryError('NOT_REGISTERED', 'register first: token matches no registration (it may have expired; send REGISTER)');
       }
       this.seen(peer, now);
+      this.followMapping(peer, credentials);
       return;
     }
     const here = this.byContact.get(contactKey(credentials.from.ip, credentials.from.port));
@@ -223,11 +224,12 @@ export class Registry {
         const refusal = fromHome ? undefined : this.authorisation(existing, credentials);
         if (refusal) throw new RegistryError('NAME_TAKEN', this.takenReason(existing, credentials));
         this.seen(existing, this.clock());
-        const next = sameContact(existing, wanted) ? undefined : existing.toStored(wanted);
+        const seenAt = observedAt(credentials.from);
+        const next = sameContact(existing, wanted) && sameObserved(existing, seenAt) ? undefined : existing.toStored(wanted, undefined, seenAt);
         return { result: { token: existing.token, created: false }, next, done: () => this.log.info('peer refreshed', { name, ...wanted }) };
       }
       const token = randomBytes(TOKEN_BYTES).toString('hex');
-      const next: StoredPeer = { name, ...wanted, token, files: [], registeredAt: this.clock() };
+      const next = new PeerState(0, name, wanted.ip, wanted.udpPort, wanted.tcpPort, token, this.clock(), new Map(), 0).toStored(wanted, [], observedAt(credentials.from));
       return { result: { token, created: true }, next, done: () => this.log.info('peer registered', { name, ...wanted }) };
     });
   }
@@ -294,6 +296,20 @@ export class Registry {
       const next = sameContact(peer, wanted) ? undefined : peer.toStored(wanted);
       return { result: wanted, next, done: () => this.log.info('contact updated', { name, ...wanted }) };
     });
+  }
+
+  /**
+   * The registration a client asks about with WHO-AM-I: its token's, else the one registered at the
+   * datagram's source. With the token from a new source (its NAT mapping changed), the observed
+   * address moves there before the answer.
+   */
+  async whoAmI(credentials: Credentials): Promise<PeerView> {
+    this.requireClient({ ...credentials, request: undefined });
+    const peer = credentials.token === undefined
+      ? [...this.byContact.get(contactKey(credentials.from.ip, credentials.from.port))!][0]!
+      : this.byToken.get(credentials.token)!;
+    await this.observe(peer.name, credentials.token, credentials.from, credentials.request);
+    return this.peers.get(peer.name) ?? peer;
   }
 
   /**
@@ -483,6 +499,26 @@ export class Registry {
     const refusal = this.authorisation(peer, credentials);
     if (refusal) throw new RegistryError('NOT_AUTHORISED', refusal);
     this.seen(peer, this.clock());
+    this.followMapping(peer, credentials);
+  }
+
+  /**
+   * A request with the peer's token from a new source: its NAT mapping changed, and its observed
+   * address follows (after this request, in the name's queue). Only the token moves it: a datagram
+   * from anywhere else cannot change where another peer is seen.
+   */
+  private followMapping(peer: PeerState, { token, from }: Credentials): void {
+    if (token === undefined || sameObserved(peer, observedAt(from))) return;
+    void this.observe(peer.name, token, from).catch((error: unknown) => this.log.warn('observed address not stored', { name: peer.name, error }));
+  }
+
+  /** Stores `from` as where the peer holding `token` is seen (nothing to do when it is already). */
+  private observe(name: string, token: string | undefined, from: UdpContact, request?: RequestKey): Promise<void> {
+    return this.decide(name, request, (peer) => {
+      const seenAt = observedAt(from);
+      if (!peer || token === undefined || !sameSecret(token, peer.token) || sameObserved(peer, seenAt)) return { result: undefined };
+      return { result: undefined, next: peer.toStored(peer, undefined, seenAt), done: () => this.log.info('observed address moved', { name, ip: from.ip, udpPort: from.port }) };
+    });
   }
 
   /** An authorised request from the peer: it is alive (a shared store hears of it now and then). */
@@ -522,6 +558,7 @@ export class Registry {
     }
     current.version = version;
     this.changeContact(current, record);
+    this.changeObserved(current, { observedIp: record.observedIp ?? record.ip, observedUdpPort: record.observedUdpPort ?? record.udpPort });
     this.changeFiles(current, record.files);
   }
 
@@ -533,7 +570,9 @@ export class Registry {
       return null;
     }
     const stored = value as StoredPeer;
-    return { ...stored, ip: canonicalIp(stored.ip) };
+    const canonical = { ...stored, ip: canonicalIp(stored.ip) };
+    if (stored.observedIp !== undefined) canonical.observedIp = canonicalIp(stored.observedIp);
+    return canonical;
   }
 
   private changeContact(peer: PeerState, wanted: PeerContact): void {
@@ -543,6 +582,13 @@ export class Registry {
     peer.udpPort = wanted.udpPort;
     peer.tcpPort = wanted.tcpPort;
     this.listContact(peer);
+    this.changes++;
+  }
+
+  private changeObserved(peer: PeerState, observed: Observed): void {
+    if (sameObserved(peer, observed)) return;
+    peer.observedIp = observed.observedIp;
+    peer.observedUdpPort = observed.observedUdpPort;
     this.changes++;
   }
 
@@ -639,6 +685,9 @@ function replay<T>(stored: unknown): T {
 }
 
 const sameContact = (a: PeerContact, b: PeerContact): boolean => a.ip === b.ip && a.udpPort === b.udpPort && a.tcpPort === b.tcpPort;
+const sameObserved = (a: Observed, b: Observed): boolean => a.observedIp === b.observedIp && a.observedUdpPort === b.observedUdpPort;
+/** A datagram's source as an observed address (sources reach the registry in canonical form). */
+const observedAt = (from: UdpContact): Observed => ({ observedIp: from.ip, observedUdpPort: from.port });
 
 const NOBODY: readonly PeerView[] = Object.freeze([]);
 const DONE: Promise<void> = Promise.resolve();

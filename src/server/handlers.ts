@@ -57,7 +57,16 @@ const contactOf = ({ ip, udpPort, tcpPort }: { ip: string; udpPort: number; tcpP
 
 async function register(request: UdpRequestByType['REGISTER'], ctx: RequestContext): Promise<UdpRepliesTo['REGISTER']> {
   const { token } = await ctx.registry.register(request.name, contactOf(request), credentials(request, ctx));
-  return { type: 'REGISTERED', rq: request.rq, token };
+  const peer = ctx.registry.peer(request.name);
+  // How the server sees the peer: a retry answered from the store elsewhere may find it gone already.
+  if (!peer) return { type: 'REGISTERED', rq: request.rq, token };
+  return { type: 'REGISTERED', rq: request.rq, token, observedIp: peer.observedIp, observedUdpPort: peer.observedUdpPort, behindNat: peer.behindNat };
+}
+
+async function whoAmI(request: UdpRequestByType['WHO-AM-I'], ctx: RequestContext): Promise<UdpRepliesTo['WHO-AM-I']> {
+  const peer = await ctx.registry.whoAmI(credentials(request, ctx));
+  const { name, ip, udpPort, observedIp, observedUdpPort, behindNat } = peer;
+  return { type: 'YOU-ARE', rq: request.rq, name, ip, udpPort, observedIp, observedUdpPort, behindNat };
 }
 
 async function deregister(request: UdpRequestByType['DE-REGISTER'], ctx: RequestContext): Promise<UdpRepliesTo['DE-REGISTER']> {
@@ -126,6 +135,7 @@ const MUTATION_HANDLERS: { [K in MutationType]: MutationHandler<K> } = {
   'PUBLISH': publish,
   'REMOVE': remove,
   'UPDATE-CONTACT': updateContact,
+  'WHO-AM-I': whoAmI,
 };
 
 export const isRead = (request: UdpRequest): request is ReadRequest => Object.hasOwn(READ_HANDLERS, request.type);

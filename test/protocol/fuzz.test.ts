@@ -92,10 +92,15 @@ function assertOnlyKeys(o: object, allowed: string[], where: string): void {
   assert.ok([Object.prototype, null].includes(Object.getPrototypeOf(o)), `${where} has an odd prototype`);
 }
 
+function assertIp(v: unknown, where: string): void {
+  assert.ok(typeof v === 'string' && isIP(v) !== 0 && !v.includes('%'), `${where} ${String(v)} is an IP literal (node:net)`);
+}
+
 function assertPeerContact(p: Record<string, unknown>, where: string): void {
   assert.ok(typeof p.name === 'string' && PEER_NAME.test(p.name), `${where}name is a peer name`);
-  assert.ok(typeof p.ip === 'string' && isIP(p.ip) !== 0 && !p.ip.includes('%'), `${where}ip ${String(p.ip)} is an IP literal (node:net)`);
+  assertIp(p.ip, `${where}ip`);
   assert.ok(isInt(p.tcpPort, 1, 65535), `${where}tcpPort is a port`);
+  if ('behindNat' in p) assert.equal(typeof p.behindNat, 'boolean', `${where}behindNat is a boolean`);
 }
 
 /** Every fact the brief states about an accepted message, per field name. */
@@ -112,8 +117,11 @@ function assertStructure(direction: Direction, m: Record<string, unknown>): void
         if (type === 'UPDATE-DENIED') assert.ok(v === null || (typeof v === 'string' && codePoints(v) <= 64), 'UPDATE-DENIED name');
         else assert.ok(typeof v === 'string' && PEER_NAME.test(v), `name ${JSON.stringify(v)} is a peer name`);
         break;
-      case 'ip': assertPeerContact(m, ''); break;
-      case 'udpPort': case 'tcpPort': assert.ok(isInt(v, 1, 65535), `${key} ${String(v)} is a port`); break;
+      // YOU-ARE names a UDP side (ip, udpPort), not a TCP contact.
+      case 'ip': if (type === 'YOU-ARE') assertIp(v, key); else assertPeerContact(m, ''); break;
+      case 'observedIp': assertIp(v, key); break;
+      case 'udpPort': case 'tcpPort': case 'observedUdpPort': assert.ok(isInt(v, 1, 65535), `${key} ${String(v)} is a port`); break;
+      case 'behindNat': assert.equal(typeof v, 'boolean', 'behindNat is a boolean'); break;
       case 'token': assert.ok(typeof v === 'string' && v.length >= 32 && v.length <= 128 && HEX.test(v), 'token is 32+ hex'); break;
       case 'cursor': case 'next': assert.ok(typeof v === 'string' && CURSOR.test(v), `${key} is a cursor`); break;
       case 'reason': assert.ok(typeof v === 'string' && codePoints(v) >= 1 && codePoints(v) <= 600, 'reason'); break;
@@ -129,14 +137,14 @@ function assertStructure(direction: Direction, m: Record<string, unknown>): void
         for (const [i, p] of (v as Array<Record<string, unknown>>).entries()) {
           assertPeerContact(p, `peers[${i}].`);
           if (type === 'RETRIEVE') {
-            assertOnlyKeys(p, ['name', 'ip', 'tcpPort', 'files'], `peers[${i}]`);
+            assertOnlyKeys(p, ['name', 'ip', 'tcpPort', 'behindNat', 'files'], `peers[${i}]`);
             assert.ok(Array.isArray(p.files), `peers[${i}].files`);
             for (const [j, f] of (p.files as unknown[]).entries()) {
               assert.equal(typeof f, 'object', `peers[${i}].files[${j}] is an entry`);
               assertFileEntry(f, `peers[${i}].files[${j}]`, false);
             }
           } else {
-            assertOnlyKeys(p, ['name', 'ip', 'tcpPort', 'size', 'sha256'], `peers[${i}]`);
+            assertOnlyKeys(p, ['name', 'ip', 'tcpPort', 'behindNat', 'size', 'sha256'], `peers[${i}]`);
           }
         }
         break;

@@ -36,6 +36,7 @@ const REFUSAL: Record<UdpRequestType, string> = {
   'SEARCH-FILE': 'SEARCH-ERROR',
   'SEARCH-WORDS': 'WORDS-ERROR',
   'UPDATE-CONTACT': 'UPDATE-DENIED',
+  'WHO-AM-I': 'WHO-AM-I-DENIED',
 };
 
 const RTL_MARK = '\u200F';
@@ -205,5 +206,7 @@ export function valid(type: UdpRequestType, me: Sender): Record<string, unknown>
       return { type, file: 'a.txt', token: me.token };
     case 'SEARCH-WORDS':
       return { type, words: 'a txt', token: me.token };
+    case 'WHO-AM-I':
+      return { type, token: me.token };
   }
 }

@@ -26,7 +26,8 @@ export async function basicScenario(send: Send, contact: { ip: string; port: num
   assert.equal(refused.type, 'REMOVE-DENIED');
   assert.deepEqual(await send({ type: 'REMOVE', rq: 7, name: 'alice', files: ['b.txt'], token }), { type: 'REMOVED', rq: 7 });
   assert.deepEqual(await send({ type: 'RETRIEVE-INFOT', rq: 8, name: 'alice', token }), {
-    type: 'RETRIEVE-INFOT', rq: 8, name: 'alice', ip: '192.0.2.9', tcpPort: 6009, files: [{ name: 'caf\u00e9', size: 7 }],
+    // Registered at 192.0.2.9 but sending from elsewhere: listed as behind a NAT (issue 14).
+    type: 'RETRIEVE-INFOT', rq: 8, name: 'alice', ip: '192.0.2.9', tcpPort: 6009, behindNat: true, files: [{ name: 'caf\u00e9', size: 7 }],
   });
   assert.deepEqual(await send({ type: 'DE-REGISTER', rq: 9, name: 'alice', token }), { type: 'DE-REGISTERED', rq: 9 });
   const gone = await send({ type: 'SEARCH-FILE', rq: 10, file: 'caf\u00e9', token });

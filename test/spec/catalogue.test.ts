@@ -40,6 +40,11 @@ const BRIEF: Record<string, BriefRequest> = {
     transport: 'udp', fields: ['name', 'ip', 'udpPort', 'tcpPort', 'token?'],
     replies: { 'UPDATE-CONFIRMED': ['name', 'ip', 'udpPort', 'tcpPort'], 'UPDATE-DENIED': ['name', 'reason'] },
   },
+  // Beyond the course: issue 14 (reachability across NATs).
+  'WHO-AM-I': {
+    transport: 'udp', fields: ['token?'],
+    replies: { 'YOU-ARE': ['name', 'ip', 'udpPort', 'observedIp', 'observedUdpPort', 'behindNat'], 'WHO-AM-I-DENIED': ['reason'] },
+  },
   'DOWNLOAD': {
     transport: 'tcp', fields: ['file', 'fromChunk?'],
     replies: {
@@ -61,6 +66,8 @@ const BRIEF_NAMES = [
   'DOWNLOAD', 'FILE', 'FILE-END', 'DOWNLOAD-ERROR',
   // Beyond the brief (issue 13): ranged downloads verified piece by piece.
   'PIECE',
+  // issue 14
+  'WHO-AM-I', 'YOU-ARE', 'WHO-AM-I-DENIED',
 ];
 
 const spec = loadSpec();
@@ -198,5 +205,6 @@ export const repliesMatchTheBrief: [
   Equal<RepliesOf<'SEARCH-FILE'>, 'SEARCH-FILE' | 'SEARCH-ERROR'>,
   Equal<RepliesOf<'SEARCH-WORDS'>, 'WORDS-FOUND' | 'WORDS-ERROR'>,
   Equal<RepliesOf<'UPDATE-CONTACT'>, 'UPDATE-CONFIRMED' | 'UPDATE-DENIED'>,
-  Equal<UdpRequestType, 'REGISTER' | 'DE-REGISTER' | 'PUBLISH' | 'REMOVE' | 'RETRIEVE-ALL' | 'RETRIEVE-INFOT' | 'SEARCH-FILE' | 'SEARCH-WORDS' | 'UPDATE-CONTACT'>,
-] = [true, true, true, true, true, true, true, true, true, true];
+  Equal<RepliesOf<'WHO-AM-I'>, 'YOU-ARE' | 'WHO-AM-I-DENIED'>,
+  Equal<UdpRequestType, 'REGISTER' | 'DE-REGISTER' | 'PUBLISH' | 'REMOVE' | 'RETRIEVE-ALL' | 'RETRIEVE-INFOT' | 'SEARCH-FILE' | 'SEARCH-WORDS' | 'UPDATE-CONTACT' | 'WHO-AM-I'>,
+] = [true, true, true, true, true, true, true, true, true, true, true];

@@ -89,7 +89,7 @@ const searchFileJson = (r: SearchFileReply): string =>
   `{"type":"SEARCH-FILE","rq":${r.rq},"file":${jsonString(r.file)},"peers":[${partsJson(r.peers)}]${nextJson(r.next)}}`;
 
 const retrieveInfotJson = (r: RetrieveInfotReply): string =>
-  `{"type":"RETRIEVE-INFOT","rq":${r.rq},"name":${jsonString(r.name)},"ip":${jsonString(r.ip)},"tcpPort":${r.tcpPort},` +
+  `{"type":"RETRIEVE-INFOT","rq":${r.rq},"name":${jsonString(r.name)},"ip":${jsonString(r.ip)},"tcpPort":${r.tcpPort},${natJson(r.behindNat)}` +
   `"files":[${partsJson(r.files)}]${nextJson(r.next)}}`;
 
 const wordsFoundJson = (r: WordsFoundReply): string => `{"type":"WORDS-FOUND","rq":${r.rq},"files":[${partsJson(r.files)}]${nextJson(r.next)}}`;
@@ -97,7 +97,10 @@ const wordsFoundJson = (r: WordsFoundReply): string => `{"type":"WORDS-FOUND","r
 const retrieveJson = (r: RetrieveReply): string => `{"type":"RETRIEVE","rq":${r.rq},"peers":[${r.peers.map(listingJson).join(',')}]${nextJson(r.next)}}`;
 
 const listingJson = (p: PeerListing): string =>
-  `{"name":${jsonString(p.name)},"ip":${jsonString(p.ip)},"tcpPort":${p.tcpPort},"files":[${partsJson(p.files)}]}`;
+  `{"name":${jsonString(p.name)},"ip":${jsonString(p.ip)},"tcpPort":${p.tcpPort},${natJson(p.behindNat)}"files":[${partsJson(p.files)}]}`;
+
+/** Pages say `behindNat` only when it is true: absent means reachable at the listed address. */
+const natJson = (behindNat: boolean | undefined): string => (behindNat === undefined ? '' : `"behindNat":${behindNat},`);
 
 const nextJson = (next: string | undefined): string => (next === undefined ? '' : `,"next":${jsonString(next)}`);
 

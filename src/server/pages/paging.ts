@@ -24,6 +24,8 @@ const COMMA = 1;
 const LONGEST_RQ = MAX_RQ;
 
 const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+/** `behindNat: true` for a peer behind a NAT; nothing for one reachable directly (the field is optional). */
+const natField = (peer: PeerView): { behindNat?: true } => (peer.behindNat ? { behindNat: true } : {});
 const nameOf = (peer: PeerView): string => peer.name;
 
 /** RETRIEVE: peers in name order with their files; a peer whose files do not fit continues on the next page. */
@@ -42,9 +44,9 @@ export function retrievePage(registry: Registry, rq: number, from: AllPosition |
     const peer = registry.peer(names[index]!)!;
     const fileNames = peer.sortedFileNames();
     const entries = peer.sortedFiles();
-    const listing: PeerListing = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, files: [] };
+    const listing: PeerListing = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, ...natField(peer), files: [] };
     const lastPeer = index === names.length - 1;
-    let size = used + listingBytes(peer.name, peer.ip, peer.tcpPort) + (peers.length > 0 ? COMMA : 0);
+    let size = used + listingBytes(peer.name, peer.ip, peer.tcpPort, peer.behindNat) + (peers.length > 0 ? COMMA : 0);
     if (size + (lastPeer && firstFile >= fileNames.length ? 0 : NEXT_BYTES) > limit && peers.length > 0) {
       return { type: 'RETRIEVE', rq, peers, next: encodeAllCursor({ peer: peers.at(-1)!.name }) };
     }
@@ -73,11 +75,11 @@ export function retrievePage(registry: Registry, rq: number, from: AllPosition |
 
 /** RETRIEVE-INFOT: one peer's contact and a page of its files in name order. */
 export function infotPage(peer: PeerView, rq: number, from: InfotPosition | undefined, limit: number): RetrieveInfotReply {
-  const reply: RetrieveInfotReply = { type: 'RETRIEVE-INFOT', rq, name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, files: [] };
+  const reply: RetrieveInfotReply = { type: 'RETRIEVE-INFOT', rq, name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, ...natField(peer), files: [] };
   const fileNames = peer.sortedFileNames();
   const entries = peer.sortedFiles();
   const start = from ? positionAfter(fileNames, from.file) : 0;
-  const fixed = infotBytes(LONGEST_RQ, peer.name, peer.ip, peer.tcpPort);
+  const fixed = infotBytes(LONGEST_RQ, peer.name, peer.ip, peer.tcpPort, peer.behindNat);
   const taken = fill(fixed, limit, fileNames.length - start, (i) => entries[start + i]!, listedPartBytes, reply.files);
   if (start + taken < fileNames.length) reply.next = infotCursorAfter(entries[start + lastTaken(taken)]!);
   return reply;
@@ -160,7 +162,7 @@ function infotCursorAfter(entry: FileEntry): string {
  * IP, the largest rq and port, and the longest cursor.
  */
 export function unlistableReason(limit: number): (peerName: string, entry: FileEntry) => string | undefined {
-  const worst = { ip: 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255', tcpPort: 65535 };
+  const worst = { ip: 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255', tcpPort: 65535, behindNat: true };
   const rq = LONGEST_RQ;
   const next = 'x'.repeat(MAX_CURSOR_CHARS);
   return (peerName, entry) => {
@@ -192,8 +194,8 @@ const holders = new WeakMap<FileEntry, FileHolder>();
 function holderOf(peer: PeerView, file: string): FileHolder {
   const entry = peer.files.get(file)!;
   const known = holders.get(entry);
-  if (known && known.name === peer.name && known.ip === peer.ip && known.tcpPort === peer.tcpPort) return known;
-  const holder: FileHolder = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort };
+  if (known && known.name === peer.name && known.ip === peer.ip && known.tcpPort === peer.tcpPort && (known.behindNat === true) === peer.behindNat) return known;
+  const holder: FileHolder = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, ...natField(peer) };
   if (entry.size !== undefined) holder.size = entry.size;
   if (entry.sha256 !== undefined) holder.sha256 = entry.sha256;
   if (entry.piecesRoot !== undefined) holder.piecesRoot = entry.piecesRoot;

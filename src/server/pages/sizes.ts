@@ -13,15 +13,20 @@ export function decimalDigits(n: number): number {
   return digits;
 }
 
-/** `{"name":"peer","ip":"…","tcpPort":N,"files":[]}` (a PeerListing with no files yet). */
-export const listingBytes = (name: string, ip: string, tcpPort: number): number => 41 + name.length + ip.length + decimalDigits(tcpPort);
+/** `"behindNat":true,`: listed only for peers behind a NAT (absent means reachable directly). */
+const BEHIND_NAT_BYTES = 17;
+const natBytes = (behindNat: boolean): number => (behindNat ? BEHIND_NAT_BYTES : 0);
+
+/** `{"name":"peer","ip":"…","tcpPort":N,"behindNat":true,"files":[]}` (a PeerListing with no files yet). */
+export const listingBytes = (name: string, ip: string, tcpPort: number, behindNat = false): number =>
+  41 + name.length + ip.length + decimalDigits(tcpPort) + natBytes(behindNat);
 
 /** `{"type":"RETRIEVE","rq":N,"peers":[]}` */
 export const retrieveBytes = (rq: number): number => 36 + decimalDigits(rq);
 
-/** `{"type":"RETRIEVE-INFOT","rq":N,"name":"peer","ip":"…","tcpPort":N,"files":[]}` */
-export const infotBytes = (rq: number, name: string, ip: string, tcpPort: number): number =>
-  71 + decimalDigits(rq) + name.length + ip.length + decimalDigits(tcpPort);
+/** `{"type":"RETRIEVE-INFOT","rq":N,"name":"peer","ip":"…","tcpPort":N,"behindNat":true,"files":[]}` */
+export const infotBytes = (rq: number, name: string, ip: string, tcpPort: number, behindNat = false): number =>
+  71 + decimalDigits(rq) + name.length + ip.length + decimalDigits(tcpPort) + natBytes(behindNat);
 
 /** `{"type":"WORDS-FOUND","rq":N,"files":[]}` */
 export const wordsBytes = (rq: number): number => 39 + decimalDigits(rq);
