@@ -81,11 +81,20 @@ function assertFileEntry(v: unknown, where: string, isRequest: boolean): void {
   if (typeof v === 'string') return assertFileName(v, where, isRequest);
   assert.ok(v !== null && typeof v === 'object' && !Array.isArray(v), `${where} is a name or an object`);
   const e = v as Record<string, unknown>;
-  assertOnlyKeys(e, ['name', 'size', 'sha256'], where);
+  assertOnlyKeys(e, ['name', 'size', 'sha256', 'piecesRoot', 'chunks'], where);
   assertFileName(e.name, `${where}.name`, isRequest);
-  if ('size' in e) assert.ok(isInt(e.size, 0, Number.MAX_SAFE_INTEGER), `${where}.size`);
-  if ('sha256' in e) assert.ok(typeof e.sha256 === 'string' && e.sha256.length === 64 && HEX.test(e.sha256), `${where}.sha256`);
+  assertFileFacts(e, where);
 }
+
+/** What may describe a file beside its name: its size and SHA-256, and (issue 13) its pieces root and chunk count. */
+function assertFileFacts(e: Record<string, unknown>, where: string): void {
+  if ('size' in e) assert.ok(isInt(e.size, 0, Number.MAX_SAFE_INTEGER), `${where}.size`);
+  if ('sha256' in e) assert.ok(isHash(e.sha256), `${where}.sha256`);
+  if ('piecesRoot' in e) assert.ok(isHash(e.piecesRoot), `${where}.piecesRoot`);
+  if ('chunks' in e) assert.ok(isInt(e.chunks, 1, Number.MAX_SAFE_INTEGER), `${where}.chunks`);
+}
+
+const isHash = (v: unknown): boolean => typeof v === 'string' && v.length === 64 && HEX.test(v);
 
 function assertOnlyKeys(o: object, allowed: string[], where: string): void {
   for (const key of Reflect.ownKeys(o)) assert.ok(allowed.includes(String(key)), `${where} has unexpected key ${String(key)}`);
@@ -129,6 +138,16 @@ function assertStructure(direction: Direction, m: Record<string, unknown>): void
       case 'files':
         assert.ok(Array.isArray(v) && v.length <= 1024, 'files is a list of at most 1024');
         if (type === 'PUBLISH' || type === 'REMOVE') assert.ok(v.length >= 1, 'files is not empty');
+        if (type === 'WORDS-FOUND') {
+          for (const [i, f] of (v as Array<Record<string, unknown>>).entries()) {
+            assert.equal(typeof f, 'object', `files[${i}] is a match`);
+            assertOnlyKeys(f, ['name', 'holders', 'size', 'sha256'], `files[${i}]`);
+            assertFileName(f.name, `files[${i}].name`, false);
+            assert.ok(isInt(f.holders, 1, Number.MAX_SAFE_INTEGER), `files[${i}].holders ≥ 1`);
+            assertFileFacts(f, `files[${i}]`);
+          }
+          break;
+        }
         (v as unknown[]).forEach((f, i) => (type === 'REMOVE' ? assertFileName(f, `files[${i}]`, true) : assertFileEntry(f, `files[${i}]`, direction.isRequest)));
         if (type !== 'PUBLISH') (v as unknown[]).forEach((f, i) => assert.ok(type === 'REMOVE' ? typeof f === 'string' : typeof f === 'object', `files[${i}] kind`));
         break;
@@ -144,13 +163,21 @@ function assertStructure(direction: Direction, m: Record<string, unknown>): void
               assertFileEntry(f, `peers[${i}].files[${j}]`, false);
             }
           } else {
-            assertOnlyKeys(p, ['name', 'ip', 'tcpPort', 'behindNat', 'size', 'sha256'], `peers[${i}]`);
+            assertOnlyKeys(p, ['name', 'ip', 'tcpPort', 'behindNat', 'size', 'sha256', 'piecesRoot', 'chunks'], `peers[${i}]`);
+            assertFileFacts(p, `peers[${i}]`);
           }
         }
         break;
       case 'size': assert.ok(isInt(v, 0, Number.MAX_SAFE_INTEGER), 'size'); break;
       case 'sha256': assert.ok(typeof v === 'string' && v.length === 64 && HEX.test(v), 'sha256'); break;
-      case 'chunk': case 'fromChunk': assert.ok(isInt(v, 1, Number.MAX_SAFE_INTEGER), `${key} ≥ 1`); break;
+      case 'chunk': case 'fromChunk': case 'count': case 'chunks': assert.ok(isInt(v, 1, Number.MAX_SAFE_INTEGER), `${key} ≥ 1`); break;
+      case 'piecesRoot': assert.ok(isHash(v), 'piecesRoot'); break;
+      // PIECE (issue 13): which piece, where it starts, and the hashes that prove it against the pieces root.
+      case 'piece': assert.ok(isInt(v, 0, Number.MAX_SAFE_INTEGER), 'piece ≥ 0'); break;
+      case 'offset': assert.ok(isInt(v, 0, Number.MAX_SAFE_INTEGER), 'offset ≥ 0'); break;
+      case 'proof': assert.ok(Array.isArray(v) && v.length <= 64 && v.every(isHash), 'proof is at most 64 hashes'); break;
+      // SEARCH-WORDS (issue 15): the query as typed; WORDS-FOUND's files are checked under 'files'.
+      case 'words': assert.ok(typeof v === 'string' && v.length >= 1 && v.length <= 255, 'words has 1 to 255 characters'); break;
       case 'text': {
         assert.equal(typeof v, 'string');
         const n = codePoints(v as string);

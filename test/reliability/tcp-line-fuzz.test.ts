@@ -78,10 +78,11 @@ function assertOnlyKeys(m: object, allowed: string[]): void {
 
 function assertRequest(m: Record<string, unknown>): void {
   assert.equal(m.type, 'DOWNLOAD');
-  assertOnlyKeys(m, ['type', 'rq', 'file', 'fromChunk']);
+  assertOnlyKeys(m, ['type', 'rq', 'file', 'fromChunk', 'count']);
   assert.ok(isInt(m.rq, 0, 2 ** 31 - 1), 'rq');
   assertFileName(m.file, true);
   if ('fromChunk' in m) assert.ok(isInt(m.fromChunk, 1, Number.MAX_SAFE_INTEGER), 'fromChunk');
+  if ('count' in m) assert.ok(isInt(m.count, 1, Number.MAX_SAFE_INTEGER), 'count');
 }
 
 function assertFrame(m: Record<string, unknown>): void {
@@ -89,6 +90,15 @@ function assertFrame(m: Record<string, unknown>): void {
     assertOnlyKeys(m, ['type', 'rq', 'reason']);
     assert.ok(m.rq === null || isInt(m.rq, 0, 2 ** 31 - 1), 'rq');
     assert.ok(typeof m.reason === 'string' && m.reason.length > 0, 'reason');
+    return;
+  }
+  if (m.type === 'PIECE') {
+    // Issue 13: sent before a ranged reply's piece, with the hashes that prove it.
+    assertOnlyKeys(m, ['type', 'rq', 'file', 'piece', 'offset', 'proof']);
+    assert.ok(isInt(m.rq, 0, 2 ** 31 - 1), 'rq');
+    assertFileName(m.file, false);
+    assert.ok(isInt(m.piece, 0, Number.MAX_SAFE_INTEGER) && isInt(m.offset, 0, Number.MAX_SAFE_INTEGER), 'piece and offset');
+    assert.ok(Array.isArray(m.proof) && m.proof.length <= 64 && m.proof.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)), 'proof');
     return;
   }
   assert.ok(m.type === 'FILE' || m.type === 'FILE-END', `type ${String(m.type)}`);
