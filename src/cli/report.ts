@@ -46,6 +46,11 @@ export function reportPeer(peer: Peer, stream: ReportStream, options: ReportOpti
       const frames = r.chunks > 1 ? `FILE ×${r.chunks - 1}, ` : '';
       say(`← ${frames}FILE-END ${JSON.stringify({ file: r.file, chunk: r.chunks, size: r.size, sha256: r.sha256 })} from ${r.holder}`, { event: 'download-finished', file: r.file, size: r.size, sha256: r.sha256, holder: r.holder });
     }
+    if (event.kind === 'dropped') {
+      const { holder, code, reason } = event.dropped;
+      const text = code === 'CORRUPT_PIECE' ? `${holder} sent a corrupt piece of ${d.file}; dropped` : `${holder} ${reason}; dropped`;
+      say(text, { event: 'holder-dropped', file: d.file, holder, code, reason });
+    }
     if (event.kind === 'failed' && options.activity) say(`download of ${JSON.stringify(d.file)} failed: ${event.error.message}`, { event: 'download-failed', file: d.file, error: event.error.message });
   });
   on('upload', (event) => {
