@@ -35,7 +35,9 @@ export async function startRelay(targetPort: number, options: RelayOptions = {})
     }
     client.on('data', (data) => upstream.write(data));
     client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    // The holder hanging up ends the downloader's side once what is held back has been forwarded.
+    let forwarding = Promise.resolve();
+    upstream.on('close', () => forwarding.then(() => client.end()));
     const startedAt = Date.now();
     let sent = 0;
     upstream.on('data', (data: Buffer) => {
@@ -52,10 +54,11 @@ export async function startRelay(targetPort: number, options: RelayOptions = {})
         return;
       }
       upstream.pause();
-      setTimeout(() => {
+      forwarding = new Promise((resolve) => setTimeout(() => {
         client.write(out);
         upstream.resume();
-      }, due);
+        resolve();
+      }, due));
     });
   });
   server.listen(0, '127.0.0.1');

@@ -11,6 +11,7 @@ import { IndexClient } from '../../src/client/index.js';
 import { CHUNKS_PER_PIECE, downloadFile, partPathsFor, scanFile, type FileServer, type Holder } from '../../src/transfer/index.js';
 import { kill9, nextLine, sampleText, share, startFixture, startServer, tempDir } from './helpers.js';
 import { startRelay } from './relay.js';
+import { PieceScheduler } from '../../src/transfer/download/piece-scheduler.js';
 import { runPeer } from '../helpers/cli.js';
 import { startTestnet } from '../helpers/testnet.js';
 
@@ -193,4 +194,28 @@ test('get names a corrupting holder and drops it, in its output and in --json, a
   assert.equal(summary.bytesByHolder.carol, undefined);
   const events = json.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { event?: string; holder?: string });
   assert.ok(events.some((e) => e.event === 'holder-dropped' && e.holder === 'carol'), json.stderr);
+});
+
+test('PieceScheduler: windows double from 2 to 64 pieces, freed pieces go to others, the last ones go to a second holder', () => {
+  const scheduler = new PieceScheduler(300, (piece) => piece === 5);
+  const sizes: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    const window = scheduler.next('a')!;
+    sizes.push(window.last - window.first + 1);
+    for (let piece = window.first; piece <= window.last; piece++) scheduler.verify(piece, 'a');
+    scheduler.windowDone('a');
+  }
+  // Piece 5 was kept from before: the second window stops short of it, the third starts after it.
+  assert.deepEqual(sizes, [2, 3, 8, 16, 32, 64, 64, 64]);
+  const b = scheduler.next('b')!;
+  assert.deepEqual([b.first, b.last, b.duplicate], [254, 255, false]);
+  scheduler.release('b');
+  assert.deepEqual(scheduler.next('c'), { first: 254, last: 255, duplicate: false }, 'what b left is handed out again');
+  const rest = scheduler.next('a')!;
+  assert.deepEqual([rest.first, rest.last], [256, 299]);
+  // Nothing is left unasked: endgame hands a second holder the latest piece in flight.
+  assert.deepEqual(scheduler.next('b'), { first: 299, last: 299, duplicate: true });
+  assert.equal(scheduler.verify(299, 'b'), true, 'the first copy to verify wins');
+  assert.equal(scheduler.verify(299, 'a'), false, 'the second is a duplicate');
+  assert.equal(scheduler.next('a')!.first, 255, 'a, with nothing unasked, helps with c\'s pieces');
 });

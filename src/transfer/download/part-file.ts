@@ -63,7 +63,10 @@ export class PartFile {
   private hash: Hash;
   /** A download by pieces: which pieces are verified and written. */
   private bitfield: Uint8Array | undefined;
-  private writes: Promise<void> = Promise.resolve();
+  /** Verified pieces waiting for the disk, and the loop writing them (when one runs). */
+  private queue: QueuedPiece[] = [];
+  private draining: Promise<void> | undefined;
+  private writeError: Error | undefined;
   private writesQueued = 0;
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
@@ -167,27 +170,49 @@ export class PartFile {
   }
 
   /**
-   * Queues a verified piece for writing at its offset. Writes run one at a time, in order; the
-   * piece counts as kept (in the state file) only once its bytes are written.
+   * Queues a verified piece for writing at its offset. One loop writes what is queued, pieces that
+   * follow each other on disk in one writev; a piece counts as kept (in the state file) only once
+   * its bytes are written.
    */
   writePiece(piece: number, offset: number, data: Buffer): Promise<void> {
+    if (this.writeError) return Promise.reject(this.writeError);
     this.writesQueued += data.length;
-    this.writes = this.writes.then(async () => {
-      for (let written = 0; written < data.length; ) {
-        const { bytesWritten } = await this.handle.write(data, written, data.length - written, offset + written);
-        written += bytesWritten;
-      }
-      this.writesQueued -= data.length;
-      this.bitfield![piece >> 3]! |= 1 << (piece & 7);
-      this.bytes += data.length;
-      this.saveSoon();
+    const written = new Promise<void>((resolve, reject) => this.queue.push({ piece, offset, data, resolve, reject }));
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
     });
-    return this.writes;
+    return written;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      try {
+        for (const run of contiguousRuns(batch)) await writeAll(this.handle, run.map((queued) => queued.data), run[0]!.offset);
+      } catch (error) {
+        this.writeError = error instanceof Error ? error : new Error(String(error));
+        for (const queued of [...batch, ...this.queue.splice(0)]) queued.reject(this.writeError);
+        return;
+      }
+      for (const queued of batch) {
+        this.writesQueued -= queued.data.length;
+        this.bitfield![queued.piece >> 3]! |= 1 << (queued.piece & 7);
+        this.bytes += queued.data.length;
+        queued.resolve();
+      }
+      this.saveSoon();
+    }
+  }
+
+  /** Resolves when nothing is queued for the disk any more; rejects if a write failed. */
+  private async writes(): Promise<void> {
+    while (this.draining) await this.draining;
+    if (this.writeError) throw this.writeError;
   }
 
   /** SHA-256 of everything written, read back from disk (when nobody said what it should be). */
   async hashWritten(): Promise<string> {
-    await this.writes;
+    await this.writes();
     const hash = createHash('sha256');
     await forEachBlock(this.handle, (await this.handle.stat()).size, (block) => {
       hash.update(block);
@@ -198,7 +223,7 @@ export class PartFile {
 
   /** Every queued piece written and recorded. */
   async settled(): Promise<void> {
-    await this.writes;
+    await this.writes();
     if (this.bitfield) await this.saveNow();
   }
 
@@ -260,7 +285,7 @@ export class PartFile {
    * is never replaced.
    */
   async commit(destination: string, overwrite: boolean): Promise<void> {
-    await this.writes;
+    await this.writes();
     clearTimeout(this.saveTimer);
     await this.saving;
     await this.handle.datasync();
@@ -275,7 +300,7 @@ export class PartFile {
 
   /** Removes the partial data and its state. */
   async discard(): Promise<void> {
-    await this.writes.catch(() => {});
+    await this.writes().catch(() => {});
     clearTimeout(this.saveTimer);
     await this.saving.catch(() => {});
     await this.handle.close().catch(() => {});
@@ -286,10 +311,43 @@ export class PartFile {
 
   /** Leaves the partial data for a later resume. */
   async release(): Promise<void> {
-    await this.writes.catch(() => {});
+    await this.writes().catch(() => {});
     if (this.bitfield) await this.saveNow().catch(() => {});
     await this.handle.close().catch(() => {});
     openHere.delete(this.paths.part);
+  }
+}
+
+interface QueuedPiece {
+  piece: number;
+  offset: number;
+  data: Buffer;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** The queued pieces in runs that follow each other on disk (each run is one writev). */
+function contiguousRuns(batch: readonly QueuedPiece[]): QueuedPiece[][] {
+  const sorted = [...batch].sort((a, b) => a.offset - b.offset);
+  const runs: QueuedPiece[][] = [];
+  for (const queued of sorted) {
+    const run = runs.at(-1);
+    const last = run?.at(-1);
+    if (run && last && last.offset + last.data.length === queued.offset) run.push(queued);
+    else runs.push([queued]);
+  }
+  return runs;
+}
+
+/** Writes the buffers one after another from `position`, however many calls the kernel needs. */
+async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  const rest = buffers.filter((buffer) => buffer.length > 0);
+  for (let at = position; rest.length > 0; ) {
+    const { bytesWritten } = await handle.writev(rest, at);
+    at += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length;
+    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
   }
 }
 

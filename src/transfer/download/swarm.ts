@@ -10,7 +10,7 @@ import type { ReceivedPiece } from '../codec/piece-decoder.js';
 import { DownloadError, HolderFailure, type HolderAttempt } from '../errors.js';
 import { MAX_HOLDER_FAILURES, MAX_QUEUED_WRITE_BYTES } from '../limits.js';
 import { firstChunkOf } from '../pieces/merkle.js';
-import { pieceVerifies } from '../pieces/verify-piece.js';
+import { PieceVerifier } from '../pieces/verify-piece.js';
 import { HolderConnection, type OpenConnection } from './holder-connection.js';
 import { describeHolder, holderKey, type Holder } from './holders.js';
 import type { PartFile } from './part-file.js';
@@ -81,6 +81,7 @@ const DROP: ReadonlySet<string> = new Set(['CORRUPT_PIECE', 'NOT_AS_PUBLISHED', 
 export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome> {
   const { file, target, part, log } = options;
   const scheduler = new PieceScheduler(target.pieces, (piece) => part.hasPiece(piece));
+  const verifier = new PieceVerifier(target.root, target.pieces);
   const known = new Map<string, Holder>();
   const active = new Map<string, Holder>();
   const connections = new Set<HolderConnection>();
@@ -186,7 +187,7 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
 
   /** A piece from `holder`: proven, then queued for writing (or dropped as a duplicate). */
   async function accept(holder: Holder, key: string, received: ReceivedPiece): Promise<void> {
-    if (!pieceVerifies(received, target.root, target.pieces)) {
+    if (!verifier.verifies(received)) {
       throw new HolderFailure('CORRUPT_PIECE', `sent a corrupt piece of ${show(file)} (piece ${received.piece} does not match the pieces root ${target.root.slice(0, 12)}…)`);
     }
     if (received.fileEnd) {
