@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     options: {
       mb: { type: 'string', default: '100' }, runs: { type: 'string', default: '1' },
       'throttled-mb': { type: 'string', default: '24' }, 'big-mb': { type: 'string', default: '1000' },
+      /** `one`, `throttled` or `big`: only that part (after the raw pipe). */
+      only: { type: 'string' },
     },
   });
   process.stdout.write(`Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
@@ -61,7 +63,8 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run++) {
       const raw = await rawPipe(join(shareDir, 'text.txt'));
       rows.push(['raw TCP pipe', fmt(raw.mbps), fmt(raw.mbps / 1.048576), '1.00', '', '', fmt(raw.senderRss), fmt(raw.receiverRss), '']);
-      for (const mode of ['course', 'pieces'] as const) {
+      const part = (name: string) => values.only === undefined || values.only === name;
+      for (const mode of part('one') ? (['course', 'pieces'] as const) : []) {
         for (const [file, target] of [['text.txt', TARGETS.textMBps], ['binary.bin', TARGETS.binaryMBps]] as const) {
           const result = await transfer(shareDir, file, join(dir, `out-${run}`), { mode, holders: 1 });
           const ratio = result.mbps / raw.mbps;
@@ -74,15 +77,18 @@ async function main(): Promise<void> {
           ]);
         }
       }
-      const one = await transfer(shareDir, 'throttled.bin', join(dir, `out-${run}`), { mode: 'pieces', holders: 1, throttle: THROTTLE_BYTES_PER_SECOND });
-      const four = await transfer(shareDir, 'throttled.bin', join(dir, `out-${run}`), { mode: 'pieces', holders: 4, throttle: THROTTLE_BYTES_PER_SECOND });
-      const speedup = four.mbps / one.mbps;
-      rows.push(['1 holder at 4 MB/s: throttled.bin', fmt(one.mbps), fmt(one.mbps / 1.048576), '', '', one.downloaderCpu.toFixed(2), '', fmt(one.downloaderRss), '']);
-      rows.push([
-        '4 holders at 4 MB/s each', fmt(four.mbps), fmt(four.mbps / 1.048576), '', '', four.downloaderCpu.toFixed(2), '', fmt(four.downloaderRss),
-        `${speedup >= TARGETS.swarmSpeedup ? 'meets target' : 'MISSES target'} (${speedup.toFixed(2)}× one holder, goal ≥ ${TARGETS.swarmSpeedup}×)`,
-      ]);
-      notes.push(`4 throttled holders against 1: ${speedup.toFixed(2)}× (bytes by holder: ${JSON.stringify(four.bytesByHolder)})`);
+      if (part('throttled')) {
+        const one = await transfer(shareDir, 'throttled.bin', join(dir, `out-${run}`), { mode: 'pieces', holders: 1, throttle: THROTTLE_BYTES_PER_SECOND });
+        const four = await transfer(shareDir, 'throttled.bin', join(dir, `out-${run}`), { mode: 'pieces', holders: 4, throttle: THROTTLE_BYTES_PER_SECOND });
+        const speedup = four.mbps / one.mbps;
+        rows.push(['1 holder at 4 MB/s: throttled.bin', fmt(one.mbps), fmt(one.mbps / 1.048576), '', '', one.downloaderCpu.toFixed(2), '', fmt(one.downloaderRss), '']);
+        rows.push([
+          '4 holders at 4 MB/s each', fmt(four.mbps), fmt(four.mbps / 1.048576), '', '', four.downloaderCpu.toFixed(2), '', fmt(four.downloaderRss),
+          `${speedup >= TARGETS.swarmSpeedup ? 'meets target' : 'MISSES target'} (${speedup.toFixed(2)}× one holder, goal ≥ ${TARGETS.swarmSpeedup}×)`,
+        ]);
+        notes.push(`4 throttled holders against 1: ${speedup.toFixed(2)}× (bytes by holder: ${JSON.stringify(four.bytesByHolder)})`);
+      }
+      if (!part('big')) continue;
       const big = await transfer(shareDir, 'big.bin', join(dir, `out-${run}`), { mode: 'pieces', holders: 8 });
       rows.push([
         `8 holders: big.bin (${values['big-mb']} MB)`, fmt(big.mbps), fmt(big.mbps / 1.048576), (big.mbps / raw.mbps).toFixed(2),

@@ -131,4 +131,4 @@ export const CHANGE_WAIT_MS = 250;
  * Verified pieces waiting to be written: past this many bytes a holder's connection stops being
  * read until the disk catches up, which bounds the downloader's memory whatever the file size.
  */
-export const MAX_QUEUED_WRITE_BYTES = 4 * 1024 * 1024;
+export const MAX_QUEUED_WRITE_BYTES = 2 * 1024 * 1024;

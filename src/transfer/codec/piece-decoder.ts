@@ -7,7 +7,7 @@
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
-import { MAX_TEXT_CHUNK_BYTES, PART_FLUSH_BYTES } from '../limits.js';
+import { MAX_TEXT_CHUNK_BYTES } from '../limits.js';
 import { CHUNKS_PER_PIECE, firstChunkOf } from '../pieces/merkle.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
 import { CHUNK_KEY, FILE_KEY, FILE_OPEN, NEWLINE, type ChunkEncoding } from './layout.js';
@@ -33,7 +33,7 @@ export interface PieceDecoderOptions {
 /** The most bytes one piece can decode to: 256 chunks of 200 four-byte characters. */
 const MAX_PIECE_BYTES = CHUNKS_PER_PIECE * MAX_TEXT_CHUNK_BYTES;
 /** Pieces are decoded into slabs this large; a slab is dropped once its pieces are written. */
-const SLAB_BYTES = Math.max(PART_FLUSH_BYTES, 2 * (MAX_PIECE_BYTES + MAX_LINE_BYTES));
+const SLAB_BYTES = 2 * (MAX_PIECE_BYTES + MAX_LINE_BYTES);
 
 export class PieceDecoder {
   private rq = -1;
