@@ -5,6 +5,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IndexClient } from '../../src/client/index.js';
@@ -218,4 +220,27 @@ test('PieceScheduler: windows double from 2 to 64 pieces, freed pieces go to oth
   assert.equal(scheduler.verify(299, 'b'), true, 'the first copy to verify wins');
   assert.equal(scheduler.verify(299, 'a'), false, 'the second is a duplicate');
   assert.equal(scheduler.next('a')!.first, 255, 'a, with nothing unasked, helps with c\'s pieces');
+});
+
+test('openConnection: the download uses the connections it is given, and one that fails its own way is a failed connect', HANG_GUARD, async (t) => {
+  const data = randomBytes(500_000);
+  const { holdersOf } = await swarmOf(t, 2, { 'seam.bin': data });
+  const [reachable, unreachable] = await holdersOf('seam.bin');
+  const opened: string[] = [];
+  const outDir = await tempDir(t);
+  const result = await downloadFile({
+    file: 'seam.bin', outDir, holders: [reachable!, { ...unreachable!, name: 'behind-nat' }],
+    openConnection: async (holder) => {
+      opened.push(holder.name);
+      if (holder.name === 'behind-nat') throw new Error('no route through the NAT');
+      const socket = connect({ host: holder.ip, port: holder.tcpPort });
+      await once(socket, 'connect');
+      return socket;
+    },
+  });
+  assert.ok((await readFile(join(outDir, 'seam.bin'))).equals(data));
+  assert.ok(opened.includes('holder-1') && opened.includes('behind-nat'));
+  const failed = result.attempts.find((attempt) => attempt.holder.startsWith('behind-nat'));
+  assert.equal(failed?.code, 'CONNECT_FAILED');
+  assert.equal(failed?.reason, 'cannot connect: no route through the NAT');
 });

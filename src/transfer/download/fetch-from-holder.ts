@@ -10,7 +10,7 @@ import { encodeLine, MAX_RQ } from '../../protocol/index.js';
 import { FrameDecoder, type FileEndInfo } from '../codec/frame-decoder.js';
 import { DownloadError, HolderFailure } from '../errors.js';
 import { PART_FLUSH_BYTES, PART_FLUSH_INTERVAL_MS } from '../limits.js';
-import type { OpenConnection } from './holder-connection.js';
+import { asConnectFailure, type OpenConnection } from './holder-connection.js';
 import { describeHolder, type Holder } from './holders.js';
 import type { PartFile } from './part-file.js';
 
@@ -36,7 +36,7 @@ export async function fetchFromHolder(options: FetchOptions): Promise<FileEndInf
   const fromChunk = part.nextChunk;
   const decoder = new FrameDecoder({ rq, file, fromChunk, ...(part.encoding ? { encoding: part.encoding } : {}) });
   const request: DownloadRequest = { type: 'DOWNLOAD', rq, file, ...(fromChunk > 1 ? { fromChunk } : {}) };
-  const socket = await options.openConnection(holder, { timeoutMs: options.connectTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+  const socket = await options.openConnection(holder, { timeoutMs: options.connectTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) }).catch(asConnectFailure);
   socket.setTimeout(options.stallTimeoutMs, () => {
     socket.destroy(new HolderFailure('STALLED', `sent no frame for ${options.stallTimeoutMs} ms after chunk ${decoder.nextChunk - 1}`));
   });

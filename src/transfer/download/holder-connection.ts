@@ -39,6 +39,12 @@ export const openTcpConnection: OpenConnection = (holder, { timeoutMs, signal })
     });
   });
 
+/** An openConnection that failed its own way (a NAT helper's, say) failed to connect, as far as the download goes. */
+export function asConnectFailure(error: unknown): never {
+  if (error instanceof HolderFailure || error instanceof DownloadError) throw error;
+  throw new HolderFailure('CONNECT_FAILED', `cannot connect: ${(error as Error).message ?? String(error)}`);
+}
+
 /** Every piece the socket's bytes complete, as they complete; ends when the holder hangs up. */
 export async function* readFrames(socket: Socket, decoder: PieceDecoder): AsyncGenerator<ReceivedPiece> {
   for await (const data of socket) yield* decoder.push(data as Buffer);

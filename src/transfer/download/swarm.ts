@@ -11,7 +11,7 @@ import { DownloadError, HolderFailure, type HolderAttempt } from '../errors.js';
 import { MAX_HOLDER_FAILURES, MAX_QUEUED_WRITE_BYTES } from '../limits.js';
 import { firstChunkOf } from '../pieces/merkle.js';
 import { PieceVerifier } from '../pieces/verify-piece.js';
-import { HolderConnection, type OpenConnection } from './holder-connection.js';
+import { asConnectFailure, HolderConnection, type OpenConnection } from './holder-connection.js';
 import { describeHolder, holderKey, type Holder } from './holders.js';
 import type { PartFile } from './part-file.js';
 import { PieceScheduler } from './piece-scheduler.js';
@@ -139,7 +139,7 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
     let window = { first: 0, last: -1 };
     let connection: HolderConnection | undefined;
     try {
-      const socket = await options.openConnection(holder, { timeoutMs: options.connectTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+      const socket = await options.openConnection(holder, { timeoutMs: options.connectTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) }).catch(asConnectFailure);
       connection = new HolderConnection(socket, { holder, file, chunks: target.chunks, stallTimeoutMs: options.stallTimeoutMs, log });
       connections.add(connection);
       if (scheduler.complete) return;
