@@ -12,6 +12,13 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
   return [line(headers), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** Who a download came from: `alice`, or `alice (1.20 MB), bob (800 kB)` from several. */
+export function fromHolders(result: { holder: string; bytesByHolder: Record<string, number> }): string {
+  const sent = Object.entries(result.bytesByHolder).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  if (sent.length <= 1) return sent[0]?.[0] ?? result.holder;
+  return sent.map(([name, n]) => `${name} (${bytes(n)})`).join(', ');
+}
+
 export function bytes(n: number | undefined): string {
   if (n === undefined) return '?';
   if (n < 1000) return `${n} B`;

@@ -8,7 +8,7 @@ import { Peer } from '../peer/peer.js';
 import { indexName } from '../peer/share/names.js';
 import { partPathsFor } from '../transfer/index.js';
 import { EXIT_OK, exitCodeOnSignal, UsageError } from './errors.js';
-import { bytes } from './format.js';
+import { bytes, fromHolders } from './format.js';
 import type { GET } from './peer-commands.js';
 import { downloadFolder, peerOptionsFrom } from './peer-options.js';
 import type { CommandFlags } from './program.js';
@@ -35,16 +35,17 @@ export async function run(flags: CommandFlags<typeof GET.flags>, args: string[])
   peer.on('download', (event) => {
     started = true;
     total = event.download.totalBytes;
-    if (event.kind === 'progress') progress?.update(event.download.bytes, event.download.totalBytes);
+    if (event.kind === 'progress') progress?.update(event.download.bytes, event.download.totalBytes, event.download.holders);
   });
   try {
     if (!aborter.signal.aborted) await peer.register();
     aborter.signal.throwIfAborted();
     const result = await peer.download(file, {
       outDir, signal: aborter.signal, keepPartial: true, ...(flags.from ? { from: flags.from } : {}), ...(flags.overwrite ? { overwrite: true } : {}),
+      ...(flags['max-holders'] ? { maxHolders: flags['max-holders'] } : {}),
     });
     progress?.finish();
-    const line = `saved ${result.path} (${bytes(result.size)}, SHA-256 ${result.sha256} verified) from ${result.holder}`;
+    const line = `saved ${result.path} (${bytes(result.size)}, SHA-256 ${result.sha256} verified) from ${fromHolders(result)}`;
     process.stdout.write(flags.json ? `${JSON.stringify({ ok: true, ...result })}\n` : `${line}\n`);
     return EXIT_OK;
   } catch (error) {

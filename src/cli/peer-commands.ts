@@ -5,7 +5,8 @@ import { DEFAULT_ATTEMPTS, DEFAULT_FIRST_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS } fr
 import { LOG_LEVELS } from '../log/index.js';
 import { DEFAULT_DOWNLOAD_FOLDER, DOWNLOAD_FOLDER_ENV, PEER_DATA_FOLDER, STATE_FOLDER_ENV } from '../peer/places.js';
 import { DEFAULT_PORT } from '../server/defaults.js';
-import { oneOf, parseBindPort, parseCount, parseDuration, parseIp, parseListenAddress, parsePositive, parseServers } from './flags.js';
+import { DEFAULT_MAX_HOLDERS, MAX_HOLDERS_AT_ONCE } from '../transfer/limits.js';
+import { integerFrom, oneOf, parseBindPort, parseCount, parseDuration, parseIp, parseListenAddress, parsePositive, parseServers } from './flags.js';
 import type { CommandSpec } from './program.js';
 
 /** The environment variable that stands in for --server. */
@@ -79,13 +80,20 @@ ${NAME_KEPT}`,
   },
 } satisfies CommandSpec;
 
+/** `--max-holders N`: how many holders one download fetches from at once. */
+export const MAX_HOLDERS_FLAG = {
+  value: 'N', help: `holders to download from at once (default ${DEFAULT_MAX_HOLDERS})`, parse: integerFrom(1, MAX_HOLDERS_AT_ONCE),
+};
+
 export const GET = {
   summary: 'download one file from a peer that shares it, verified, then leave',
-  usage: 'get FILE [--out DIR] [--from PEER] [--name NAME] [--server HOST:PORT]',
+  usage: 'get FILE [--out DIR] [--from PEER] [--max-holders N] [--name NAME] [--server HOST:PORT]',
   notes: `Registers (as NAME, default get-<random>), asks the index who shares FILE, downloads it and
-verifies its size and SHA-256 against FILE-END and against what the holder published, then
-moves it into DIR and de-registers. If a holder fails, stalls or sends bad data, the download
-resumes at the next holder. Nothing reaches DIR/FILE unverified: what arrived of a download
+moves it into DIR and de-registers. A file published with a pieces root comes from every holder at
+once (up to --max-holders), each piece proven against that root before it is written; a holder
+that sends a corrupt piece is dropped and named, and its pieces come from the others. Otherwise
+the file comes from one holder at a time, verified by size and SHA-256, resuming at the next
+holder when one fails. Nothing reaches DIR/FILE unverified: what arrived of a download
 that failed or was stopped (Ctrl-C, SIGTERM, SIGHUP: exit 130, 143, 129) is kept in
 DIR/FILE.part, and the same get resumes from there.
 Exit 0 when saved, 1 if not, 2 when the command line is wrong.
@@ -93,6 +101,7 @@ ${NAME_KEPT}`,
   flags: {
     out: { ...OUT_FLAG, help: 'folder to save into' },
     from: { value: 'PEER', help: 'only from this peer' },
+    'max-holders': MAX_HOLDERS_FLAG,
     overwrite: { help: 'replace an existing file of that name in DIR' },
     ...COMMON_FLAGS,
     ...NETWORK_FLAGS,

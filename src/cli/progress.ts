@@ -16,10 +16,21 @@ export interface ProgressStream {
 }
 
 export interface ProgressReporter {
-  update(done: number, total: number | undefined): void;
+  /** `holders`: the names of the holders being fetched from now, when several may be. */
+  update(done: number, total: number | undefined, holders?: readonly string[]): void;
   /** Clears the bar (on a terminal), then prints `line` if given. */
   finish(line?: string): void;
 }
+
+/** `  · 3 holders: alice, bob, carol` (the first few names), or nothing for one holder or none known. */
+function holdersText(holders: readonly string[] | undefined): string {
+  if (holders === undefined || holders.length < 2) return '';
+  const named = holders.slice(0, SHOWN_HOLDERS).join(', ');
+  return `  · ${holders.length} holders: ${named}${holders.length > SHOWN_HOLDERS ? ', …' : ''}`;
+}
+
+/** Holder names shown in the bar; the count says how many more. */
+const SHOWN_HOLDERS = 3;
 
 export function progressReporter(label: string, stream: ProgressStream, now: () => number = () => performance.now()): ProgressReporter {
   const samples: Array<[number, number]> = [];
@@ -32,21 +43,22 @@ export function progressReporter(label: string, stream: ProgressStream, now: () 
     const [t1, b1] = samples.at(-1)!;
     return t1 > t0 ? ((b1 - b0) / (t1 - t0)) * 1000 : NaN;
   };
-  const describe = (done: number, total: number | undefined) => {
+  const describe = (done: number, total: number | undefined, holders: readonly string[] | undefined) => {
     const speed = rate();
     const speedText = Number.isFinite(speed) ? `${bytes(Math.round(speed))}/s` : '…';
-    if (total === undefined || total === 0) return { percent: undefined, text: `${bytes(done)}  ${speedText}` };
+    const from = holdersText(holders);
+    if (total === undefined || total === 0) return { percent: undefined, text: `${bytes(done)}  ${speedText}${from}` };
     const percent = Math.min(100, Math.floor((done / total) * 100));
-    const left = Number.isFinite(speed) && speed > 0 ? `${seconds(((total - done) / speed) * 1000)} left` : '';
-    return { percent, text: `${bytes(done)} / ${bytes(total)}  ${speedText}  ${left}`.trimEnd() };
+    const left = Number.isFinite(speed) && speed > 0 ? `  ${seconds(((total - done) / speed) * 1000)} left` : '';
+    return { percent, text: `${bytes(done)} / ${bytes(total)}  ${speedText}${left}${from}` };
   };
 
   return {
-    update(done, total) {
+    update(done, total, holders) {
       const t = now();
       samples.push([t, done]);
       while (samples.length > 2 && t - samples[0]![0] > RATE_WINDOW_MS) samples.shift();
-      const { percent, text } = describe(done, total);
+      const { percent, text } = describe(done, total, holders);
       if (stream.isTTY) {
         if (t - lastDraw < REDRAW_MS && done !== total) return;
         lastDraw = t;

@@ -46,11 +46,23 @@ export function reportPeer(peer: Peer, stream: ReportStream, options: ReportOpti
       const frames = r.chunks > 1 ? `FILE ×${r.chunks - 1}, ` : '';
       say(`← ${frames}FILE-END ${JSON.stringify({ file: r.file, chunk: r.chunks, size: r.size, sha256: r.sha256 })} from ${r.holder}`, { event: 'download-finished', file: r.file, size: r.size, sha256: r.sha256, holder: r.holder });
     }
+    if (event.kind === 'dropped') {
+      const { holder, code, reason } = event.dropped;
+      const text = code === 'CORRUPT_PIECE' ? `${holder} sent a corrupt piece of ${d.file}; dropped` : `${holder} ${reason}; dropped`;
+      say(text, { event: 'holder-dropped', file: d.file, holder, code, reason });
+    }
     if (event.kind === 'failed' && options.activity) say(`download of ${JSON.stringify(d.file)} failed: ${event.error.message}`, { event: 'download-failed', file: d.file, error: event.error.message });
   });
   on('upload', (event) => {
     if (event.kind === 'started' && options.messages) say(`← DOWNLOAD ${JSON.stringify({ file: event.upload.file, ...(event.upload.fromChunk > 1 ? { fromChunk: event.upload.fromChunk } : {}) })} from ${event.upload.peer}`, { event: 'upload-started', file: event.upload.file, to: event.upload.peer });
     if (!options.activity) return;
+    // A download by pieces asks for window after window: one line per window only with --verbose.
+    const ranged = event.kind !== 'refused' && event.upload.count !== undefined;
+    if (event.kind === 'finished' && ranged) {
+      const { file, fromChunk, nextChunk, peer } = event.upload;
+      if (options.messages) say(`sent chunks ${fromChunk}–${nextChunk - 1} of ${JSON.stringify(file)} to ${peer}`, { event: 'upload-finished', file, to: peer, fromChunk, toChunk: nextChunk - 1 });
+      return;
+    }
     if (event.kind === 'finished') say(`sent ${JSON.stringify(event.upload.file)} (${bytes(event.upload.size)}) to ${event.upload.peer}`, { event: 'upload-finished', file: event.upload.file, to: event.upload.peer, size: event.upload.size });
     if (event.kind === 'failed') say(`upload of ${JSON.stringify(event.upload.file)} to ${event.upload.peer} failed: ${event.error.message}`, { event: 'upload-failed', file: event.upload.file, to: event.upload.peer, error: event.error.message });
     if (event.kind === 'refused') say(`refused ${event.file === undefined ? 'a request' : JSON.stringify(event.file)} from ${event.peer}: ${event.error.message}`, { event: 'upload-refused', file: event.file, from: event.peer, error: event.error.message });

@@ -3,8 +3,9 @@
 import type { DownloadEvent, Peer } from '../peer/peer.js';
 import { UsageError } from './errors.js';
 import { parseFlags, parseIp, parseBindPort, type FlagSpecs, type FlagValues } from './flags.js';
+import { MAX_HOLDERS_FLAG } from './peer-commands.js';
 import { downloadFolder } from './peer-options.js';
-import { bytes, filesTable, holdersTable, hostPort, peerInfoTable, peersTable, table, wordMatchesTable } from './format.js';
+import { bytes, filesTable, fromHolders, holdersTable, hostPort, peerInfoTable, peersTable, table, wordMatchesTable } from './format.js';
 import type { ProgressReporter } from './progress.js';
 
 export interface ShellContext {
@@ -140,11 +141,12 @@ export const SHELL_COMMANDS: Record<string, ShellCommand> = {
     },
   }),
   download: command({
-    usage: 'download FILE [--from PEER] [--out DIR] [--overwrite]',
-    help: 'fetch FILE from a peer that shares it, verified by size and SHA-256',
+    usage: 'download FILE [--from PEER] [--max-holders N] [--out DIR] [--overwrite]',
+    help: 'fetch FILE from every peer that shares it (up to --max-holders), each piece verified',
     aliases: ['get'],
     flags: {
       from: { value: 'PEER', help: 'only from this peer' },
+      'max-holders': MAX_HOLDERS_FLAG,
       out: { value: 'DIR', help: "folder to save into (default: the shell's --out)" },
       overwrite: { help: 'replace an existing file of that name' },
     },
@@ -154,7 +156,7 @@ export const SHELL_COMMANDS: Record<string, ShellCommand> = {
       const outDir = flags.out === undefined ? context.outDir : await downloadFolder(flags.out);
       const progress = context.progress(file!);
       const onDownload = (event: DownloadEvent) => {
-        if (event.kind === 'progress') progress?.update(event.download.bytes, event.download.totalBytes);
+        if (event.kind === 'progress') progress?.update(event.download.bytes, event.download.totalBytes, event.download.holders);
       };
       context.peer.on('download', onDownload);
       try {
@@ -164,8 +166,9 @@ export const SHELL_COMMANDS: Record<string, ShellCommand> = {
           keepPartial: true,
           ...(flags.from ? { from: flags.from } : {}),
           ...(flags.overwrite ? { overwrite: true } : {}),
+          ...(flags['max-holders'] ? { maxHolders: flags['max-holders'] } : {}),
         });
-        const text = `saved ${result.path} (${bytes(result.size)}, SHA-256 ${result.sha256.slice(0, 12)}… verified) from ${result.holder}`;
+        const text = `saved ${result.path} (${bytes(result.size)}, SHA-256 ${result.sha256.slice(0, 12)}… verified) from ${fromHolders(result)}`;
         return { text, data: result };
       } catch (error) {
         if (!context.signal.aborted) throw error;

@@ -6,7 +6,7 @@ import { isIPv6 } from 'node:net';
 import { IndexClient, IndexClientError, serverList, type Contact, type MessageSeen, type PeerInfo, type RetryPolicy, type SeenAs, type ServerAddress } from '../client/index.js';
 import type { FileEntry, FileHolder, PeerListing, WordMatch } from '../generated/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
-import { downloadFile, startFileServer, type DownloadProgress, type DownloadResult, type FileServer, type UploadEvent, type UploadInfo } from '../transfer/index.js';
+import { downloadFile, startFileServer, type DownloadProgress, type DownloadResult, type DroppedHolder, type FileServer, type UploadEvent, type UploadInfo } from '../transfer/index.js';
 import { addressTowards } from './address.js';
 import { PeerDatabase } from './database.js';
 import { PeerError } from './errors.js';
@@ -48,7 +48,8 @@ export type DownloadEvent =
   | { kind: 'started'; download: DownloadInfo }
   | { kind: 'progress'; download: DownloadInfo }
   | { kind: 'finished'; download: DownloadInfo; result: DownloadResult }
-  | { kind: 'failed'; download: DownloadInfo; error: Error };
+  | { kind: 'failed'; download: DownloadInfo; error: Error }
+  | { kind: 'dropped'; download: DownloadInfo; dropped: DroppedHolder };
 
 export interface PeerEvents {
   message: [MessageSeen];
@@ -101,6 +102,8 @@ export interface DownloadRequestOptions {
   keepPartial?: boolean;
   stallTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** Holders fetched from at once (a file published with a pieces root). Default DEFAULT_MAX_HOLDERS. */
+  maxHolders?: number;
 }
 
 export interface PeerStatus {
@@ -321,6 +324,10 @@ export class Peer extends EventEmitter<PeerEvents> {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.stallTimeoutMs ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
         ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+        ...(options.maxHolders ? { maxHolders: options.maxHolders } : {}),
+        // Holders that joined since are used too; the asker itself never is.
+        ...(options.from === undefined ? { findHolders: async () => (await this.search(name)).filter((holder) => holder.name !== this.name) } : {}),
+        onHolderDropped: (dropped) => this.emit('download', { kind: 'dropped', download: { ...info }, dropped }),
         onProgress: (progress) => {
           Object.assign(info, progress);
           this.emit('download', { kind: 'progress', download: { ...info } });

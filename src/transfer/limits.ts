@@ -101,3 +101,34 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
  * sender's first frame of a large text file waits for its UTF-8 pre-pass over the whole file.
  */
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+
+/**
+ * A swarm download asks each holder for windows of consecutive pieces: the first of this many, each
+ * next one twice as long up to MAX_WINDOW_PIECES. Small first windows spread the start over every
+ * holder and find out soon which are slow; long later ones make the per-request round trip vanish.
+ */
+export const FIRST_WINDOW_PIECES = 2;
+
+/** 64 pieces are 2.4 MB of binary (up to 12.5 MB of text): a window keeps a fast holder busy. */
+export const MAX_WINDOW_PIECES = 64;
+
+/** Holders a swarm download uses at once by default (`--max-holders`). */
+export const DEFAULT_MAX_HOLDERS = 8;
+
+/** The most `--max-holders` allows: each holder costs a connection and up to a window of pieces in memory. */
+export const MAX_HOLDERS_AT_ONCE = 64;
+
+/** A swarm download asks the index who holds the file again this often, to use holders that joined. */
+export const HOLDER_REQUERY_MS = 5_000;
+
+/** A holder that failed (not corruption) is tried again at most this many times in one download. */
+export const MAX_HOLDER_FAILURES = 3;
+
+/** A holder with nothing to fetch (the rest is in flight elsewhere) looks again at least this often. */
+export const CHANGE_WAIT_MS = 250;
+
+/**
+ * Verified pieces waiting to be written: past this many bytes a holder's connection stops being
+ * read until the disk catches up, which bounds the downloader's memory whatever the file size.
+ */
+export const MAX_QUEUED_WRITE_BYTES = 2 * 1024 * 1024;

@@ -16,6 +16,12 @@ export interface TransferView {
   id: number;
   file: string;
   holder: string;
+  /** The holders being fetched from now (a download by pieces uses several at once). */
+  holders: string[];
+  /** When finished: bytes each holder sent that were kept. */
+  bytesByHolder?: Record<string, number>;
+  /** Holders dropped from the download (a corrupt piece, a lie, a broken frame), and why. */
+  dropped: Array<{ holder: string; reason: string }>;
   state: 'running' | 'finished' | 'failed';
   bytes: number;
   totalBytes: number | null;
@@ -78,8 +84,12 @@ export class Transfers {
       view.totalBytes = event.result.size;
       view.sha256 = event.result.sha256;
       view.holder = event.result.holder;
+      view.holders = Object.keys(event.result.bytesByHolder);
+      view.bytesByHolder = event.result.bytesByHolder;
       view.secondsLeft = 0;
       view.url = `/downloads/${encodeURIComponent(event.result.file)}`;
+    } else if (event.kind === 'dropped') {
+      view.dropped.push({ holder: event.dropped.holder, reason: event.dropped.reason });
     } else if (event.kind === 'failed') {
       view.state = 'failed';
       const code = (event.error as { code?: unknown }).code;
@@ -97,7 +107,7 @@ export class Transfers {
 
   private start(download: DownloadInfo): Running {
     const view: TransferView = {
-      id: download.id, file: download.file, holder: download.holder, state: 'running', bytes: 0,
+      id: download.id, file: download.file, holder: download.holder, holders: download.holders ?? [download.holder], dropped: [], state: 'running', bytes: 0,
       totalBytes: download.totalBytes ?? null, rate: 0, secondsLeft: null, startedAt: download.startedAt.toISOString(),
     };
     const entry = { view, samples: [], lastSent: -Infinity };
@@ -109,5 +119,6 @@ export class Transfers {
 function update(view: TransferView, download: DownloadInfo): void {
   view.bytes = download.bytes;
   view.holder = download.holder;
+  if (download.holders) view.holders = download.holders;
   if (download.totalBytes !== undefined) view.totalBytes = download.totalBytes;
 }

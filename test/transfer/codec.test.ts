@@ -148,6 +148,7 @@ function slow(line: Buffer): { type: string; rq: number; file: string; chunk: nu
   const out = Buffer.alloc(line.length + 8);
   try {
     const frame = parseFrameSlow(line, out, 4);
+    if (frame.type === 'PIECE') return `a PIECE frame for piece ${frame.piece}`;
     return { type: frame.type, rq: frame.rq, file: frame.file, chunk: frame.chunk, encoding: frame.encoding, bytes: out.subarray(4, frame.dataEnd) };
   } catch (error) {
     if (error instanceof FrameRejected) return error.message;

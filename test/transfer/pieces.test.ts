@@ -7,7 +7,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { silentLogger } from '../../src/log/index.js';
+import { HolderConnection } from '../../src/transfer/download/holder-connection.js';
 import { IndexClient } from '../../src/client/index.js';
 import { CHUNKS_PER_PIECE, startLeaf, verifyProof } from '../../src/transfer/pieces/merkle.js';
 import { scanFile } from '../../src/transfer/pieces/scan-file.js';
@@ -186,4 +189,37 @@ test('the index lists each file with its pieces root and chunk count, and PUBLIS
   await client.register({ name: `carol-${process.pid}`, ip: '127.0.0.1', tcpPort: 6003 });
   await client.publish(listed);
   assert.deepEqual((await client.retrieveInfo(`carol-${process.pid}`)).files, listed);
+});
+
+test('several pieces completed by one block from the socket are each handed over, in order, within their range', HANG_GUARD, async (t) => {
+  const shareDir = await tempDir(t);
+  const data = randomBytes(3 * 38_400 + 10); // four pieces
+  await share(shareDir, 'four.bin', data);
+  const facts = await scanFile(join(shareDir, 'four.bin'));
+  const server = await startServer(t, { shareDir });
+  // The real reply for pieces 0-1 and 2-3, then replayed to the downloader each in one block.
+  const replyTo = async (fromChunk: number, count: number) => {
+    const lines = await exchange(t, server.address.port, `${JSON.stringify({ type: 'DOWNLOAD', rq: 77, file: 'four.bin', fromChunk, count })}\n`);
+    return lines.map((line) => JSON.stringify(line)).join('\n').concat('\n');
+  };
+  const replies = [await replyTo(1, 512), await replyTo(513, facts.chunks - 512)];
+  const wire = new PassThrough();
+  const fake = Object.assign(wire, {
+    setTimeout: () => fake,
+    write: (line: string) => {
+      const { rq } = JSON.parse(line) as { rq: number };
+      wire.push(Buffer.from(replies.shift()!.replaceAll('"rq":77,', `"rq":${rq},`)));
+      return true;
+    },
+  }) as unknown as Socket;
+  const connection = new HolderConnection(fake, { holder: { name: 'h', ip: '127.0.0.1', tcpPort: 1 }, file: 'four.bin', chunks: facts.chunks, stallTimeoutMs: 10_000, log: silentLogger });
+  const got: number[] = [];
+  for (const [first, last] of [[0, 1], [2, 3]] as const) {
+    for await (const piece of connection.fetch(first, last)) {
+      got.push(piece.piece);
+      assert.ok(piece.data.equals(data.subarray(piece.offset, piece.offset + piece.data.length)));
+    }
+  }
+  assert.deepEqual(got, [0, 1, 2, 3]);
+  connection.close();
 });

@@ -190,6 +190,9 @@ test('web UI API', async (t) => {
     assert.equal(done.state, 'finished');
     assert.equal(done.bytes, BIG.byteLength);
     assert.equal(done.url, '/downloads/big.bin');
+    // By pieces: the bytes each holder sent, and nobody dropped.
+    assert.deepEqual(done.bytesByHolder, { alice: BIG.byteLength });
+    assert.deepEqual(done.dropped, []);
     assert.deepEqual(await readFile(join(bob.downloads, 'big.bin')), BIG);
 
     const opened = await call(bob.ui, 'GET', '/downloads/big.bin', { noToken: true });

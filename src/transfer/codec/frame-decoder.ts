@@ -2,6 +2,7 @@
 // the protocol's line-length ceiling), parses each frame (fast path, else the protocol edge), and
 // holds the holder to the transfer rules: the rq and file it asked for, chunks numbered on from
 // fromChunk without gaps, one encoding throughout.
+import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
 import { PART_FLUSH_BYTES } from '../limits.js';
@@ -125,7 +126,7 @@ export class FrameDecoder {
       return;
     }
     this.slowFrames++;
-    let frame: DataFrame;
+    let frame: DataFrame | PieceFrame;
     try {
       frame = parseFrameSlow(line.subarray(start, end), this.out, this.used);
     } catch (error) {
@@ -133,6 +134,7 @@ export class FrameDecoder {
       if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${error.refusal.reason}`);
       throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: ${error.message}`);
     }
+    if (frame.type === 'PIECE') throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a PIECE frame answers only a ranged DOWNLOAD (with count)`);
     this.check(frame);
     this.used = frame.dataEnd;
     this.expectedChunk++;

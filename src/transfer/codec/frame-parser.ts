@@ -5,6 +5,7 @@
 // more — and yields the same chunk, encoding and bytes; a property test holds it to that.
 import { isUtf8 } from 'node:buffer';
 import { P2fsError, type ErrorCode } from '../../errors/index.js';
+import type { PieceFrame } from '../../generated/types.js';
 import { decodeTcpFrame, type TcpFrame } from '../../protocol/index.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../limits.js';
 import { decodeBase64Into } from './base64.js';
@@ -124,9 +125,9 @@ export function parseCanonicalFile(
 
 /**
  * Parses any line through the protocol edge (JSON.parse + generated validator) and decodes its text
- * into out at `at`. Throws FrameRejected with the reason when the line is not a usable data frame.
+ * into out at `at` (a PIECE frame carries no text: it is returned as it is). Throws FrameRejected with the reason when the line is not a usable data frame.
  */
-export function parseFrameSlow(line: Uint8Array, out: Uint8Array, at: number): DataFrame {
+export function parseFrameSlow(line: Uint8Array, out: Uint8Array, at: number): DataFrame | PieceFrame {
   let frame: TcpFrame;
   try {
     frame = decodeTcpFrame(line);
@@ -136,7 +137,7 @@ export function parseFrameSlow(line: Uint8Array, out: Uint8Array, at: number): D
   if (frame.type === 'DOWNLOAD-ERROR') {
     throw new FrameRejected(`holder refused: ${frame.reason}`, { rq: frame.rq, reason: frame.reason });
   }
-  if (frame.type === 'PIECE') throw new FrameRejected(`piece ${frame.piece}: a PIECE frame answers only a ranged DOWNLOAD (with count)`);
+  if (frame.type === 'PIECE') return frame;
   const encoding: ChunkEncoding = frame.encoding === 'base64' ? 'base64' : 'utf8';
   let dataEnd: number;
   if (encoding === 'base64') {

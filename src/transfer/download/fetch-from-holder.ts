@@ -1,32 +1,24 @@
-// One attempt at one holder: connect, send DOWNLOAD (fromChunk when resuming), and write each
-// verified frame's data to the .part file until FILE-END. Any failure — refused, stalled, closed,
-// a bad frame — rejects with a HolderFailure after the verified data so far is safely on disk, so
-// the next holder can carry on from there.
+// One attempt at one holder, the course's way (a whole-file DOWNLOAD, fromChunk when resuming):
+// a `for await` over the connection's bytes, each block's verified frames written to the .part
+// file, until FILE-END. Reading waits while the disk is behind (one write in flight), which is the
+// back-pressure. Any failure (refused, stalled, closed, a bad frame) rejects with a HolderFailure
+// after the verified data so far is safely on disk, so the next holder can carry on from there.
 import { randomInt } from 'node:crypto';
-import { connect } from 'node:net';
 import type { DownloadRequest } from '../../generated/types.js';
 import type { Logger } from '../../log/index.js';
-import { encodeLine } from '../../protocol/index.js';
+import { encodeLine, MAX_RQ } from '../../protocol/index.js';
 import { FrameDecoder, type FileEndInfo } from '../codec/frame-decoder.js';
-import { MAX_RQ } from '../../protocol/index.js';
 import { DownloadError, HolderFailure } from '../errors.js';
 import { PART_FLUSH_BYTES, PART_FLUSH_INTERVAL_MS } from '../limits.js';
+import { asConnectFailure, type OpenConnection } from './holder-connection.js';
+import { describeHolder, type Holder } from './holders.js';
 import type { PartFile } from './part-file.js';
-
-/** A peer that has the file: FileHolder from SEARCH-FILE fits. */
-export interface Holder {
-  name: string;
-  ip: string;
-  tcpPort: number;
-  /** What the holder published, when it did: its FILE-END must agree. */
-  size?: number;
-  sha256?: string;
-}
 
 export interface FetchOptions {
   holder: Holder;
   file: string;
   part: PartFile;
+  openConnection: OpenConnection;
   connectTimeoutMs: number;
   stallTimeoutMs: number;
   /** Data beyond this many bytes is refused on the spot (what the holder or caller said the size is). */
@@ -37,135 +29,80 @@ export interface FetchOptions {
   onWritten: () => void;
 }
 
-export const describeHolder = (holder: Holder): string => `${holder.name} (${holder.ip}:${holder.tcpPort})`;
-
 /** Downloads from one holder into `part`; resolves with FILE-END once all its data is written. */
-export function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
+export async function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
   const { holder, file, part, log } = options;
   const rq = randomInt(0, MAX_RQ + 1);
   const fromChunk = part.nextChunk;
   const decoder = new FrameDecoder({ rq, file, fromChunk, ...(part.encoding ? { encoding: part.encoding } : {}) });
   const request: DownloadRequest = { type: 'DOWNLOAD', rq, file, ...(fromChunk > 1 ? { fromChunk } : {}) };
-
-  return new Promise<FileEndInfo>((resolve, reject) => {
-    let settled = false;
-    let connected = false;
-    let writing: Promise<void> = Promise.resolve();
-    let flushTimer: NodeJS.Timeout | undefined;
-    let stallTimer: NodeJS.Timeout | undefined;
-
-    const socket = connect({ host: holder.ip, port: holder.tcpPort, noDelay: true });
-    const connectTimer = setTimeout(
-      () => fail(new HolderFailure('CONNECT_TIMEOUT', `no connection within ${options.connectTimeoutMs} ms`)),
-      options.connectTimeoutMs,
-    );
-    const onAbort = () => fail(new DownloadError('ABORTED', `download of ${file} aborted`, file));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    /**
-     * Writes the verified data decoded so far to the .part file. Writes run one at a time; while
-     * one is in flight the socket keeps being read into the next buffer, and only when that one is
-     * full too does reading pause (the disk is the bottleneck then).
-     */
-    let writesInFlight = 0;
-    const flush = (): Promise<void> => {
-      clearTimeout(flushTimer);
-      flushTimer = undefined;
-      writesInFlight++;
-      writing = writing.then(async () => {
-        if (!part.encoding && decoder.encoding) await part.adoptEncoding(decoder.encoding);
-        if (decoder.pendingBytes === 0) return;
-        const chunks = decoder.nextChunk - 1;
-        await part.append(decoder.takeOutput(), chunks);
-        if (options.maxBytes !== undefined && part.bytes > options.maxBytes) {
-          throw new HolderFailure('VERIFY_FAILED', `sent more than the ${options.maxBytes} bytes the file has`);
-        }
-        options.onWritten();
-      });
-      writing.then(() => writesInFlight--, () => writesInFlight--);
-      return writing;
-    };
-    const flushInBackground = () => {
-      if (writesInFlight === 0) {
-        flush().catch(fail);
-        return;
-      }
-      if (socket.isPaused()) return;
-      socket.pause();
-      writing.then(() => {
-        if (settled) return;
-        flush().catch(fail);
-        stallTimer?.refresh();
-        socket.resume();
-      }, fail);
-    };
-
-    socket.once('connect', () => {
-      connected = true;
-      clearTimeout(connectTimer);
-      if (log.enabled('debug')) log.debug('tcp.send', { holder: describeHolder(holder), message: request });
-      socket.write(encodeLine(request));
-      stallTimer = setTimeout(
-        () => fail(new HolderFailure('STALLED', `sent no frame for ${options.stallTimeoutMs} ms after chunk ${decoder.nextChunk - 1}`)),
-        options.stallTimeoutMs,
-      );
-    });
-    socket.on('data', (data: Buffer) => {
-      if (settled) return;
-      const before = decoder.nextChunk;
-      try {
-        decoder.push(data);
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      if (decoder.nextChunk !== before) stallTimer?.refresh();
-      if (decoder.fileEnd) {
-        socket.pause();
-        flush().then(() => succeed(decoder.fileEnd!), fail);
-      } else if (decoder.pendingBytes >= PART_FLUSH_BYTES) {
-        flushInBackground();
-      } else if (flushTimer === undefined && decoder.pendingBytes > 0) {
-        flushTimer = setTimeout(flushInBackground, PART_FLUSH_INTERVAL_MS);
-      }
-    });
-    socket.on('end', () => {
-      if (!decoder.fileEnd) fail(new HolderFailure('CLOSED_EARLY', `closed the connection after chunk ${decoder.nextChunk - 1}`));
-    });
-    socket.on('error', (error) => {
-      if (decoder.fileEnd) return; // everything arrived; a reset while closing changes nothing
-      if (connected) fail(new HolderFailure('CLOSED_EARLY', `connection failed after chunk ${decoder.nextChunk - 1}: ${error.message}`));
-      else fail(new HolderFailure('CONNECT_FAILED', `cannot connect: ${error.message}`));
-    });
-
-    function cleanUp(): void {
-      settled = true;
-      clearTimeout(connectTimer);
-      clearTimeout(stallTimer);
-      clearTimeout(flushTimer);
-      options.signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-    }
-
-    function succeed(end: FileEndInfo): void {
-      if (settled) return;
-      cleanUp();
-      // FILE-END always takes the slow path; more means the holder writes another layout.
-      if (decoder.slowFrames > 1) log.debug('download.slow-frames', { holder: describeHolder(holder), frames: decoder.slowFrames });
-      resolve(end);
-    }
-
-    function fail(error: unknown): void {
-      if (settled) return;
-      cleanUp();
-      // Frames verified before the failure are good data: put them on disk for the next holder,
-      // unless the failure says the data on disk must go anyway.
-      const keep = !(error instanceof HolderFailure && error.discardPartial);
-      const saved = keep ? flush() : writing;
-      saved.then(
-        () => reject(error),
-        (writeError: unknown) => reject(writeError instanceof HolderFailure ? writeError : error),
-      );
-    }
+  const socket = await options.openConnection(holder, { timeoutMs: options.connectTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) }).catch(asConnectFailure);
+  socket.setTimeout(options.stallTimeoutMs, () => {
+    socket.destroy(new HolderFailure('STALLED', `sent no frame for ${options.stallTimeoutMs} ms after chunk ${decoder.nextChunk - 1}`));
   });
+  const onAbort = () => socket.destroy(new DownloadError('ABORTED', `download of ${file} aborted`, file));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let writing: Promise<void> = Promise.resolve();
+  let flushTimer: NodeJS.Timeout | undefined;
+  /** Queues the data decoded so far for the disk, after the writes before it. */
+  const flush = (): Promise<void> => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const encoding = decoder.encoding;
+    const chunks = decoder.nextChunk - 1;
+    const data = decoder.pendingBytes > 0 ? decoder.takeOutput() : undefined;
+    writing = writing.then(async () => {
+      if (!part.encoding && encoding) await part.adoptEncoding(encoding);
+      if (!data) return;
+      await part.append(data, chunks);
+      if (options.maxBytes !== undefined && part.bytes > options.maxBytes) {
+        throw new HolderFailure('VERIFY_FAILED', `sent more than the ${options.maxBytes} bytes the file has`);
+      }
+      options.onWritten();
+    });
+    return writing;
+  };
+
+  try {
+    if (log.enabled('debug')) log.debug('tcp.send', { holder: describeHolder(holder), message: request });
+    socket.write(encodeLine(request));
+    for await (const data of socket) {
+      decoder.push(data as Buffer);
+      if (decoder.fileEnd) {
+        await flush();
+        await writing;
+        // FILE-END always takes the slow path; more means the holder writes another layout.
+        if (decoder.slowFrames > 1) log.debug('download.slow-frames', { holder: describeHolder(holder), frames: decoder.slowFrames });
+        return decoder.fileEnd;
+      }
+      if (decoder.pendingBytes >= PART_FLUSH_BYTES) {
+        await writing; // one write in flight at most: past that, reading waits for the disk
+        flush().catch((error: unknown) => socket.destroy(error as Error));
+      } else if (decoder.pendingBytes > 0) {
+        // A holder that sends slowly still gets its data on disk (and resumable) soon.
+        flushTimer ??= setTimeout(() => flush().catch((error: unknown) => socket.destroy(error as Error)), PART_FLUSH_INTERVAL_MS);
+      }
+    }
+    throw new HolderFailure('CLOSED_EARLY', `closed the connection after chunk ${decoder.nextChunk - 1}`);
+  } catch (error) {
+    const failure = error instanceof HolderFailure || error instanceof DownloadError
+      ? error
+      : new HolderFailure('CLOSED_EARLY', `connection failed after chunk ${decoder.nextChunk - 1}: ${(error as Error).message}`);
+    // Frames verified before the failure are good data: put them on disk for the next holder,
+    // unless the failure says the data on disk must go anyway.
+    clearTimeout(flushTimer);
+    const keep = !(failure instanceof HolderFailure && failure.discardPartial);
+    try {
+      if (keep) await flush();
+      await writing;
+    } catch (writeError) {
+      if (writeError instanceof HolderFailure) throw writeError;
+    }
+    throw failure;
+  } finally {
+    clearTimeout(flushTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+    socket.destroy();
+  }
 }

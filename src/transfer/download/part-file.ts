@@ -10,7 +10,7 @@ import { show } from '../../protocol/index.js';
 import type { ChunkEncoding } from '../codec/layout.js';
 import { isContinuationByte, Utf8StreamCheck } from '../codec/utf8.js';
 import { DownloadError } from '../errors.js';
-import { BASE64_CHUNK_BYTES, CHUNK_CHARS, SCAN_BLOCK_BYTES } from '../limits.js';
+import { BASE64_CHUNK_BYTES, CHUNK_CHARS, PART_FLUSH_INTERVAL_MS, SCAN_BLOCK_BYTES } from '../limits.js';
 
 export interface PartPaths {
   /** The data: verified chunks, in order. */
@@ -29,6 +29,11 @@ interface PartState {
   format: typeof STATE_FORMAT;
   file: string;
   encoding?: ChunkEncoding;
+  /**
+   * A download by pieces: the pieces root it verifies against, which pieces are verified and on
+   * disk (a bitfield, base64), and their bytes. Pieces land at their offsets, in any order.
+   */
+  pieces?: { root: string; verified: string; bytes: number };
   /** The size and hash the data is expected to end up with, when known: a resume must agree. */
   expected?: { size?: number; sha256?: string };
   pid: number;
@@ -48,8 +53,23 @@ export function partPathsFor(outDir: string, file: string): PartPaths {
 /** .part files owned by downloads running in this process. */
 const openHere = new Set<string>();
 
+/** The pieces a download by pieces verifies against: its root and how many pieces there are. */
+export interface PieceLayout {
+  root: string;
+  count: number;
+}
+
 export class PartFile {
   private hash: Hash;
+  /** A download by pieces: which pieces are verified and written. */
+  private bitfield: Uint8Array | undefined;
+  /** Verified pieces waiting for the disk, and the loop writing them (when one runs). */
+  private queue: QueuedPiece[] = [];
+  private draining: Promise<void> | undefined;
+  private writeError: Error | undefined;
+  private writesQueued = 0;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly paths: PartPaths,
@@ -78,7 +98,7 @@ export class PartFile {
    * if it is compatible with `expected`, else starting empty. Throws DownloadError PART_IN_USE when
    * a live process owns it.
    */
-  static async open(outDir: string, file: string, expected: { size?: number; sha256?: string }): Promise<PartFile> {
+  static async open(outDir: string, file: string, expected: { size?: number; sha256?: string }, pieces?: PieceLayout): Promise<PartFile> {
     const paths = partPathsFor(outDir, file);
     if (openHere.has(paths.part)) {
       throw new DownloadError('PART_IN_USE', `${show(file)} is already being downloaded into ${outDir} by this process`, file);
@@ -93,6 +113,7 @@ export class PartFile {
     }
     openHere.add(paths.part);
     try {
+      if (pieces) return await PartFile.openByPieces(paths, file, expected, pieces, previous);
       const resumable = previous !== undefined && previous.file === file && previous.encoding !== undefined && agrees(previous.expected, expected);
       const state: PartState = { format: STATE_FORMAT, file, expected, pid: process.pid, host: hostname(), ...(resumable ? { encoding: previous.encoding } : {}) };
       await writeState(paths.state, state);
@@ -112,6 +133,115 @@ export class PartFile {
       if (error instanceof DownloadError) throw error;
       throw new DownloadError('IO', `cannot prepare ${paths.part}: ${(error as Error).message}`, file, [], { cause: error });
     }
+  }
+
+  /**
+   * A download by pieces: the previous run's verified pieces are kept when it verified against the
+   * same root (they were checked before they were written, and recorded only once written).
+   */
+  private static async openByPieces(paths: PartPaths, file: string, expected: { size?: number; sha256?: string }, pieces: PieceLayout, previous: PartState | undefined): Promise<PartFile> {
+    const bitfield = new Uint8Array(Math.ceil(pieces.count / 8));
+    let bytes = 0;
+    if (previous?.file === file && previous.pieces?.root === pieces.root && agrees(previous.expected, expected)) {
+      const saved = Buffer.from(previous.pieces.verified, 'base64');
+      if (saved.length === bitfield.length) {
+        bitfield.set(saved);
+        bytes = previous.pieces.bytes;
+      }
+    }
+    const state: PartState = { format: STATE_FORMAT, file, expected, pid: process.pid, host: hostname(), pieces: { root: pieces.root, verified: Buffer.from(bitfield).toString('base64'), bytes } };
+    await writeState(paths.state, state);
+    const handle = await openForWriting(paths.part);
+    if (bytes === 0) await handle.truncate(0);
+    const part = new PartFile(paths, file, handle, state, bytes, 0, createHash('sha256'));
+    part.bitfield = bitfield;
+    return part;
+  }
+
+  /** Whether piece `piece` is verified and on disk (a download by pieces). */
+  hasPiece(piece: number): boolean {
+    const bits = this.bitfield!;
+    return (bits[piece >> 3]! & (1 << (piece & 7))) !== 0;
+  }
+
+  /** Bytes queued for writing and not yet written: the caller waits (back-pressure) past a budget. */
+  get queuedBytes(): number {
+    return this.writesQueued;
+  }
+
+  /**
+   * Queues a verified piece for writing at its offset. One loop writes what is queued, pieces that
+   * follow each other on disk in one writev; a piece counts as kept (in the state file) only once
+   * its bytes are written.
+   */
+  writePiece(piece: number, offset: number, data: Buffer): Promise<void> {
+    if (this.writeError) return Promise.reject(this.writeError);
+    this.writesQueued += data.length;
+    const written = new Promise<void>((resolve, reject) => this.queue.push({ piece, offset, data, resolve, reject }));
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+    return written;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      try {
+        for (const run of contiguousRuns(batch)) await writeAll(this.handle, run.map((queued) => queued.data), run[0]!.offset);
+      } catch (error) {
+        this.writeError = error instanceof Error ? error : new Error(String(error));
+        for (const queued of [...batch, ...this.queue.splice(0)]) queued.reject(this.writeError);
+        return;
+      }
+      for (const queued of batch) {
+        this.writesQueued -= queued.data.length;
+        this.bitfield![queued.piece >> 3]! |= 1 << (queued.piece & 7);
+        this.bytes += queued.data.length;
+        queued.resolve();
+      }
+      this.saveSoon();
+    }
+  }
+
+  /** Resolves when nothing is queued for the disk any more; rejects if a write failed. */
+  private async writes(): Promise<void> {
+    while (this.draining) await this.draining;
+    if (this.writeError) throw this.writeError;
+  }
+
+  /** SHA-256 of everything written, read back from disk (when nobody said what it should be). */
+  async hashWritten(): Promise<string> {
+    await this.writes();
+    const hash = createHash('sha256');
+    await forEachBlock(this.handle, (await this.handle.stat()).size, (block) => {
+      hash.update(block);
+      return true;
+    });
+    return hash.digest('hex');
+  }
+
+  /** Every queued piece written and recorded. */
+  async settled(): Promise<void> {
+    await this.writes();
+    if (this.bitfield) await this.saveNow();
+  }
+
+  /** The state (with the bitfield) at most every PART_FLUSH_INTERVAL_MS: a crash loses that much at most. */
+  private saveSoon(): void {
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = undefined;
+      this.saveNow().catch(() => {});
+    }, PART_FLUSH_INTERVAL_MS);
+  }
+
+  private saveNow(): Promise<void> {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.state = { ...this.state, pieces: { root: this.state.pieces!.root, verified: Buffer.from(this.bitfield!).toString('base64'), bytes: this.bytes } };
+    const state = this.state;
+    this.saving = this.saving.then(() => writeState(this.paths.state, state));
+    return this.saving;
   }
 
   /** Records the holder's encoding before the first data is written (a resume needs it). */
@@ -155,6 +285,9 @@ export class PartFile {
    * is never replaced.
    */
   async commit(destination: string, overwrite: boolean): Promise<void> {
+    await this.writes();
+    clearTimeout(this.saveTimer);
+    await this.saving;
     await this.handle.datasync();
     await this.handle.close();
     try {
@@ -167,6 +300,9 @@ export class PartFile {
 
   /** Removes the partial data and its state. */
   async discard(): Promise<void> {
+    await this.writes().catch(() => {});
+    clearTimeout(this.saveTimer);
+    await this.saving.catch(() => {});
     await this.handle.close().catch(() => {});
     await rm(this.paths.part, { force: true });
     await rm(this.paths.state, { force: true });
@@ -175,8 +311,43 @@ export class PartFile {
 
   /** Leaves the partial data for a later resume. */
   async release(): Promise<void> {
+    await this.writes().catch(() => {});
+    if (this.bitfield) await this.saveNow().catch(() => {});
     await this.handle.close().catch(() => {});
     openHere.delete(this.paths.part);
+  }
+}
+
+interface QueuedPiece {
+  piece: number;
+  offset: number;
+  data: Buffer;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** The queued pieces in runs that follow each other on disk (each run is one writev). */
+function contiguousRuns(batch: readonly QueuedPiece[]): QueuedPiece[][] {
+  const sorted = [...batch].sort((a, b) => a.offset - b.offset);
+  const runs: QueuedPiece[][] = [];
+  for (const queued of sorted) {
+    const run = runs.at(-1);
+    const last = run?.at(-1);
+    if (run && last && last.offset + last.data.length === queued.offset) run.push(queued);
+    else runs.push([queued]);
+  }
+  return runs;
+}
+
+/** Writes the buffers one after another from `position`, however many calls the kernel needs. */
+async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  const rest = buffers.filter((buffer) => buffer.length > 0);
+  for (let at = position; rest.length > 0; ) {
+    const { bytesWritten } = await handle.writev(rest, at);
+    at += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length;
+    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
   }
 }
 

@@ -31,17 +31,32 @@ export async function sendRange(options: SendRangeOptions): Promise<void> {
   const first = pieceOfChunk(options.fromChunk);
   const last = pieceOfChunk(options.fromChunk + options.count - 1);
   const encoder = new FrameEncoder({ rq, file, encoding: facts.utf8 ? 'utf8' : 'base64', startChunk: firstChunkOf(first) });
-  for (let piece = first; piece <= last; piece++) {
-    const offset = tree.offsets[piece]!;
-    encoder.line(Buffer.from(encodeLine({ type: 'PIECE', rq, file, piece, offset, proof: tree.proof(piece) })));
-    let position = offset;
-    for await (const block of readBlocks(handle, offset, tree.offsets[piece + 1]!, file)) {
-      await write(socket, encoder.push(block));
-      position += block.length;
-      options.onProgress?.(position, encoder.nextChunk);
+  const pieceFrame = (piece: number) => Buffer.from(encodeLine({ type: 'PIECE', rq, file, piece, offset: tree.offsets[piece]!, proof: tree.proof(piece) }));
+  /** Ends `piece`: its last chunk as FILE, or FILE-END when it is the file's last piece. */
+  const endOf = (piece: number) => (piece === tree.pieces - 1 ? encoder.end(facts.size, facts.sha256) : encoder.endPiece());
+  let piece = first;
+  let position = tree.offsets[first]!;
+  encoder.line(pieceFrame(piece));
+  // The whole range is read in large blocks; each block is cut where pieces end.
+  for await (const block of readBlocks(handle, position, tree.offsets[last + 1]!, file)) {
+    let at = 0;
+    while (at < block.length) {
+      const take = Math.min(block.length - at, tree.offsets[piece + 1]! - position);
+      const batches = encoder.push(block.subarray(at, at + take));
+      at += take;
+      position += take;
+      if (position < tree.offsets[piece + 1]!) {
+        await write(socket, batches);
+        continue;
+      }
+      batches.push(...endOf(piece));
+      if (piece < last) encoder.line(pieceFrame(++piece));
+      await write(socket, batches);
     }
-    await write(socket, piece === tree.pieces - 1 ? encoder.end(facts.size, facts.sha256) : encoder.endPiece());
+    options.onProgress?.(position, encoder.nextChunk);
   }
+  // An empty piece (only an empty file has one) has no bytes to read.
+  if (position === tree.offsets[last + 1]! && tree.offsets[last]! === tree.offsets[last + 1]!) await write(socket, endOf(last));
 }
 
 /** The bytes [start, end) of the file in blocks; the next read runs while a block is sent. */

@@ -60,6 +60,7 @@ export class UploadService {
   private readonly running = new Map<number, UploadInfo>();
   private readonly encodings = new Map<string, ChunkEncoding>();
   private readonly pieceFacts = new PieceFactsCache();
+  private readonly idleWatched = new WeakSet<Socket>();
   private starting = 0;
   private nextId = 1;
 
@@ -145,7 +146,12 @@ export class UploadService {
     const level = count === undefined ? 'info' : 'debug';
     let info: UploadInfo | undefined;
     this.starting++;
-    socket.setTimeout(uploadIdleTimeoutMs, () => socket.destroy(new Error(`the downloader read nothing for ${uploadIdleTimeoutMs} ms`)));
+    if (!this.idleWatched.has(socket)) {
+      // One listener per connection, however many ranged requests it carries.
+      this.idleWatched.add(socket);
+      socket.on('timeout', () => socket.destroy(new Error(`the downloader read nothing for ${uploadIdleTimeoutMs} ms`)));
+    }
+    socket.setTimeout(uploadIdleTimeoutMs);
     try {
       const encoding = await prepare();
       this.starting--;

@@ -224,22 +224,35 @@ function percent(view) {
   if (view.state === 'finished') return 100;
   return view.totalBytes ? Math.floor((view.bytes / view.totalBytes) * 100) : 0;
 }
+/** `alice`, `3 holders: alice, bob, carol` while running, or `alice (1.2 MB), bob (800 kB)` when done. */
+function fromWhom(view) {
+  if (view.bytesByHolder && Object.keys(view.bytesByHolder).length > 1) {
+    return Object.entries(view.bytesByHolder).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} (${bytes(n)})`).join(', ');
+  }
+  if (view.holders && view.holders.length > 1) return `${view.holders.length} holders: ${view.holders.join(', ')}`;
+  return view.holder;
+}
+function droppedNotes(view) {
+  return (view.dropped ?? []).map((d) => el('p', { className: 'msg error' }, `${d.holder} was dropped: ${d.reason}`));
+}
 function transferItem(view) {
   const pct = percent(view);
   if (view.state === 'running') {
     const bar = el('progress', { max: 100, value: pct });
     bar.setAttribute('aria-label', `Download of ${view.file}`);
     return el('li', { 'data-transfer': view.id, className: 'running' },
-      el('strong', {}, view.file), ` from ${view.holder}`, bar,
+      el('strong', {}, view.file), ` from ${fromWhom(view)}`, bar,
       el('div', { className: 'figures' },
         el('span', { className: 'pct' }, `${pct} %`),
-        ` · ${bytes(view.bytes)} of ${bytes(view.totalBytes)} · ${bytes(view.rate)}/s · ${duration(view.secondsLeft)} left`));
+        ` · ${bytes(view.bytes)} of ${bytes(view.totalBytes)} · ${bytes(view.rate)}/s · ${duration(view.secondsLeft)} left`),
+      ...droppedNotes(view));
   }
   if (view.state === 'finished') {
     return el('li', { 'data-transfer': view.id, className: 'finished' },
       el('a', { href: view.url, target: '_blank', rel: 'noopener noreferrer' }, `Open ${view.file}`),
       el('div', { className: 'figures' }, el('span', { className: 'pct' }, '100 %'),
-        ` · ${bytes(view.totalBytes)} from ${view.holder} · SHA-256 verified ${shortHash(view.sha256)}`));
+        ` · ${bytes(view.totalBytes)} from ${fromWhom(view)} · SHA-256 verified ${shortHash(view.sha256)}`),
+      ...droppedNotes(view));
   }
   return el('li', { 'data-transfer': view.id, className: 'failed' },
     el('strong', {}, `${view.file}: download failed`),

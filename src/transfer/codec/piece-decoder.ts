@@ -1,0 +1,182 @@
+// The downloader's side of a ranged reply: bytes from one connection → whole pieces, each with the
+// PIECE frame that announced it. Lines are split with the protocol's ceiling; FILE frames take the
+// fast path (no JSON.parse) and their data lands straight in a shared slab, so a piece is handed
+// over without copying. Holds the holder to the rules: the rq and file asked for, a PIECE frame for
+// each piece in order, chunks numbered on without gaps, one encoding, FILE-END exactly at the file's
+// last chunk. Whether the piece's bytes are right is for the Merkle proof to say, not this decoder.
+import type { PieceFrame } from '../../generated/types.js';
+import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
+import { HolderFailure } from '../errors.js';
+import { MAX_TEXT_CHUNK_BYTES } from '../limits.js';
+import { CHUNKS_PER_PIECE, firstChunkOf } from '../pieces/merkle.js';
+import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
+import { CHUNK_KEY, FILE_KEY, FILE_OPEN, NEWLINE, type ChunkEncoding } from './layout.js';
+
+/** One piece as it arrived: what its PIECE frame said, and its decoded bytes. */
+export interface ReceivedPiece {
+  piece: number;
+  offset: number;
+  proof: string[];
+  data: Buffer;
+  encoding: ChunkEncoding;
+  /** The file's last piece: what its FILE-END said about the whole file. */
+  fileEnd?: { size: number; sha256: string };
+}
+
+export interface PieceDecoderOptions {
+  /** The file name asked for (NFC). */
+  file: string;
+  /** The file's chunk count, as published. */
+  chunks: number;
+}
+
+/** The most bytes one piece can decode to: 256 chunks of 200 four-byte characters. */
+const MAX_PIECE_BYTES = CHUNKS_PER_PIECE * MAX_TEXT_CHUNK_BYTES;
+/** Pieces are decoded into slabs this large; a slab is dropped once its pieces are written. */
+const SLAB_BYTES = 2 * (MAX_PIECE_BYTES + MAX_LINE_BYTES);
+
+export class PieceDecoder {
+  private rq = -1;
+  private filePrefix: Buffer = Buffer.alloc(0);
+  private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8' };
+  private slab = Buffer.allocUnsafe(SLAB_BYTES);
+  private slabView = viewOf(this.slab);
+  private used = 0;
+  private pieceStart = 0;
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  /** The piece being received (its PIECE frame arrived), or undefined while a PIECE frame is due. */
+  private current: PieceFrame | undefined;
+  private nextPiece = 0;
+  private lastPiece = -1;
+  private expectedChunk = 0;
+  private lastChunkOfPiece = 0;
+  private encodingSeen: ChunkEncoding | undefined;
+
+  constructor(private readonly options: PieceDecoderOptions) {}
+
+  /** Prepares for the reply to a new ranged DOWNLOAD (rq) for pieces first..last. */
+  expect(rq: number, first: number, last: number): void {
+    if (this.carryBytes > 0 || this.current) throw new Error('the previous range is not complete');
+    this.rq = rq;
+    this.filePrefix = Buffer.concat([FILE_OPEN, Buffer.from(String(rq)), FILE_KEY, Buffer.from(JSON.stringify(this.options.file)), CHUNK_KEY]);
+    this.nextPiece = first;
+    this.lastPiece = last;
+  }
+
+  /** Whether every piece of the range arrived. */
+  get rangeDone(): boolean {
+    return this.nextPiece > this.lastPiece && this.current === undefined;
+  }
+
+  /**
+   * Feeds bytes from the socket; returns the pieces they completed. Throws HolderFailure (BAD_FRAME
+   * or REFUSED) at the first frame that breaks the rules, and at any byte after the range.
+   */
+  push(data: Buffer): ReceivedPiece[] {
+    const done: ReceivedPiece[] = [];
+    const view = viewOf(data);
+    let start = 0;
+    while (start < data.length) {
+      if (this.rangeDone) throw this.bad(`sent more after the last piece asked for (${this.lastPiece})`);
+      const newline = data.indexOf(NEWLINE, start);
+      if (newline === -1) {
+        this.keep(data.subarray(start));
+        break;
+      }
+      let piece: ReceivedPiece | undefined;
+      if (this.carryBytes > 0) {
+        this.keep(data.subarray(start, newline));
+        const line = Buffer.concat(this.carry, this.carryBytes);
+        this.carry = [];
+        this.carryBytes = 0;
+        piece = this.decodeLine(line, viewOf(line), 0, line.length);
+      } else {
+        piece = this.decodeLine(data, view, start, newline);
+      }
+      if (piece) done.push(piece);
+      start = newline + 1;
+    }
+    return done;
+  }
+
+  private keep(part: Buffer): void {
+    this.carryBytes += part.length;
+    if (this.carryBytes > MAX_LINE_BYTES) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
+    this.carry.push(part);
+  }
+
+  private decodeLine(line: Uint8Array, lineView: DataView, start: number, end: number): ReceivedPiece | undefined {
+    if (end - start > MAX_LINE_BYTES) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit`);
+    if (this.current === undefined) {
+      this.startPiece(this.parseSlow(line.subarray(start, end)));
+      return undefined;
+    }
+    const dataEnd = parseCanonicalFile(line, lineView, start, end, this.filePrefix, this.slab, this.slabView, this.used, this.fastFields);
+    if (dataEnd >= 0) {
+      this.checkChunk('FILE', this.fastFields.chunk, this.fastFields.encoding);
+      this.used = dataEnd;
+      return this.chunkDone();
+    }
+    const frame = this.parseSlow(line.subarray(start, end));
+    if (frame.type === 'PIECE') throw this.bad(`PIECE frame for piece ${frame.piece} arrived inside piece ${this.current.piece}, at chunk ${this.expectedChunk}`);
+    this.checkChunk(frame.type, frame.chunk, frame.encoding);
+    this.used = frame.dataEnd;
+    const piece = this.chunkDone();
+    if (frame.type === 'FILE-END') piece!.fileEnd = { size: frame.size!, sha256: frame.sha256! };
+    return piece;
+  }
+
+  private parseSlow(line: Uint8Array): DataFrame | PieceFrame {
+    let frame: DataFrame | PieceFrame;
+    try {
+      frame = parseFrameSlow(line, this.slab, this.used);
+    } catch (error) {
+      if (!(error instanceof FrameRejected)) throw error;
+      if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${error.refusal.reason}`);
+      throw this.bad(error.message);
+    }
+    if (frame.rq !== this.rq) throw this.bad(`${frame.type}: rq ${frame.rq} does not answer DOWNLOAD rq ${this.rq}`);
+    if (frame.file !== this.options.file) throw this.bad(`${frame.type}: file ${show(frame.file)} is not the file asked for, ${show(this.options.file)}`);
+    return frame;
+  }
+
+  private startPiece(frame: DataFrame | PieceFrame): void {
+    if (frame.type !== 'PIECE') throw this.bad(`${frame.type} chunk ${frame.chunk} arrived where the PIECE frame of piece ${this.nextPiece} was due`);
+    if (frame.piece !== this.nextPiece) throw this.bad(`PIECE frame for piece ${frame.piece}, expected piece ${this.nextPiece}`);
+    this.current = frame;
+    this.expectedChunk = firstChunkOf(frame.piece);
+    this.lastChunkOfPiece = Math.min(this.options.chunks, this.expectedChunk + CHUNKS_PER_PIECE - 1);
+    if (this.slab.length - this.used < MAX_PIECE_BYTES + MAX_LINE_BYTES) {
+      // Earlier pieces keep their part of the old slab alive until they are written.
+      this.slab = Buffer.allocUnsafe(SLAB_BYTES);
+      this.slabView = viewOf(this.slab);
+      this.used = 0;
+    }
+    this.pieceStart = this.used;
+  }
+
+  private checkChunk(type: DataFrame['type'], chunk: number, encoding: ChunkEncoding): void {
+    if (chunk !== this.expectedChunk) throw this.bad(`${type} chunk ${chunk}: expected chunk ${this.expectedChunk} of piece ${this.current!.piece}`);
+    const last = chunk === this.options.chunks;
+    if (type === 'FILE-END' && !last) throw this.bad(`FILE-END at chunk ${chunk}, but the file has ${this.options.chunks} chunks`);
+    if (type === 'FILE' && last) throw this.bad(`chunk ${chunk} is the file's last and must come as FILE-END`);
+    if (this.encodingSeen === undefined) this.encodingSeen = encoding;
+    else if (encoding !== this.encodingSeen) throw this.bad(`${type} chunk ${chunk}: encoding ${encoding} differs from the ${this.encodingSeen} of the chunks before it`);
+  }
+
+  /** Counts the chunk just decoded; returns the piece when it was the piece's last. */
+  private chunkDone(): ReceivedPiece | undefined {
+    if (this.expectedChunk++ < this.lastChunkOfPiece) return undefined;
+    const frame = this.current!;
+    this.current = undefined;
+    this.nextPiece++;
+    return { piece: frame.piece, offset: frame.offset, proof: frame.proof, data: this.slab.subarray(this.pieceStart, this.used), encoding: this.encodingSeen! };
+  }
+
+  private bad(why: string): HolderFailure {
+    return new HolderFailure('BAD_FRAME', why);
+  }
+}
+
+const viewOf = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -1,0 +1,104 @@
+// One connection to one holder, reused for window after window: a ranged DOWNLOAD goes out, and the
+// reply's pieces come back through `readFrames`, a `for await` over the socket (reading pauses
+// while the consumer works, which is the back-pressure). A holder that sends nothing for the stall
+// timeout, or hangs up mid-range, ends the iteration with a HolderFailure.
+import { randomInt } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import type { DownloadRequest } from '../../generated/types.js';
+import type { Logger } from '../../log/index.js';
+import { encodeLine, MAX_RQ } from '../../protocol/index.js';
+import { PieceDecoder, type ReceivedPiece } from '../codec/piece-decoder.js';
+import { DownloadError, HolderFailure } from '../errors.js';
+import { firstChunkOf } from '../pieces/merkle.js';
+import type { Holder } from './holders.js';
+
+/**
+ * Opens a byte stream to a holder. The default dials TCP; a NAT traversal helper passes its own
+ * (a socket it punched or relayed). Rejects with HolderFailure CONNECT_FAILED or CONNECT_TIMEOUT.
+ */
+export type OpenConnection = (holder: Holder, options: { timeoutMs: number; signal?: AbortSignal }) => Promise<Socket>;
+
+export const openTcpConnection: OpenConnection = (holder, { timeoutMs, signal }) =>
+  new Promise((resolve, reject) => {
+    const socket = connect({ host: holder.ip, port: holder.tcpPort, noDelay: true });
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new HolderFailure('CONNECT_TIMEOUT', `no connection within ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = () => fail(new DownloadError('ABORTED', 'download aborted', ''));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (error) => fail(new HolderFailure('CONNECT_FAILED', `cannot connect: ${error.message}`)));
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
+
+/** An openConnection that failed its own way (a NAT helper's, say) failed to connect, as far as the download goes. */
+export function asConnectFailure(error: unknown): never {
+  if (error instanceof HolderFailure || error instanceof DownloadError) throw error;
+  throw new HolderFailure('CONNECT_FAILED', `cannot connect: ${(error as Error).message ?? String(error)}`);
+}
+
+/** Every piece the socket's bytes complete, as they complete; ends when the holder hangs up. */
+export async function* readFrames(socket: Socket, decoder: PieceDecoder): AsyncGenerator<ReceivedPiece> {
+  for await (const data of socket) yield* decoder.push(data as Buffer);
+}
+
+export interface HolderConnectionOptions {
+  holder: Holder;
+  file: string;
+  /** The file's chunk count (from the listing). */
+  chunks: number;
+  stallTimeoutMs: number;
+  log: Logger;
+}
+
+export class HolderConnection {
+  private readonly decoder: PieceDecoder;
+  private readonly frames: AsyncGenerator<ReceivedPiece>;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: HolderConnectionOptions,
+  ) {
+    this.decoder = new PieceDecoder({ file: options.file, chunks: options.chunks });
+    this.frames = readFrames(socket, this.decoder);
+    socket.setTimeout(options.stallTimeoutMs, () => {
+      socket.destroy(new HolderFailure('STALLED', `sent nothing for ${options.stallTimeoutMs} ms`));
+    });
+  }
+
+  /** Asks for pieces first..last (inclusive) and yields each as it arrives, in order. */
+  async *fetch(first: number, last: number): AsyncGenerator<ReceivedPiece> {
+    const rq = randomInt(0, MAX_RQ + 1);
+    const fromChunk = firstChunkOf(first);
+    const count = Math.min(this.options.chunks, firstChunkOf(last + 1) - 1) - fromChunk + 1;
+    const request: DownloadRequest = { type: 'DOWNLOAD', rq, file: this.options.file, fromChunk, count };
+    this.decoder.expect(rq, first, last);
+    if (this.options.log.enabled('debug')) this.options.log.debug('tcp.send', { holder: this.options.holder.name, message: request });
+    this.socket.write(encodeLine(request));
+    // Counted as yielded, not as decoded: one block from the socket can complete several pieces,
+    // and readFrames hands them over one at a time.
+    for (let yielded = 0; yielded <= last - first; yielded++) {
+      let next: IteratorResult<ReceivedPiece>;
+      try {
+        next = await this.frames.next();
+      } catch (error) {
+        if (error instanceof HolderFailure || error instanceof DownloadError) throw error;
+        throw new HolderFailure('CLOSED_EARLY', `connection failed during pieces ${first} to ${last}: ${(error as Error).message}`);
+      }
+      if (next.done) throw new HolderFailure('CLOSED_EARLY', `closed the connection during pieces ${first} to ${last}`);
+      yield next.value;
+    }
+  }
+
+  close(reason?: Error): void {
+    this.socket.destroy(reason);
+  }
+}
