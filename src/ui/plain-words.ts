@@ -14,6 +14,7 @@ const HOLDER_TROUBLE: Record<HolderAttempt['code'], string> = {
   BAD_FRAME: 'sent data this peer could not read',
   VERIFY_FAILED: 'sent data that did not match the file, so it was thrown away',
   NOT_AS_PUBLISHED: 'sent a different file from the one it lists',
+  CORRUPT_PIECE: 'sent a damaged part of the file, so it was thrown away',
 };
 
 /** The peer's name alone: an attempt names its holder as `name (ip:port)`. */
