@@ -146,6 +146,33 @@ test('web UI in Chromium', { skip: executablePath ? false : 'chromium is not ins
     assert.equal(await readFile(join(alice.share, 'dropped here.txt'), 'utf8'), 'dropped\n');
   });
 
+  await t.test("refusals in plain words, leaving and joining the network, and the keyboard at 360 px, on alice's page", async (st: TestContext) => {
+    const page = await open(alice, { width: 360, height: 800 });
+    st.after(() => page.close());
+    await page.getByLabel('IP address').fill('0.0.0.0');
+    await page.getByRole('button', { name: 'Update contact' }).click();
+    assert.match((await page.locator('#contact-msg.error').textContent())!, /ip "0\.0\.0\.0" is the unspecified address/);
+    await page.getByRole('button', { name: 'Leave the network' }).click();
+    await page.getByText('This peer has left the network').waitFor();
+    await page.locator('#st-registration', { hasText: 'unregistered' }).waitFor();
+    await page.getByRole('button', { name: 'Join again' }).click();
+    await page.getByText('This peer is back on the network').waitFor();
+    // Keyboard only: type words, Enter, Tab to the Download button of a result, Enter.
+    await page.getByLabel('Words in the file name').focus();
+    await page.keyboard.type('bob notes');
+    await page.keyboard.press('Enter');
+    await page.getByText('1 file found, best match first.').waitFor();
+    let focused = '';
+    for (let i = 0; i < 12 && focused !== 'Download bob-notes.txt'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent ?? '');
+    }
+    assert.equal(focused, 'Download bob-notes.txt');
+    await page.keyboard.press('Enter');
+    await page.locator('#transfers-finished li.finished', { hasText: 'bob-notes.txt' }).waitFor();
+    assert.equal(await readFile(join(alice.downloads, 'bob-notes.txt'), 'utf8'), 'notes\n');
+  });
+
   await t.test('an index server that does not answer: a red error within 2 s, with Retry', async (st: TestContext) => {
     const silent = createSocket('udp4');
     silent.bind(0, '127.0.0.1');
