@@ -56,8 +56,10 @@ export class DownloadControl {
     try {
       return await fromIndexServer(this.peer, Promise.race([started, run.then(() => started)]));
     } catch (error) {
-      // Not started within the deadline: stop it, so that a Retry is not refused as "already running".
+      // Not started (refused, or the server silent past the deadline): stop it and forget it, so that
+      // a Retry starts afresh instead of being refused as "being downloaded already".
       stop.abort();
+      if (this.active.get(file) === entry) this.active.delete(file);
       throw error;
     } finally {
       this.peer.off('download', listener!);
