@@ -229,6 +229,16 @@ test('web UI in Chromium', { skip: executablePath ? false : 'chromium is not ins
       if (README_SHOTS) await page.screenshot({ path: join(README_SHOTS, `page-${width}.png`), fullPage: width === 360 });
     }
   });
+  await t.test('the theme follows the system: dark when it asks for dark', async (st: TestContext) => {
+    const page = await open(bob);
+    st.after(() => page.close());
+    const background = () => page.evaluate(() => getComputedStyle(document.querySelector('section')!).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    assert.equal(await background(), 'rgb(255, 255, 255)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    assert.equal(await background(), 'rgb(19, 28, 46)');
+    await page.screenshot({ path: join(RESULTS, 'ui-dark.png') });
+  });
   // Before the testnet's own clean-up closes the index server.
   await slowHolder.close();
 });
