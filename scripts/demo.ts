@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bytes, filesTable, holdersTable, hostPort, peerInfoTable, peersTable } from '../src/cli/format.js';
+import { bytes, filesTable, holdersTable, hostPort, peerInfoTable, peersTable, wordMatchesTable } from '../src/cli/format.js';
 import { describeError } from '../src/cli/errors.js';
 import { reportPeer } from '../src/cli/report.js';
 import { Peer } from '../src/peer/peer.js';
@@ -68,7 +68,10 @@ async function tour(root: string): Promise<void> {
     const wanted = 'poème d’été.txt';
     console.log(holdersTable(wanted, await bob.search(wanted)));
 
-    heading(6, 'download: bob fetches it from alice over TCP, in 200-character chunks, verified');
+    heading(6, 'find: files by words, without case or accents (SEARCH-WORDS)');
+    console.log(wordMatchesTable('POEME ete', await bob.findWords('POEME ete')));
+
+    heading(7, 'download: bob fetches it from alice over TCP, in 200-character chunks, verified');
     const downloads = join(root, 'bob-downloads');
     const result = await bob.download(wanted, { outDir: downloads, from: 'alice' });
     const original = await readFile(join(root, 'alice', wanted));
@@ -76,16 +79,16 @@ async function tour(root: string): Promise<void> {
     if (!copy.equals(original) || sha256(copy) !== result.sha256) throw new Error(`the downloaded ${wanted} differs from alice's`);
     console.log(`saved ${result.path}: ${bytes(result.size)} in ${result.chunks} chunks, identical to alice's (SHA-256 ${result.sha256.slice(0, 16)}…)`);
 
-    heading(7, 'update-contact: bob moves his file server to another port (UPDATE-CONTACT)');
+    heading(8, 'update-contact: bob moves his file server to another port (UPDATE-CONTACT)');
     const before = bob.contact;
     const after = await bob.updateContact({ tcpPort: 0 });
     console.log(`bob was at ${hostPort(before.ip, before.tcpPort)}, now at ${hostPort(after.ip, after.tcpPort)}`);
 
-    heading(8, 'remove: alice stops sharing a file (REMOVE)');
+    heading(9, 'remove: alice stops sharing a file (REMOVE)');
     await alice.remove(['pixels.bin']);
     console.log(peerInfoTable(await bob.peerInfo('alice')));
 
-    heading(9, 'deregister: both leave the index (DE-REGISTER)');
+    heading(10, 'deregister: both leave the index (DE-REGISTER)');
     await alice.deregister();
     await bob.deregister();
     const refused = await alice.listPeers().then(

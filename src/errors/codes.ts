@@ -154,6 +154,8 @@ export const ERROR_CODES = {
       CONFLICT: 'the file exists already, or a download of it is running',
       DESTINATION_EXISTS: 'the download folder has a file of that name already',
       BUSY: 'too many pages are listening to the event stream',
+      SERVER_SILENT: 'the index server has not answered for 2 s (the page says so and offers Retry; the request goes on in the background)',
+      NOT_PAUSED: 'resume or cancel of a download that is not running or paused on this page',
       INTERNAL: "a bug: the peer's log has the details, the reply does not",
     },
   },

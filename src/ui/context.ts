@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/index.js';
 import type { Peer } from '../peer/peer.js';
+import type { DownloadControl } from './download-control.js';
 import type { EventHub } from './events.js';
 import type { Transfers } from './transfers.js';
 
@@ -11,8 +12,8 @@ export interface UiContext {
   downloadDir: string;
   /** Largest file the page may add to the share. */
   maxUploadBytes: number;
-  /** Names being downloaded through the page right now: a second click is refused, not raced. */
-  downloading: Set<string>;
+  /** Downloads the page starts, pauses, resumes and cancels (one per file name at a time). */
+  downloads: DownloadControl;
   hub: EventHub;
   transfers: Transfers;
   logger: Logger;

@@ -4,6 +4,7 @@ import { IndexClientError } from '../client/index.js';
 import { P2fsError, type ErrorCode } from '../errors/index.js';
 import { PeerError } from '../peer/errors.js';
 import { DownloadError } from '../transfer/index.js';
+import { plainWords } from './plain-words.js';
 
 export type UiErrorCode = ErrorCode<'UiError'>;
 // The peer's own codes pass through unchanged: IndexClientError (DENIED, TIMEOUT, …), PeerError
@@ -57,20 +58,27 @@ const DOWNLOAD_STATUS: Record<DownloadError['code'], number> = {
   IO: 500,
 };
 
-/** Any error thrown by a handler, as an API error. Unknown errors keep their message out of the reply. */
+/**
+ * Any error thrown by a handler, as an API error: `message` in plain words (plain-words.ts), the
+ * detailed message as `detail`. Unknown errors keep their message out of the reply.
+ */
 export function toUiError(error: unknown): UiError {
   if (error instanceof UiError) return error;
   if (error instanceof IndexClientError) {
     // A refusal's message is the server's own sentence: that is what a person needs to read.
-    const message = error.code === 'DENIED' && error.reason ? error.reason : error.message;
-    return new UiError(INDEX_STATUS[error.code], error.code, message, {
+    return new UiError(INDEX_STATUS[error.code], error.code, plainWords({ code: error.code, message: error.message, reason: error.reason }), {
       ...(error.requestType ? { request: error.requestType } : {}),
       ...(error.reason ? { reason: error.reason } : {}),
+      ...(error.code === 'DENIED' ? {} : { detail: error.message }),
     });
   }
-  if (error instanceof PeerError) return new UiError(PEER_STATUS[error.code], error.code, error.message);
+  if (error instanceof PeerError) {
+    const message = error.code === 'NO_HOLDER' ? error.message : plainWords({ code: error.code, message: error.message });
+    return new UiError(PEER_STATUS[error.code], error.code, message, message === error.message ? {} : { detail: error.message });
+  }
   if (error instanceof DownloadError) {
-    return new UiError(DOWNLOAD_STATUS[error.code], error.code, error.message, {
+    return new UiError(DOWNLOAD_STATUS[error.code], error.code, plainWords({ code: error.code, message: error.message, file: error.file, attempts: error.attempts }), {
+      detail: error.message,
       attempts: error.attempts.map(({ holder, code, reason }) => ({ holder, code, reason })),
     });
   }

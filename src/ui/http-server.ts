@@ -16,6 +16,7 @@ const PAGE_CSP = [
 
 const ASSET_TYPES: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
+  'size.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
   'index.html': 'text/html; charset=utf-8',

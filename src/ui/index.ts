@@ -12,6 +12,7 @@ import { statusView } from './api/status.js';
 import { EventHub } from './events.js';
 import { newSessionToken } from './security.js';
 import { createUiServer } from './http-server.js';
+import { DownloadControl } from './download-control.js';
 import { Transfers } from './transfers.js';
 
 /** Files added from the page are capped at this size unless the caller says otherwise. */
@@ -48,7 +49,8 @@ export async function startWebUi(peer: Peer, options: WebUiOptions = {}): Promis
   await mkdir(downloadDir, { recursive: true });
   const hub = new EventHub();
   const transfers = new Transfers(peer, hub);
-  const ctx = { peer, downloadDir, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, downloading: new Set<string>(), hub, transfers, logger };
+  const downloads = new DownloadControl(peer, transfers, downloadDir);
+  const ctx = { peer, downloadDir, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, downloads, hub, transfers, logger };
   const token = newSessionToken();
   let port = 0;
   const server = createUiServer(ctx, token, () => port);

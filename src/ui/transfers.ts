@@ -1,7 +1,10 @@
 // The page's view of downloads: the Peer's download events, with rate and time left added, sent
-// to the page at a bounded pace, and a list of what finished (or failed) since the UI started.
+// to the page at a bounded pace, and a list of what finished (or failed) since the UI started. A
+// download the page paused or cancelled (download-control.ts) ends as `paused` or `cancelled`, not
+// as failed: the control says so before it stops the download.
 import type { DownloadEvent, DownloadInfo, Peer } from '../peer/peer.js';
 import type { EventHub } from './events.js';
+import { plainWords } from './plain-words.js';
 
 /** Progress reaches the page at most this often per download (the peer reports every write). */
 export const PROGRESS_INTERVAL_MS = 150;
@@ -22,7 +25,7 @@ export interface TransferView {
   bytesByHolder?: Record<string, number>;
   /** Holders dropped from the download (a corrupt piece, a lie, a broken frame), and why. */
   dropped: Array<{ holder: string; reason: string }>;
-  state: 'running' | 'finished' | 'failed';
+  state: 'running' | 'paused' | 'finished' | 'failed' | 'cancelled';
   bytes: number;
   totalBytes: number | null;
   /** Bytes per second over the last couple of seconds. */
@@ -46,6 +49,10 @@ interface Running {
 export class Transfers {
   private readonly running = new Map<number, Running>();
   private readonly done: TransferView[] = [];
+  /** Paused downloads by file name: one each, replaced when the file is downloaded again. */
+  private readonly paused = new Map<string, TransferView>();
+  /** Why the page is stopping a download, by id, until its end arrives. */
+  private readonly stopping = new Map<number, 'paused' | 'cancelled'>();
   private readonly listener = (event: DownloadEvent) => this.onEvent(event);
 
   constructor(
@@ -56,8 +63,34 @@ export class Transfers {
     peer.on('download', this.listener);
   }
 
-  list(): { running: TransferView[]; finished: TransferView[] } {
-    return { running: [...this.running.values()].map((r) => r.view), finished: [...this.done] };
+  list(): { running: TransferView[]; paused: TransferView[]; finished: TransferView[] } {
+    return { running: [...this.running.values()].map((r) => r.view), paused: [...this.paused.values()], finished: [...this.done] };
+  }
+
+  /** The running download of `file`, if any. */
+  runningOf(file: string): TransferView | undefined {
+    for (const { view } of this.running.values()) if (view.file === file) return view;
+    return undefined;
+  }
+
+  pausedOf(file: string): TransferView | undefined {
+    return this.paused.get(file);
+  }
+
+  /** The download `id` is about to be stopped by the page: its end is `reason`, not a failure. */
+  stop(id: number, reason: 'paused' | 'cancelled'): void {
+    this.stopping.set(id, reason);
+  }
+
+  /** A paused download given up: its view becomes cancelled. */
+  cancelPaused(file: string): void {
+    const view = this.paused.get(file);
+    if (!view) return;
+    this.paused.delete(file);
+    view.state = 'cancelled';
+    view.finishedAt = new Date().toISOString();
+    this.finish(view);
+    this.hub.broadcast('download', view);
   }
 
   close(): void {
@@ -91,21 +124,30 @@ export class Transfers {
     } else if (event.kind === 'dropped') {
       view.dropped.push({ holder: event.dropped.holder, reason: event.dropped.reason });
     } else if (event.kind === 'failed') {
-      view.state = 'failed';
-      const code = (event.error as { code?: unknown }).code;
-      view.error = { code: typeof code === 'string' ? code : 'FAILED', message: event.error.message };
+      const stoppedAs = this.stopping.get(view.id);
+      view.state = stoppedAs ?? 'failed';
+      view.secondsLeft = null;
+      view.rate = 0;
+      if (!stoppedAs) view.error = failure(event.error, view.file);
     }
     if (event.kind === 'finished' || event.kind === 'failed') {
+      this.stopping.delete(view.id);
       view.finishedAt = new Date().toISOString();
       this.running.delete(view.id);
-      this.done.unshift(view);
-      this.done.length = Math.min(this.done.length, MAX_FINISHED);
+      if (view.state === 'paused') this.paused.set(view.file, view);
+      else this.finish(view);
     }
     entry.lastSent = at;
     this.hub.broadcast('download', view);
   }
 
+  private finish(view: TransferView): void {
+    this.done.unshift(view);
+    this.done.length = Math.min(this.done.length, MAX_FINISHED);
+  }
+
   private start(download: DownloadInfo): Running {
+    this.paused.delete(download.file); // resumed: the new download takes its place
     const view: TransferView = {
       id: download.id, file: download.file, holder: download.holder, holders: download.holders ?? [download.holder], dropped: [], state: 'running', bytes: 0,
       totalBytes: download.totalBytes ?? null, rate: 0, secondsLeft: null, startedAt: download.startedAt.toISOString(),
@@ -114,6 +156,13 @@ export class Transfers {
     this.running.set(download.id, entry);
     return entry;
   }
+}
+
+/** A failed download's error for the page: its code, and what happened in plain words. */
+function failure(error: Error, file: string): { code: string; message: string } {
+  const { code, attempts } = error as { code?: unknown; attempts?: [] };
+  const known = typeof code === 'string' ? code : 'FAILED';
+  return { code: known, message: plainWords({ code: known, message: error.message, file, attempts }) };
 }
 
 function update(view: TransferView, download: DownloadInfo): void {

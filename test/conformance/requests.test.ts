@@ -155,6 +155,21 @@ test('SEARCH-FILE for a file nobody shares is SEARCH-ERROR, as the course says, 
   expectRefusal(await stranger.request({ type: 'SEARCH-FILE', rq: rq(), file }), 'SEARCH-ERROR', /^register first/);
 });
 
+test('SEARCH-WORDS finds names holding every word, ignoring case and accents; refusals are WORDS-ERROR', async (t) => {
+  const { client: c, name } = await registeredPeer(t, 'words');
+  const tag = name.replace(/[^A-Za-z0-9]/g, '');
+  const files = [`Été ${tag} Café.txt`, `${tag}_cafe_menu_2024.pdf`, `${tag} tea.txt`];
+  expectType(await c.request({ type: 'PUBLISH', rq: rq(), name, files: [{ name: files[0], size: 5, sha256: SHA }, files[1], files[2]] }), 'PUBLISHED');
+  const found = expectType(await c.request({ type: 'SEARCH-WORDS', rq: rq(), words: `CAFE ${tag.toLowerCase()}` }), 'WORDS-FOUND');
+  assert.deepEqual(found.files, [{ name: files[0], holders: 1, size: 5, sha256: SHA }, { name: files[1], holders: 1 }], 'fewest words first');
+  assert.deepEqual(expectType(await c.request({ type: 'SEARCH-WORDS', rq: rq(), words: `${tag} caf` }), 'WORDS-FOUND').files, [], 'whole words only');
+  expectRefusal(await c.request({ type: 'SEARCH-WORDS', rq: rq(), words: 'a b c d e f g h i' }), 'WORDS-ERROR', /9 words; search by at most 8/);
+  expectRefusal(await c.request({ type: 'SEARCH-WORDS', rq: rq(), words: '!!' }), 'WORDS-ERROR', /holds no word/);
+  expectRefusal(await c.request({ type: 'SEARCH-WORDS', rq: rq(), words: '' }), 'WORDS-ERROR', /^words must be 1 to 255 characters/);
+  const stranger = await client(t);
+  expectRefusal(await stranger.request({ type: 'SEARCH-WORDS', rq: rq(), words: tag }), 'WORDS-ERROR', /^register first/);
+});
+
 test('a cursor that is not a `next` of the same kind is refused, naming cursor', async (t) => {
   const { client: c, name } = await registeredPeer(t, 'cursor');
   expectRefusal(await c.request({ type: 'RETRIEVE-ALL', rq: rq(), cursor: 'bm9wZQ' }), 'RETRIEVE-ERROR', /^cursor must be a `next` value/);

@@ -15,8 +15,9 @@ test('the demo tours every operation, verifies its download and exits 0', async 
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 0, `demo failed:\n${stderr}\n${stdout.slice(-2000)}`);
-  for (const type of ['REGISTER', 'PUBLISH', 'RETRIEVE-ALL', 'RETRIEVE-INFOT', 'SEARCH-FILE', 'DOWNLOAD', 'UPDATE-CONTACT', 'REMOVE', 'DE-REGISTER']) {
+  for (const type of ['REGISTER', 'PUBLISH', 'RETRIEVE-ALL', 'RETRIEVE-INFOT', 'SEARCH-FILE', 'SEARCH-WORDS', 'DOWNLOAD', 'UPDATE-CONTACT', 'REMOVE', 'DE-REGISTER']) {
     assert.match(stdout, new RegExp(`→ ${type} \\{`), `the demo shows ${type} crossing`);
   }
   assert.match(stdout, /identical to alice's/);
+  assert.match(stdout, /1 file found, best match first\n.*\n.*\npoème d’été\.txt\s+1 /, 'find matched across case and accents');
 });

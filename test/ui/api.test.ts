@@ -27,7 +27,7 @@ test('web UI API', async (t) => {
     assert.match(reply.text, new RegExp(`content="${alice.ui.token}"`));
     assert.match(String(reply.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);
     assert.equal(reply.headers['x-frame-options'], 'DENY');
-    for (const asset of ['/app.js', '/style.css', '/favicon.svg']) assert.equal((await call(alice.ui, 'GET', asset, { noToken: true })).status, 200, asset);
+    for (const asset of ['/app.js', '/size.js', '/style.css', '/favicon.svg']) assert.equal((await call(alice.ui, 'GET', asset, { noToken: true })).status, 200, asset);
   });
 
   await t.test('GET /api/status: the peer at a glance', async () => {

@@ -11,7 +11,7 @@ import type { UdpReply } from '../../generated/catalogue.js';
 import type { FileEntry, FileHolder, PeerListing, RetrieveInfotReply, RetrieveReply, SearchFileReply, WordMatch, WordsFoundReply } from '../../generated/types.js';
 
 /** A part of a page whose JSON is kept: never mutate one after it has been encoded or measured. */
-export type ListedPart = FileEntry | FileHolder | WordMatch;
+export type ListedPart = FileEntry | FileHolder;
 
 export type Page = SearchFileReply | RetrieveInfotReply | RetrieveReply | WordsFoundReply;
 
@@ -92,7 +92,17 @@ const retrieveInfotJson = (r: RetrieveInfotReply): string =>
   `{"type":"RETRIEVE-INFOT","rq":${r.rq},"name":${jsonString(r.name)},"ip":${jsonString(r.ip)},"tcpPort":${r.tcpPort},${natJson(r.behindNat)}` +
   `"files":[${partsJson(r.files)}]${nextJson(r.next)}}`;
 
-const wordsFoundJson = (r: WordsFoundReply): string => `{"type":"WORDS-FOUND","rq":${r.rq},"files":[${partsJson(r.files)}]${nextJson(r.next)}}`;
+const wordsFoundJson = (r: WordsFoundReply): string => `{"type":"WORDS-FOUND","rq":${r.rq},"files":[${r.files.map(matchJson).join(',')}]${nextJson(r.next)}}`;
+
+/**
+ * A WORDS-FOUND entry's JSON. Not kept like a listed part's: an entry is built for each answer (its
+ * holders count changes), so keeping it would only grow the WeakMap, and cost ~10 µs a query at a
+ * million files.
+ */
+const matchJson = (match: WordMatch): string => JSON.stringify(match);
+
+/** UTF-8 bytes of a WORDS-FOUND entry's JSON. */
+export const matchBytes = (match: WordMatch): number => Buffer.byteLength(matchJson(match));
 
 const retrieveJson = (r: RetrieveReply): string => `{"type":"RETRIEVE","rq":${r.rq},"peers":[${r.peers.map(listingJson).join(',')}]${nextJson(r.next)}}`;
 

@@ -9,7 +9,7 @@ import {
   encodeAllCursor, encodeInfotCursor, encodeSearchCursor, encodeWordsCursor, fileKey, MAX_CURSOR_CHARS, positionAfter,
   type AllPosition, type InfotPosition, type SearchPosition, type WordsPosition,
 } from './cursor.js';
-import { listedPartBytes } from './encode.js';
+import { listedPartBytes, matchBytes } from './encode.js';
 import { infotBytes, listingBytes, retrieveBytes, searchBytes, wordsBytes } from './sizes.js';
 
 /** Room a page keeps for `,"next":"<cursor>"` until it knows it holds the last entry. */
@@ -116,7 +116,7 @@ export function wordsPage(registry: Registry, matches: Matches, rq: number, from
     rank += start;
     for (let i = start; i < names.length && rank < listed; i++, rank++) {
       const match = matchOf(registry, names[i]!);
-      const grown = used + listedPartBytes(match) + (reply.files.length > 0 ? COMMA : 0);
+      const grown = used + matchBytes(match) + (reply.files.length > 0 ? COMMA : 0);
       if (grown + (rank === listed - 1 ? 0 : NEXT_BYTES) > limit) {
         if (reply.files.length === 0) continue; // only when --max-datagram was lowered after publishing: skip it
         reply.next = encodeWordsCursor({ words: lastWords, file: fileKey(reply.files.at(-1)!.name) });

@@ -1,12 +1,11 @@
 // Downloads: start one (the Peer searches, picks holders, verifies), list them, and serve the
 // finished files back from the download folder.
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { DownloadInfo, DownloadEvent } from '../../peer/peer.js';
+import type { DownloadInfo } from '../../peer/peer.js';
 import type { Handler } from '../context.js';
-import { UiError } from '../errors.js';
 import { BASE_HEADERS, readJson } from '../http.js';
 import { checkFileName, checkPeerName, existingFileInside } from '../security.js';
 
@@ -22,33 +21,42 @@ const INLINE_TYPES: Record<string, string> = {
  * or with the error that kept it from starting (nobody shares the file, the file exists…). Progress,
  * completion and failure then arrive as `download` events.
  */
-export const startDownload: Handler = async ({ peer, downloadDir, downloading }, { req }) => {
+export const startDownload: Handler = async ({ downloads }, { req }) => {
+  const { file, from } = await fileAndHolder(req);
+  return started(await downloads.start(file, from));
+};
+
+/** POST /api/downloads/pause {file}: stops it, keeping what arrived. */
+export const pauseDownload: Handler = async ({ downloads }, { req }) => {
+  const { file } = await fileAndHolder(req);
+  await downloads.pause(file);
+  return { body: { paused: file } };
+};
+
+/** POST /api/downloads/resume {file, from?}: goes on from what arrived. */
+export const resumeDownload: Handler = async ({ downloads }, { req }) => {
+  const { file, from } = await fileAndHolder(req);
+  return started(await downloads.resume(file, from));
+};
+
+/** POST /api/downloads/cancel {file}: stops it (running or paused) and deletes what arrived. */
+export const cancelDownload: Handler = async ({ downloads }, { req }) => {
+  const { file } = await fileAndHolder(req);
+  await downloads.cancel(file);
+  return { body: { cancelled: file } };
+};
+
+async function fileAndHolder(req: IncomingMessage): Promise<{ file: string; from: string | undefined }> {
   const body = await readJson(req);
   const file = checkFileName(body.file, 'file');
   const from = body.from === undefined || body.from === null || body.from === '' ? undefined : checkPeerName(body.from, 'from');
-  if (await exists(join(downloadDir, file))) {
-    throw new UiError(409, 'DESTINATION_EXISTS', `${join(downloadDir, file)} already exists: open it from the finished downloads, or delete it first`, { field: 'file' });
-  }
-  if (downloading.has(file)) throw new UiError(409, 'CONFLICT', `${JSON.stringify(file)} is being downloaded already`, { field: 'file' });
-  downloading.add(file);
-  let listener: ((event: DownloadEvent) => void) | undefined;
-  const started = new Promise<DownloadInfo>((resolve) => {
-    listener = (event) => {
-      if (event.kind === 'started' && event.download.file === file) resolve(event.download);
-    };
-    peer.on('download', listener);
-  });
-  const run = peer.download(file, { outDir: downloadDir, ...(from ? { from } : {}) });
-  run.catch(() => {}).finally(() => downloading.delete(file));
-  try {
-    const download = await Promise.race([started, run.then(() => started)]);
-    return { status: 202, body: { download: { id: download.id, file: download.file, holder: download.holder, totalBytes: download.totalBytes ?? null } } };
-  } finally {
-    peer.off('download', listener!);
-  }
-};
+  return { file, from };
+}
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const started = (download: DownloadInfo) => ({
+  status: 202,
+  body: { download: { id: download.id, file: download.file, holder: download.holder, totalBytes: download.totalBytes ?? null } },
+});
 
 /** GET /api/downloads */
 export const listDownloads: Handler = async ({ transfers, downloadDir }) => ({ body: { downloadDir, ...transfers.list() } });

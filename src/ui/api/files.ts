@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { PeerError } from '../../peer/errors.js';
 import type { Peer } from '../../peer/peer.js';
+import { fromIndexServer } from '../answer-deadline.js';
 import type { Handler } from '../context.js';
 import { UiError } from '../errors.js';
 import { checkDeclaredLength, mediaType, readJson, tooLarge } from '../http.js';
@@ -28,14 +29,14 @@ export const listFiles: Handler = async ({ peer }) => ({ body: { shareDir: peer.
 /** POST /api/files/publish {name} */
 export const publishFile: Handler = async ({ peer }, { req }) => {
   const name = checkFileName((await readJson(req)).name, 'name');
-  const published = await peer.publish([name]);
+  const published = await fromIndexServer(peer, peer.publish([name]));
   return { body: { published, files: filesView(peer) } };
 };
 
 /** POST /api/files/remove {name} */
 export const removeFile: Handler = async ({ peer }, { req }) => {
   const name = checkFileName((await readJson(req)).name, 'name');
-  await peer.remove([name]);
+  await fromIndexServer(peer, peer.remove([name]));
   return { body: { removed: name, files: filesView(peer) } };
 };
 
@@ -92,7 +93,7 @@ async function placeWithoutReplacing(temporary: string, destination: string): Pr
 async function publishWhenSettled(peer: Peer, name: string) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await peer.publish([name]);
+      return await fromIndexServer(peer, peer.publish([name]));
     } catch (error) {
       if (!(error instanceof PeerError && error.code === 'NOT_IN_SHARE') || attempt >= PUBLISH_TRIES) throw error;
       await new Promise((resolve) => setTimeout(resolve, PUBLISH_RETRY_MS));

@@ -1,5 +1,6 @@
 // Settings: UPDATE-CONTACT, DE-REGISTER, and REGISTER again; each reply carries the server's answer.
 import { isIP } from 'node:net';
+import { fromIndexServer } from '../answer-deadline.js';
 import type { Handler } from '../context.js';
 import { badRequest } from '../errors.js';
 import { readJson } from '../http.js';
@@ -25,20 +26,20 @@ export const updateContact: Handler = async ({ peer }, { req }) => {
   const udpPort = port(body.udpPort, 'udpPort');
   if (tcpPort !== undefined) changes.tcpPort = tcpPort;
   if (udpPort !== undefined) changes.udpPort = udpPort;
-  const contact = await peer.updateContact(changes);
+  const contact = await fromIndexServer(peer, peer.updateContact(changes));
   return { body: { answer: 'UPDATE-CONFIRMED', contact } };
 };
 
 /** POST /api/deregister {}: the index forgets this peer and its files. */
 export const deregister: Handler = async ({ peer }, { req }) => {
   await readJson(req);
-  await peer.deregister();
+  await fromIndexServer(peer, peer.deregister());
   return { body: { answer: 'DE-REGISTERED', registration: peer.registration } };
 };
 
 /** POST /api/register {}: REGISTER again (after a de-register), then the share is published. */
 export const register: Handler = async ({ peer }, { req }) => {
   await readJson(req);
-  await peer.register();
+  await fromIndexServer(peer, peer.register());
   return { body: { answer: 'REGISTERED', registration: peer.registration, contact: peer.contact } };
 };

@@ -1,6 +1,8 @@
 // GET /api/status: the peer at a glance.
 import type { Peer } from '../../peer/peer.js';
+import { fromIndexServer } from '../answer-deadline.js';
 import type { Handler } from '../context.js';
+import { UiError } from '../errors.js';
 
 /** Heard from the index server this recently: it answers. */
 const ANSWERED_RECENTLY_MS = 120_000;
@@ -27,8 +29,16 @@ export function statusView(peer: Peer, downloadDir: string, serverAnswers?: bool
   };
 }
 
-/** `?check=1` asks the server now (peer.checkServer) instead of judging by the last answer. */
+/**
+ * `?check=1` asks the server now (peer.checkServer) instead of judging by the last answer: false
+ * after the page's deadline of silence, not after the client's every retry.
+ */
 export const getStatus: Handler = async ({ peer, downloadDir }, { url }) => {
-  const check = url.searchParams.get('check') === '1' ? await peer.checkServer() : undefined;
+  const check = url.searchParams.get('check') === '1'
+    ? await fromIndexServer(peer, peer.checkServer()).catch((error: unknown) => {
+      if (error instanceof UiError && error.code === 'SERVER_SILENT') return false;
+      throw error;
+    })
+    : undefined;
   return { body: statusView(peer, downloadDir, check) };
 };
