@@ -120,6 +120,17 @@ export type ChunkNumber = number;
  */
 export type ChunkEncoding = "base64";
 /**
+ * A one-time secret the downloader picks for one callback (128 random bits, lower-case hex): the connection that greets with it is the one it asked for.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "nonce".
+ */
+export type Nonce = string;
+/**
+ * A UDP or TCP port number.
+ */
+export type Port1 = number;
+/**
  * File size in bytes.
  */
 export type FileSize1 = number;
@@ -652,6 +663,68 @@ export interface WhoAmIDeniedReply {
   reason: Reason;
 }
 /**
+ * A downloader that cannot connect to a holder (or knows it is behind a NAT) asks the server to have the holder connect out to it: to the IP this datagram comes from (never a declared one) and `tcpPort`, greeting with `nonce`. Only a registered client may ask, only for a registered holder, and at most a burst of 20 then 5 a second per requester IP.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "CallbackRequest".
+ */
+export interface CallbackRequest {
+  /**
+   * The message type.
+   */
+  type: "CALLBACK";
+  rq: RequestNumber;
+  name: PeerName;
+  tcpPort: Port1;
+  nonce: Nonce;
+  token?: Token;
+}
+/**
+ * CONNECT-BACK went to the holder's observed address. The holder connects within a few seconds if it is up; if nothing arrives, ask again.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "CallbackSentReply".
+ */
+export interface CallbackSentReply {
+  /**
+   * The message type.
+   */
+  type: "CALLBACK-SENT";
+  rq: RequestNumber;
+  name: PeerName;
+}
+/**
+ * CALLBACK was refused: the requester or the holder is not registered, the requester asks too often, or the request is invalid.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "CallbackDeniedReply".
+ */
+export interface CallbackDeniedReply {
+  /**
+   * The message type.
+   */
+  type: "CALLBACK-DENIED";
+  rq: RequestNumber;
+  reason: Reason;
+}
+/**
+ * Sent by the server, unsolicited, to a holder's observed address (through the NAT mapping its keepalives hold open): connect over TCP to ip:tcpPort, greet with CONNECTED-BACK carrying nonce, then serve the DOWNLOAD that arrives on that connection. `ip` is where the requester's CALLBACK came from.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "ConnectBackPush".
+ */
+export interface ConnectBackPush {
+  /**
+   * The message type.
+   */
+  type: "CONNECT-BACK";
+  rq: RequestNumber;
+  from: PeerName;
+  ip: IpAddress;
+  tcpPort: Port;
+  nonce: Nonce;
+}
+/**
  * Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
@@ -764,4 +837,19 @@ export interface PieceFrame {
    * @maxItems 64
    */
   proof: Sha256[];
+}
+/**
+ * The first line a holder sends on a connection it opened because of CONNECT-BACK: the nonce proves which callback it answers. The downloader then sends DOWNLOAD on the same connection, as if it had connected.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "ConnectedBackFrame".
+ */
+export interface ConnectedBackFrame {
+  /**
+   * The message type.
+   */
+  type: "CONNECTED-BACK";
+  rq: RequestNumber;
+  name: PeerName;
+  nonce: Nonce;
 }

@@ -13,6 +13,9 @@ import { PeerError } from './errors.js';
 import { ShareFolder, type ShareChange, type ShareMode, type SharedFile } from './share/folder.js';
 import type { DiskFile } from './share/scan.js';
 import { indexName } from './share/names.js';
+import { CallbackListener } from '../reach/callback-listener.js';
+import { ConnectBacks } from '../reach/connect-back.js';
+import { reachHolders } from '../reach/open-connection.js';
 import type { TokenKeeper } from './tokens.js';
 
 /**
@@ -131,6 +134,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly downloads = new Map<number, DownloadInfo>();
   private nextDownloadId = 1;
   private stopped = false;
+  /** Holders behind a NAT connect out on request: CONNECT-BACK from the server, served like any connection. */
+  private readonly connectBacks: ConnectBacks;
 
   private constructor(
     readonly name: string,
@@ -143,6 +148,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     private readonly logger: Logger,
   ) {
     super();
+    this.connectBacks = new ConnectBacks({ name, serve: (socket) => this.fileServer.adopt(socket), logger });
   }
 
   /**
@@ -173,6 +179,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         name,
         ...(token ? { token } : {}),
         onMessage: (seen) => peer?.onMessage(seen),
+        onConnectBack: (push) => peer?.connectBacks.answer(push),
       });
       cleanup.push(() => client.close());
       const first = serverList(options.server)[0]!;
@@ -310,8 +317,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (sizes.size === 1 && holders[0]!.size !== undefined) info.totalBytes = holders[0]!.size;
     this.downloads.set(info.id, info);
     this.emit('download', { kind: 'started', download: { ...info } });
+    // While the download runs, a holder behind a NAT can connect back to it here (see src/reach/).
+    const listener = await CallbackListener.open(this.logger, isIPv6(this.ip) ? '::' : '0.0.0.0');
     try {
       const result = await downloadFile({
+        openConnection: reachHolders({ askCallback: (holder, tcpPort, nonce) => this.client.callback(holder, tcpPort, nonce), listener, logger: this.logger }),
         file: name,
         holders,
         outDir: options.outDir,
@@ -333,6 +343,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       throw error;
     } finally {
       this.downloads.delete(info.id);
+      await listener.close();
     }
   }
 
@@ -352,6 +363,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         client = await IndexClient.open({
           server: this.options.server, udpPort: changes.udpPort, retry: this.options.retry, logger: this.logger,
           name: this.name, token: this.client.token, onMessage: (seen) => this.onMessage(seen),
+          onConnectBack: (push) => this.connectBacks.answer(push),
         });
       }
       const confirmed = await client.updateContact({

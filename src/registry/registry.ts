@@ -212,6 +212,13 @@ export class Registry {
     for (const peer of here) this.seen(peer, now);
   }
 
+  /** The registration a query comes from (its token's, else the first at its source); refuses like requireClient. */
+  client(credentials: Credentials): PeerView {
+    this.requireClient(credentials);
+    if (credentials.token !== undefined) return this.byToken.get(credentials.token)!;
+    return [...this.byContact.get(contactKey(credentials.from.ip, credentials.from.port))!][0]!;
+  }
+
   /** Registers a free name, or refreshes the caller's own registration (new contact, same files and token). */
   register(name: string, contact: PeerContact, credentials: Credentials): Promise<{ token: string; created: boolean }> {
     return this.decide<{ token: string; created: boolean }>(name, credentials.request, (existing) => {
@@ -304,10 +311,7 @@ export class Registry {
    * address moves there before the answer.
    */
   async whoAmI(credentials: Credentials): Promise<PeerView> {
-    this.requireClient({ ...credentials, request: undefined });
-    const peer = credentials.token === undefined
-      ? [...this.byContact.get(contactKey(credentials.from.ip, credentials.from.port))!][0]!
-      : this.byToken.get(credentials.token)!;
+    const peer = this.client({ ...credentials, request: undefined });
     await this.observe(peer.name, credentials.token, credentials.from, credentials.request);
     return this.peers.get(peer.name) ?? peer;
   }

@@ -8,12 +8,12 @@ import { validateTcpRequest } from '../generated/catalogue.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { reasonFromSchemaError, show } from '../protocol/index.js';
 import type { ChunkEncoding } from './codec/layout.js';
-import { describeHolder, fetchFromHolder, type Holder } from './download/fetch-from-holder.js';
+import { describeHolder, fetchFromHolder, type Holder, type OpenConnection } from './download/fetch-from-holder.js';
 import { PartFile } from './download/part-file.js';
 import { DownloadError, HolderFailure, type HolderAttempt } from './errors.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STALL_TIMEOUT_MS } from './limits.js';
 
-export type { Holder } from './download/fetch-from-holder.js';
+export type { Holder, OpenConnection } from './download/fetch-from-holder.js';
 
 export interface DownloadOptions {
   /** The file name as published (it is NFC-normalised, as the holders do). */
@@ -36,6 +36,8 @@ export interface DownloadOptions {
   onProgress?: (progress: DownloadProgress) => void;
   logger?: Logger;
   signal?: AbortSignal;
+  /** How to reach a holder; default: connect to its ip and tcpPort (src/reach/ adds callbacks). */
+  openConnection?: OpenConnection;
 }
 
 export interface DownloadProgress {
@@ -109,6 +111,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
           stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
           ...(totalBytes === undefined ? {} : { maxBytes: totalBytes }),
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.openConnection ? { openConnection: options.openConnection } : {}),
           onWritten: () => options.onProgress?.({ bytes: part.bytes, ...(totalBytes === undefined ? {} : { totalBytes }), chunk: part.chunks, holder: holder.name }),
         });
         const sha256 = part.digest();

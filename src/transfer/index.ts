@@ -2,7 +2,7 @@
 export { startFileServer } from './upload/file-server.js';
 export type { FileServer, FileServerOptions, ShareCatalog, SharedFile, UploadEvent, UploadInfo } from './upload/file-server.js';
 export { downloadFile } from './download.js';
-export type { DownloadOptions, DownloadProgress, DownloadResult, Holder } from './download.js';
+export type { DownloadOptions, DownloadProgress, DownloadResult, Holder, OpenConnection } from './download.js';
 export { partPathsFor } from './download/part-file.js';
 export { scanFile, type FileFacts } from './pieces/scan-file.js';
 export { CHUNKS_PER_PIECE } from './pieces/merkle.js';

@@ -3,7 +3,7 @@
 // a bad frame — rejects with a HolderFailure after the verified data so far is safely on disk, so
 // the next holder can carry on from there.
 import { randomInt } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { DownloadRequest } from '../../generated/types.js';
 import type { Logger } from '../../log/index.js';
 import { encodeLine } from '../../protocol/index.js';
@@ -21,6 +21,8 @@ export interface Holder {
   /** What the holder published, when it did: its FILE-END must agree. */
   size?: number;
   sha256?: string;
+  /** The index server sees it behind a NAT: reach it by callback rather than by connecting. */
+  behindNat?: boolean;
 }
 
 export interface FetchOptions {
@@ -35,12 +37,27 @@ export interface FetchOptions {
   log: Logger;
   /** After each write to the .part file. */
   onWritten: () => void;
+  /**
+   * How to reach the holder, when not by connecting to its ip and tcpPort (a connection it opened
+   * to us on request, src/reach/): resolves with a connected socket, or rejects with a HolderFailure.
+   */
+  openConnection?: OpenConnection;
 }
+
+/** A connected socket to `holder`, however it was made; rejects with a HolderFailure. */
+export type OpenConnection = (holder: Holder, connectTimeoutMs: number, signal?: AbortSignal) => Promise<Socket>;
 
 export const describeHolder = (holder: Holder): string => `${holder.name} (${holder.ip}:${holder.tcpPort})`;
 
 /** Downloads from one holder into `part`; resolves with FILE-END once all its data is written. */
-export function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
+export async function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
+  const { holder } = options;
+  if (!options.openConnection) return fetchOver(options, connect({ host: holder.ip, port: holder.tcpPort, noDelay: true }), false);
+  return fetchOver(options, await options.openConnection(holder, options.connectTimeoutMs, options.signal), true);
+}
+
+/** The download on `socket`: connecting (direct) or connected already (opened by someone else). */
+function fetchOver(options: FetchOptions, socket: Socket, alreadyConnected: boolean): Promise<FileEndInfo> {
   const { holder, file, part, log } = options;
   const rq = randomInt(0, MAX_RQ + 1);
   const fromChunk = part.nextChunk;
@@ -54,7 +71,6 @@ export function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
     let flushTimer: NodeJS.Timeout | undefined;
     let stallTimer: NodeJS.Timeout | undefined;
 
-    const socket = connect({ host: holder.ip, port: holder.tcpPort, noDelay: true });
     const connectTimer = setTimeout(
       () => fail(new HolderFailure('CONNECT_TIMEOUT', `no connection within ${options.connectTimeoutMs} ms`)),
       options.connectTimeoutMs,
@@ -100,7 +116,7 @@ export function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
       }, fail);
     };
 
-    socket.once('connect', () => {
+    const onConnected = () => {
       connected = true;
       clearTimeout(connectTimer);
       if (log.enabled('debug')) log.debug('tcp.send', { holder: describeHolder(holder), message: request });
@@ -109,7 +125,13 @@ export function fetchFromHolder(options: FetchOptions): Promise<FileEndInfo> {
         () => fail(new HolderFailure('STALLED', `sent no frame for ${options.stallTimeoutMs} ms after chunk ${decoder.nextChunk - 1}`)),
         options.stallTimeoutMs,
       );
-    });
+    };
+    if (alreadyConnected) {
+      onConnected();
+      socket.resume(); // handed over paused; flows from the next tick, once the listeners below are on
+    } else {
+      socket.once('connect', onConnected);
+    }
     socket.on('data', (data: Buffer) => {
       if (settled) return;
       const before = decoder.nextChunk;

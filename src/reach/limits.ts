@@ -1,0 +1,29 @@
+// Timings and caps of reaching peers behind a NAT, each with why it is what it is.
+
+/**
+ * How long a downloader waits for the holder to connect back after CALLBACK-SENT before asking
+ * again: the push crosses one UDP hop and the connect one TCP handshake, well under a second on
+ * any path a download would be worth running on; two seconds leave room for a lost push's retry.
+ */
+export const CALLBACK_WAIT_MS = 2_000;
+
+/** CALLBACKs per holder per download attempt: the push travels UDP, so one loss must not end it. */
+export const CALLBACK_TRIES = 3;
+
+/** A holder's connect-back that does not connect within this is given up (the downloader asks again). */
+export const CONNECT_BACK_TIMEOUT_MS = 5_000;
+
+/**
+ * Connect-backs a holder has under way at once. Each is a connect the server asked for on someone
+ * else's behalf; the server's per-requester budget is the first cap, this the holder's own.
+ */
+export const MAX_CONNECT_BACKS = 16;
+
+/** Nonces a holder remembers, so a CONNECT-BACK pushed twice (a retried CALLBACK) connects once. */
+export const REMEMBERED_NONCES = 1024;
+
+/** The greeting of a connection back must arrive this soon after it connects, or it is dropped. */
+export const GREETING_TIMEOUT_MS = 5_000;
+
+/** Bytes of a nonce: 128 random bits, as the schema asks. */
+export const NONCE_BYTES = 16;
