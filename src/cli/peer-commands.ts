@@ -4,6 +4,7 @@
 import { DEFAULT_ATTEMPTS, DEFAULT_FIRST_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS } from '../client/retry.js';
 import { LOG_LEVELS } from '../log/index.js';
 import { DEFAULT_DOWNLOAD_FOLDER, DOWNLOAD_FOLDER_ENV, PEER_DATA_FOLDER, STATE_FOLDER_ENV } from '../peer/places.js';
+import { NAT_KEEPALIVE_MS } from '../reach/limits.js';
 import { DEFAULT_PORT } from '../server/defaults.js';
 import { oneOf, parseBindPort, parseCount, parseDuration, parseIp, parseListenAddress, parsePositive, parseServers } from './flags.js';
 import type { CommandSpec } from './program.js';
@@ -73,6 +74,10 @@ ${NAME_KEPT}`,
     ...COMMON_FLAGS,
     ...NETWORK_FLAGS,
     'max-uploads': { value: 'N', help: 'uploads served at once; more get "busy, try later" (default 8)', parse: parsePositive },
+    'nat-keepalive': {
+      value: 'TIME', parse: parseDuration,
+      help: `behind a NAT, how often to send WHO-AM-I so the mapping stays open (default ${NAT_KEEPALIVE_MS / 1000}s; shorter for NATs that forget sooner)`,
+    },
     db: { value: 'URL', help: `the peer's database (default sqlite://DIR/${PEER_DATA_FOLDER}/peer.sqlite)` },
     ...UI_FLAGS,
     ...METRICS_FLAG,

@@ -23,6 +23,7 @@ export async function run(flags: CommandFlags<typeof SERVE.flags>, args: string[
     shareMode: 'auto',
     ...(flags.db === undefined ? {} : { database: flags.db }),
     ...(flags['max-uploads'] === undefined ? {} : { maxUploads: flags['max-uploads'] }),
+    ...(flags['nat-keepalive'] === undefined ? {} : { natKeepaliveMs: flags['nat-keepalive'] }),
   });
   // What was started beside the peer, closed in reverse order before it stops.
   const started: Array<{ close(): Promise<void> }> = [];

@@ -14,6 +14,7 @@ import { ShareFolder, type ShareChange, type ShareMode, type SharedFile } from '
 import type { DiskFile } from './share/scan.js';
 import { indexName } from './share/names.js';
 import { CallbackListener } from '../reach/callback-listener.js';
+import { NAT_KEEPALIVE_MS } from '../reach/limits.js';
 import { ConnectBacks } from '../reach/connect-back.js';
 import { reachHolders } from '../reach/open-connection.js';
 import type { TokenKeeper } from './tokens.js';
@@ -23,12 +24,7 @@ import type { TokenKeeper } from './tokens.js';
  * for 5 minutes by default: a refresh every minute survives three lost in a row, retries included.
  */
 export const KEEPALIVE_MS = 60_000;
-/**
- * How often a peer behind a NAT sends WHO-AM-I: UDP mappings commonly expire after 30 s of silence
- * (Linux conntrack's unreplied timeout; many home routers), and the server can only push a callback
- * through an open mapping.
- */
-export const NAT_KEEPALIVE_MS = 20_000;
+export { NAT_KEEPALIVE_MS } from '../reach/limits.js';
 
 export type RegistrationState =
   | 'unregistered' // not registered (yet, or any more)

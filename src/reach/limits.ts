@@ -1,4 +1,12 @@
-// Timings and caps of reaching peers behind a NAT, each with why it is what it is.
+// Timings and caps of reaching peers behind a NAT, each with why it is what it is. Imports nothing:
+// the command line's --help reads NAT_KEEPALIVE_MS without loading the peer.
+
+/**
+ * How often a peer behind a NAT sends WHO-AM-I: UDP mappings commonly expire after 30 s of silence
+ * (Linux conntrack's unreplied timeout; many home routers), and the server can only push a callback
+ * through an open mapping.
+ */
+export const NAT_KEEPALIVE_MS = 20_000;
 
 /**
  * How long a downloader waits for the holder to connect back after CALLBACK-SENT before asking
