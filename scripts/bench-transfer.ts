@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { downloadFile, startFileServer, type SharedFile } from '../src/transfer/index.js';
+import { natFirstByte } from './bench/nat-first-byte.js';
 
 const TARGETS = { textMBps: 150, binaryMBps: 100, rssMB: 150 };
 
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
         '(hashing, verification and fsync included). CPU s = user + system seconds each process spent on the\n' +
         'transfer; size / the larger of the two is the rate with a core per process and nothing else running.\n',
     );
+    await natFirstByte((text) => process.stdout.write(text));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
 import { DEFAULT_ATTEMPTS, DEFAULT_FIRST_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS } from '../client/retry.js';
 import { LOG_LEVELS } from '../log/index.js';
 import { DEFAULT_DOWNLOAD_FOLDER, DOWNLOAD_FOLDER_ENV, PEER_DATA_FOLDER, STATE_FOLDER_ENV } from '../peer/places.js';
-import { NAT_KEEPALIVE_MS } from '../reach/limits.js';
+import { DEFAULT_RELAY_BYTES_PER_SECOND, DEFAULT_RELAY_TRANSFERS, NAT_KEEPALIVE_MS } from '../reach/limits.js';
 import { DEFAULT_PORT } from '../server/defaults.js';
 import { oneOf, parseBindPort, parseCount, parseDuration, parseIp, parseListenAddress, parsePositive, parseServers } from './flags.js';
 import type { CommandSpec } from './program.js';
@@ -78,6 +78,9 @@ ${NAME_KEPT}`,
       value: 'TIME', parse: parseDuration,
       help: `behind a NAT, how often to send WHO-AM-I so the mapping stays open (default ${NAT_KEEPALIVE_MS / 1000}s; shorter for NATs that forget sooner)`,
     },
+    relay: { help: 'relay for peers that cannot reach each other (both behind NATs); needs a public address' },
+    'relay-max': { value: 'N', help: `transfers relayed at once (default ${DEFAULT_RELAY_TRANSFERS})`, parse: parsePositive },
+    'relay-rate': { value: 'BYTES', help: `bytes a second relayed in all (default ${DEFAULT_RELAY_BYTES_PER_SECOND})`, parse: parsePositive },
     db: { value: 'URL', help: `the peer's database (default sqlite://DIR/${PEER_DATA_FOLDER}/peer.sqlite)` },
     ...UI_FLAGS,
     ...METRICS_FLAG,

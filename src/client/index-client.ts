@@ -331,10 +331,12 @@ export class IndexClient {
   }
 
   /** REGISTER (or refresh, with the token we hold); keeps the new token. */
-  async register(contact: Omit<Contact, 'udpPort'> & { udpPort?: number }): Promise<string> {
+  async register(contact: Omit<Contact, 'udpPort'> & { udpPort?: number }, relayPort?: number): Promise<string> {
     const full: Contact = { ...contact, udpPort: contact.udpPort ?? this.udpPort };
     const sameName = this.identity.name === full.name;
-    const reply = await this.ask({ type: 'REGISTER', ...full, ...(sameName && this.token ? { token: this.token } : {}) });
+    const reply = await this.ask({
+      type: 'REGISTER', ...full, ...(sameName && this.token ? { token: this.token } : {}), ...(relayPort === undefined ? {} : { relayPort }),
+    });
     this.identity = { name: full.name, token: reply.token };
     this.lastContact = full;
     if (reply.observedIp !== undefined && reply.observedUdpPort !== undefined) {

@@ -90,18 +90,20 @@ export const validateUdpReply: { [K in UdpReplyType]: Validator<UdpReplyByType[K
 };
 
 /** Requests a downloader sends a peer (TCP). */
-export const TCP_REQUEST_TYPES = ["DOWNLOAD"] as const;
+export const TCP_REQUEST_TYPES = ["DOWNLOAD", "RELAY"] as const;
 export type TcpRequestType = (typeof TCP_REQUEST_TYPES)[number];
 export interface TcpRequestByType {
   "DOWNLOAD": T.DownloadRequest;
+  "RELAY": T.RelayRequest;
 }
 export type TcpRequest = TcpRequestByType[TcpRequestType];
 export const validateTcpRequest: { [K in TcpRequestType]: Validator<TcpRequestByType[K]> } = {
   "DOWNLOAD": V.DownloadRequest,
+  "RELAY": V.RelayRequest,
 };
 
 /** Frames a peer sends back to a downloader (TCP). */
-export const TCP_FRAME_TYPES = ["FILE", "FILE-END", "DOWNLOAD-ERROR", "PIECE", "CONNECTED-BACK"] as const;
+export const TCP_FRAME_TYPES = ["FILE", "FILE-END", "DOWNLOAD-ERROR", "PIECE", "CONNECTED-BACK", "RELAY-READY", "RELAY-DENIED"] as const;
 export type TcpFrameType = (typeof TCP_FRAME_TYPES)[number];
 export interface TcpFrameByType {
   "FILE": T.FileFrame;
@@ -109,6 +111,8 @@ export interface TcpFrameByType {
   "DOWNLOAD-ERROR": T.DownloadErrorFrame;
   "PIECE": T.PieceFrame;
   "CONNECTED-BACK": T.ConnectedBackFrame;
+  "RELAY-READY": T.RelayReadyFrame;
+  "RELAY-DENIED": T.RelayDeniedFrame;
 }
 export type TcpFrame = TcpFrameByType[TcpFrameType];
 export const validateTcpFrame: { [K in TcpFrameType]: Validator<TcpFrameByType[K]> } = {
@@ -117,6 +121,8 @@ export const validateTcpFrame: { [K in TcpFrameType]: Validator<TcpFrameByType[K
   "DOWNLOAD-ERROR": V.DownloadErrorFrame,
   "PIECE": V.PieceFrame,
   "CONNECTED-BACK": V.ConnectedBackFrame,
+  "RELAY-READY": V.RelayReadyFrame,
+  "RELAY-DENIED": V.RelayDeniedFrame,
 };
 
 /** For each UDP request type, the replies it may get (exactly one of them). */
@@ -201,5 +207,8 @@ export const MESSAGES = [
   { key: "DownloadErrorFrame", type: "DOWNLOAD-ERROR", transport: "tcp", direction: "reply", schema: "schemas/tcp/download-error.json" },
   { key: "PieceFrame", type: "PIECE", transport: "tcp", direction: "reply", schema: "schemas/tcp/piece.json" },
   { key: "ConnectedBackFrame", type: "CONNECTED-BACK", transport: "tcp", direction: "reply", schema: "schemas/tcp/connected-back.json" },
+  { key: "RelayRequest", type: "RELAY", transport: "tcp", direction: "request", schema: "schemas/tcp/relay.json" },
+  { key: "RelayReadyFrame", type: "RELAY-READY", transport: "tcp", direction: "reply", schema: "schemas/tcp/relay-ready.json" },
+  { key: "RelayDeniedFrame", type: "RELAY-DENIED", transport: "tcp", direction: "reply", schema: "schemas/tcp/relay-denied.json" },
   { key: "UnknownRequest", type: "UNKNOWN", transport: "udp", direction: "request", schema: null },
 ] as const;

@@ -99,6 +99,10 @@ export type ChunkCount = number;
  */
 export type PublishedFile = string | FileEntry;
 /**
+ * A UDP or TCP port number.
+ */
+export type Port1 = number;
+/**
  * The words to look for, separated by spaces or punctuation: 1 to 255 characters. Case and accents are ignored (NFKD, combining marks dropped, lower case, then NFC).
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
@@ -129,7 +133,11 @@ export type Nonce = string;
 /**
  * A UDP or TCP port number.
  */
-export type Port1 = number;
+export type Port2 = number;
+/**
+ * A UDP or TCP port number.
+ */
+export type Port3 = number;
 /**
  * File size in bytes.
  */
@@ -159,6 +167,7 @@ export interface PeerListing {
   ip: IpAddress;
   tcpPort: Port;
   behindNat?: BehindNat;
+  relayPort?: Port1;
   /**
    * @maxItems 1024
    */
@@ -212,6 +221,7 @@ export interface RegisterRequest {
   udpPort: Port;
   tcpPort: Port;
   token?: Token;
+  relayPort?: Port2;
 }
 /**
  * The registration is stored. Keep the token: it authorises later mutations from any address. observedIp and observedUdpPort say where the server sees the peer's datagrams come from; behindNat says they differ from the registered ip and udpPort.
@@ -675,7 +685,7 @@ export interface CallbackRequest {
   type: "CALLBACK";
   rq: RequestNumber;
   name: PeerName;
-  tcpPort: Port1;
+  tcpPort: Port3;
   nonce: Nonce;
   token?: Token;
 }
@@ -852,4 +862,46 @@ export interface ConnectedBackFrame {
   rq: RequestNumber;
   name: PeerName;
   nonce: Nonce;
+}
+/**
+ * Sent to a relay's relayPort by a downloader that cannot reach `name` (both behind NATs): the relay asks that holder for a callback to itself and, once it connected, joins the two connections. Then the downloader sends DOWNLOAD as if connected to the holder; the relay only carries bytes, and the downloader verifies them end to end.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "RelayRequest".
+ */
+export interface RelayRequest {
+  /**
+   * The message type.
+   */
+  type: "RELAY";
+  rq: RequestNumber;
+  name: PeerName;
+}
+/**
+ * The holder is connected through the relay: from the next byte on, this connection carries the holder's side of the transfer.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "RelayReadyFrame".
+ */
+export interface RelayReadyFrame {
+  /**
+   * The message type.
+   */
+  type: "RELAY-READY";
+  rq: RequestNumber;
+  name: PeerName;
+}
+/**
+ * The relay will not or could not join the holder: it is busy (a cap on relayed transfers), the holder is unknown, or it never connected. The relay closes the connection.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "RelayDeniedFrame".
+ */
+export interface RelayDeniedFrame {
+  /**
+   * The message type.
+   */
+  type: "RELAY-DENIED";
+  rq: RequestNumber;
+  reason: Reason;
 }

@@ -46,3 +46,6 @@ export declare const FileEndFrame: Validator<T.FileEndFrame>;
 export declare const DownloadErrorFrame: Validator<T.DownloadErrorFrame>;
 export declare const PieceFrame: Validator<T.PieceFrame>;
 export declare const ConnectedBackFrame: Validator<T.ConnectedBackFrame>;
+export declare const RelayRequest: Validator<T.RelayRequest>;
+export declare const RelayReadyFrame: Validator<T.RelayReadyFrame>;
+export declare const RelayDeniedFrame: Validator<T.RelayDeniedFrame>;

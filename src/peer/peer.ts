@@ -17,6 +17,7 @@ import { CallbackListener } from '../reach/callback-listener.js';
 import { NAT_KEEPALIVE_MS } from '../reach/limits.js';
 import { ConnectBacks } from '../reach/connect-back.js';
 import { reachHolders } from '../reach/open-connection.js';
+import { Relay } from '../reach/relay.js';
 import type { TokenKeeper } from './tokens.js';
 
 /**
@@ -84,6 +85,8 @@ export interface PeerOptions {
   keepaliveMs?: number;
   /** WHO-AM-I period while the server sees this peer behind a NAT (NAT_KEEPALIVE_MS). */
   natKeepaliveMs?: number;
+  /** Relay for peers that cannot reach each other (serve --relay), with these caps. */
+  relay?: { maxTransfers?: number; bytesPerSecond?: number };
   logger?: Logger;
   /** Share-folder timings (tests shorten them) and a hook called before each file is hashed. */
   shareTiming?: { settleMs?: number; debounceMs?: number; rescanMs?: number };
@@ -132,6 +135,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private stopped = false;
   /** Holders behind a NAT connect out on request: CONNECT-BACK from the server, served like any connection. */
   private readonly connectBacks: ConnectBacks;
+  /** serve --relay: joins peers behind NATs (its port is registered as relayPort). */
+  private relay: Relay | undefined;
 
   private constructor(
     readonly name: string,
@@ -207,6 +212,14 @@ export class Peer extends EventEmitter<PeerEvents> {
         onUpload: (event) => peer?.emit('upload', event),
       });
       peer = new Peer(name, client, fileServer, database, share, ip, options, logger);
+      if (options.relay) {
+        const opened = peer;
+        peer.relay = await Relay.open({
+          askCallback: (holder, tcpPort, nonce) => opened.client.callback(holder, tcpPort, nonce),
+          logger, host: isIPv6(ip) ? '::' : '0.0.0.0', ...options.relay,
+        });
+        cleanup.push(() => opened.relay!.close());
+      }
       share?.watch();
       return peer;
     } catch (error) {
@@ -234,11 +247,16 @@ export class Peer extends EventEmitter<PeerEvents> {
    */
   async register(): Promise<void> {
     this.assertRunning();
-    await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port });
+    await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port }, this.relay?.port);
     await this.remember();
     this.setState('registered');
     this.startKeepalive();
     await this.reconcile();
+  }
+
+  /** The TCP port this peer relays on (serve --relay), registered as its relayPort. */
+  get relayPort(): number | undefined {
+    return this.relay?.port;
   }
 
   /** How the index server sees this peer (from REGISTERED or the last WHO-AM-I); undefined from an older server. */
@@ -317,7 +335,13 @@ export class Peer extends EventEmitter<PeerEvents> {
     const listener = await CallbackListener.open(this.logger, isIPv6(this.ip) ? '::' : '0.0.0.0');
     try {
       const result = await downloadFile({
-        openConnection: reachHolders({ askCallback: (holder, tcpPort, nonce) => this.client.callback(holder, tcpPort, nonce), listener, logger: this.logger }),
+        openConnection: reachHolders({
+          askCallback: (holder, tcpPort, nonce) => this.client.callback(holder, tcpPort, nonce),
+          listener,
+          logger: this.logger,
+          behindNat: () => this.client.seenAs?.behindNat === true,
+          relays: async () => (await this.client.retrieveAll()).flatMap((p) => (p.relayPort === undefined || p.name === this.name ? [] : [{ name: p.name, ip: p.ip, relayPort: p.relayPort }])),
+        }),
         file: name,
         holders,
         outDir: options.outDir,
@@ -429,6 +453,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.stopped = true;
     this.stopKeepalive();
     await this.share?.close();
+    await this.relay?.close();
     await this.fileServer.close();
     await this.client.close();
     await this.database.close();
@@ -460,7 +485,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.refreshing ??= (async () => {
       const before = this.client.token;
       try {
-        await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port });
+        await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port }, this.relay?.port);
       } catch (error) {
         const denied = error instanceof IndexClientError && error.code === 'DENIED';
         this.setState(denied ? 'refused' : 'unreachable', (error as Error).message);

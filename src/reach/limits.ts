@@ -35,3 +35,12 @@ export const GREETING_TIMEOUT_MS = 5_000;
 
 /** Bytes of a nonce: 128 random bits, as the schema asks. */
 export const NONCE_BYTES = 16;
+
+/** Transfers a relay carries at once unless told otherwise (serve --relay-max). */
+export const DEFAULT_RELAY_TRANSFERS = 4;
+
+/**
+ * Bytes a second a relay carries in all, both directions, unless told otherwise (serve --relay-rate):
+ * 1 MiB/s, a modest share of a home uplink, since relaying spends the relay's own bandwidth.
+ */
+export const DEFAULT_RELAY_BYTES_PER_SECOND = 1024 * 1024;

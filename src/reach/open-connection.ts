@@ -5,33 +5,86 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import type { Logger } from '../log/index.js';
 import { HolderFailure, type Holder, type OpenConnection } from '../transfer/index.js';
-import type { CallbackListener } from './callback-listener.js';
-import { CALLBACK_TRIES, CALLBACK_WAIT_MS, NONCE_BYTES } from './limits.js';
+import { decodeTcpFrame, encodeLine } from '../protocol/index.js';
+import { readFirstLine } from './first-line.js';
+import { CALLBACK_TRIES, CALLBACK_WAIT_MS, GREETING_TIMEOUT_MS, NONCE_BYTES } from './limits.js';
 
 /** What asks the index server for a callback (IndexClient.callback). */
 export type AskCallback = (holder: string, tcpPort: number, nonce: string) => Promise<void>;
 
+/** Where connections back arrive (CallbackListener): its port, and the connection greeting with a nonce. */
+export interface CallbackWaiter {
+  readonly port: number;
+  expect(nonce: string, timeoutMs: number, signal?: AbortSignal): { connection: Promise<Socket | undefined>; cancel(): void };
+}
+
+/** A public peer that relays (RETRIEVE lists its relayPort). */
+export interface RelayContact {
+  name: string;
+  ip: string;
+  relayPort: number;
+}
+
 export interface ReachOptions {
   askCallback: AskCallback;
-  listener: CallbackListener;
+  listener: CallbackWaiter;
   logger: Logger;
   callbackWaitMs?: number;
+  /** True when the index server sees this downloader behind a NAT: a holder behind one cannot call back. */
+  behindNat?: () => boolean;
+  /** The relays to try when neither side can reach the other. */
+  relays?: () => Promise<readonly RelayContact[]>;
 }
 
 /** An OpenConnection for downloadFile: direct, else by callback. */
 export function reachHolders(options: ReachOptions): OpenConnection {
   return async (holder, connectTimeoutMs, signal) => {
+    let before = '';
     if (!holder.behindNat) {
       try {
         return await connectDirectly(holder, connectTimeoutMs, signal);
       } catch (error) {
         if (!(error instanceof HolderFailure)) throw error;
         options.logger.info('download.direct-failed', { holder: holder.name, reason: error.message });
-        return await byCallback(holder, options, signal, `${error.message}; `);
+        before = `${error.message}; `;
       }
     }
-    return byCallback(holder, options, signal, '');
+    // Both behind NATs: the holder's connection back could not get in either; only a relay helps.
+    if (!(holder.behindNat && options.behindNat?.())) {
+      try {
+        return await byCallback(holder, options, signal, before);
+      } catch (error) {
+        if (!(error instanceof HolderFailure) || !options.relays) throw error;
+        before = `${error.message}; `;
+      }
+    }
+    return byRelay(holder, options, connectTimeoutMs, signal, before);
   };
+}
+
+/** Through the first relay that joins us to the holder; rejects with a HolderFailure saying why none did. */
+async function byRelay(holder: Holder, options: ReachOptions, connectTimeoutMs: number, signal: AbortSignal | undefined, before: string): Promise<Socket> {
+  const relays = (await options.relays?.().catch(() => [])) ?? [];
+  const why: string[] = [];
+  for (const relay of relays.filter((r) => r.name !== holder.name)) {
+    let socket: Socket | undefined;
+    try {
+      socket = await connectDirectly({ name: relay.name, ip: relay.ip, tcpPort: relay.relayPort }, connectTimeoutMs, signal);
+      socket.write(encodeLine({ type: 'RELAY', rq: 1, name: holder.name }));
+      // The relay asks for a callback (up to CALLBACK_TRIES waits) before it answers.
+      const answer = decodeTcpFrame(await readFirstLine(socket, (options.callbackWaitMs ?? CALLBACK_WAIT_MS) * CALLBACK_TRIES + GREETING_TIMEOUT_MS));
+      if (answer.type === 'RELAY-READY') {
+        options.logger.info('download.relayed', { holder: holder.name, relay: relay.name });
+        return socket;
+      }
+      why.push(`${relay.name}: ${answer.type === 'RELAY-DENIED' ? answer.reason : `answered ${answer.type}`}`);
+    } catch (error) {
+      why.push(`${relay.name}: ${(error as Error).message}`);
+    }
+    socket?.destroy();
+  }
+  const tried = why.length === 0 ? 'no peer offers relaying (serve --relay)' : `no relay joined us: ${why.join('; ')}`;
+  throw new HolderFailure('CONNECT_FAILED', `${before}both ${holder.name} and this peer are behind NATs, and ${tried}`);
 }
 
 /** A TCP connection to the holder's listed address; rejects with a HolderFailure. */
@@ -58,7 +111,7 @@ export function connectDirectly(holder: Holder, timeoutMs: number, signal?: Abor
 }
 
 /** CALLBACK, then the holder's connection back; asks again when none came (the push is a datagram). */
-async function byCallback(holder: Holder, options: ReachOptions, signal: AbortSignal | undefined, before: string): Promise<Socket> {
+export async function byCallback(holder: Pick<Holder, 'name'>, options: Pick<ReachOptions, 'askCallback' | 'listener' | 'logger' | 'callbackWaitMs'>, signal: AbortSignal | undefined, before: string): Promise<Socket> {
   const waitMs = options.callbackWaitMs ?? CALLBACK_WAIT_MS;
   for (let attempt = 1; attempt <= CALLBACK_TRIES; attempt++) {
     const nonce = randomBytes(NONCE_BYTES).toString('hex');

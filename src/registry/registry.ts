@@ -220,7 +220,7 @@ export class Registry {
   }
 
   /** Registers a free name, or refreshes the caller's own registration (new contact, same files and token). */
-  register(name: string, contact: PeerContact, credentials: Credentials): Promise<{ token: string; created: boolean }> {
+  register(name: string, contact: PeerContact, credentials: Credentials, relayPort?: number): Promise<{ token: string; created: boolean }> {
     return this.decide<{ token: string; created: boolean }>(name, credentials.request, (existing) => {
       const wanted = reachable(contact);
       if (existing) {
@@ -232,11 +232,12 @@ export class Registry {
         if (refusal) throw new RegistryError('NAME_TAKEN', this.takenReason(existing, credentials));
         this.seen(existing, this.clock());
         const seenAt = observedAt(credentials.from);
-        const next = sameContact(existing, wanted) && sameObserved(existing, seenAt) ? undefined : existing.toStored(wanted, undefined, seenAt);
+        const same = sameContact(existing, wanted) && sameObserved(existing, seenAt) && existing.relayPort === relayPort;
+        const next = same ? undefined : existing.toStored(wanted, undefined, seenAt, relayPort);
         return { result: { token: existing.token, created: false }, next, done: () => this.log.info('peer refreshed', { name, ...wanted }) };
       }
       const token = randomBytes(TOKEN_BYTES).toString('hex');
-      const next = new PeerState(0, name, wanted.ip, wanted.udpPort, wanted.tcpPort, token, this.clock(), new Map(), 0).toStored(wanted, [], observedAt(credentials.from));
+      const next = new PeerState(0, name, wanted.ip, wanted.udpPort, wanted.tcpPort, token, this.clock(), new Map(), 0).toStored(wanted, [], observedAt(credentials.from), relayPort);
       return { result: { token, created: true }, next, done: () => this.log.info('peer registered', { name, ...wanted }) };
     });
   }
@@ -563,6 +564,10 @@ export class Registry {
     current.version = version;
     this.changeContact(current, record);
     this.changeObserved(current, { observedIp: record.observedIp ?? record.ip, observedUdpPort: record.observedUdpPort ?? record.udpPort });
+    if (current.relayPort !== record.relayPort) {
+      current.relayPort = record.relayPort;
+      this.changes++;
+    }
     this.changeFiles(current, record.files);
   }
 

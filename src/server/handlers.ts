@@ -59,7 +59,7 @@ const credentials = (request: { token?: string }, ctx: RequestContext): Credenti
 const contactOf = ({ ip, udpPort, tcpPort }: { ip: string; udpPort: number; tcpPort: number }) => ({ ip, udpPort, tcpPort });
 
 async function register(request: UdpRequestByType['REGISTER'], ctx: RequestContext): Promise<UdpRepliesTo['REGISTER']> {
-  const { token } = await ctx.registry.register(request.name, contactOf(request), credentials(request, ctx));
+  const { token } = await ctx.registry.register(request.name, contactOf(request), credentials(request, ctx), request.relayPort);
   const peer = ctx.registry.peer(request.name);
   // How the server sees the peer: a retry answered from the store elsewhere may find it gone already.
   if (!peer) return { type: 'REGISTERED', rq: request.rq, token };

@@ -82,7 +82,7 @@ if (net) {
   children.push(server.child);
   server.child.stderr!.on('data', (text: Buffer) => (serverLog += text));
   server.child.stdout!.on('data', (text: Buffer) => (serverLog += text));
-  const pub = serveIn(net.pub, 'public', await shareWith('public', 'public.txt', publicText));
+  const pub = serveIn(net.pub, 'public', await shareWith('public', 'public.txt', publicText), ['--relay']);
   home = serveIn(net.lans[0].ns, 'home', await shareWith('home', 'home.txt', homeText), ['--nat-keepalive', NAT_KEEPALIVE]);
   await Promise.all([pub.waitFor(/^serving 1 file/m), home.waitFor(/^serving 1 file/m)]).catch(async (error: unknown) => {
     // Tests do not run after a failed set-up, nor do their after hooks: clean up here.
@@ -110,6 +110,15 @@ test('downloader behind a NAT, holder public: the download connects directly', {
   assert.equal(got.code, 0, got.stderr);
   assert.equal(got.content?.toString(), publicText);
   assert.equal(serverLog.split('connect-back pushed').length, pushesBefore, 'no callback was needed');
+});
+
+test('both behind NATs: the download runs through the public peer\'s relay, verified end to end', { skip }, async () => {
+  const relayedBefore = serverLog.split(`"requester":"${PUBLIC_IP}:`).length;
+  const got = await getIn(net!.lans[1].ns, 'home.txt');
+  assert.equal(got.code, 0, got.stderr);
+  assert.equal(got.content?.toString(), homeText);
+  // The relay (at the public address) asked for the holder's callback: to itself, not to the downloader.
+  assert.ok(serverLog.split(`"requester":"${PUBLIC_IP}:`).length > relayedBefore, 'the relay asked for the callback');
 });
 
 test('the NAT mapping expires and changes while the peers run: the observed address follows', { skip }, async () => {

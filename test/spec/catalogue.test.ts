@@ -49,6 +49,7 @@ const BRIEF: Record<string, BriefRequest> = {
     transport: 'udp', fields: ['name', 'tcpPort', 'nonce', 'token?'],
     replies: { 'CALLBACK-SENT': ['name'], 'CALLBACK-DENIED': ['reason'] },
   },
+  'RELAY': { transport: 'tcp', fields: ['name'], replies: { 'RELAY-READY': ['name'], 'RELAY-DENIED': ['reason'] } },
   'DOWNLOAD': {
     transport: 'tcp', fields: ['file', 'fromChunk?'],
     replies: {
@@ -72,6 +73,7 @@ const BRIEF_NAMES = [
   'PIECE',
   // issue 14
   'WHO-AM-I', 'YOU-ARE', 'WHO-AM-I-DENIED', 'CALLBACK', 'CALLBACK-SENT', 'CALLBACK-DENIED', 'CONNECT-BACK', 'CONNECTED-BACK',
+  'RELAY', 'RELAY-READY', 'RELAY-DENIED',
 ];
 /** Messages the server side of a channel sends unsolicited (issue 14): they travel the reply direction. */
 const BRIEF_PUSHES: Record<string, { transport: 'udp' | 'tcp'; fields: Fields }> = {
