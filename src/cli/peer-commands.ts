@@ -63,7 +63,7 @@ folder ($${STATE_FOLDER_ENV}, else ~/.local/state/p2fs).`;
 
 export const SERVE = {
   summary: 'share a folder: register, publish it, keep the index in step, serve downloads until Ctrl-C',
-  usage: 'serve --share DIR --name NAME [--server HOST:PORT] [--tcp-port P] [--udp-port P] [--host IP] [--ui [PORT]]',
+  usage: 'serve --share DIR --name NAME [--server HOST:PORT] [--tcp-port P] [--udp-port P] [--host IP] [--ui [PORT]] [--relay]',
   notes: `${SHARE_RULES}
 Files added, changed or deleted while serving are published, republished or removed.
 With --ui the page is listening before the peer registers. On Ctrl-C, SIGTERM or SIGHUP (the
