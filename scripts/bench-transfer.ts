@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { downloadFile, scanFile, startFileServer, type Holder, type SharedFile } from '../src/transfer/index.js';
 import { startRelay } from '../test/transfer/relay.js';
+import { natFirstByte } from './bench/nat-first-byte.js';
 
 const TARGETS = { textMBps: 150, binaryMBps: 100, rssMB: 150, rawRatio: 0.35, swarmSpeedup: 3.5 };
 
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
         '(hashing, verification and fsync included). CPU s = user + system seconds each process spent on the\n' +
         'transfer; size / the larger of the two is the rate with a core per process and nothing else running.\n',
     );
+    await natFirstByte((text) => process.stdout.write(text));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,7 +7,8 @@ export function emitCatalogue(spec: ProtocolSpec, set: SchemaSet): string {
   const byKey = new Map(spec.messages.map((m) => [m.key, m]));
   const typed = (t: Transport, d: MessageSpec['direction']) =>
     spec.messages.filter((m) => m.transport === t && m.direction === d && m.schemaFile);
-  const ops = spec.operations.filter((op) => byKey.get(op.request)!.schemaFile);
+  const ops = spec.operations.filter((op) => op.action === 'receive' && byKey.get(op.request)!.schemaFile);
+  const pushes = (t: Transport) => spec.operations.filter((op) => op.action === 'send' && op.transport === t).map((op) => byKey.get(op.request)!.type);
   const opOf = (t: Transport) => ops.filter((op) => op.transport === t);
   const refusalOf = (op: OperationSpec) =>
     op.replies.map((k) => byKey.get(k)!).find((m) => set.files.get(m.schemaFile!)!.properties?.reason)!;
@@ -52,6 +53,10 @@ export function emitCatalogue(spec: ProtocolSpec, set: SchemaSet): string {
     'export const UDP_REFUSAL = {',
     ...opOf('udp').map((op) => `  ${JSON.stringify(byKey.get(op.request)!.type)}: ${JSON.stringify(refusalOf(op).type)},`),
     '} as const satisfies { [K in UdpRequestType]: UdpReplyType };',
+    '',
+    '/** Messages the server side sends unsolicited (a push travels the reply direction; nothing answers it). */',
+    `export const UDP_PUSH_TYPES = [${pushes('udp').map((t) => JSON.stringify(t)).join(', ')}] as const;`,
+    `export const TCP_PUSH_TYPES = [${pushes('tcp').map((t) => JSON.stringify(t)).join(', ')}] as const;`,
     '',
     `/** The reply to a JSON object whose type is missing or unknown. */`,
     `export const UDP_FALLBACK_REPLY = ${JSON.stringify(byKey.get(fallback!.replies[0]!)!.type)} as const;`,

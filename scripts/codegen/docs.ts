@@ -21,7 +21,7 @@ export function emitProtocolDoc(spec: ProtocolSpec, set: SchemaSet): string {
     '|---|---|---|---|',
     ...spec.operations.map((op) => {
       const req = byKey.get(op.request)!;
-      const replies = op.replies.map((k) => link(byKey.get(k)!)).join(' · ');
+      const replies = op.action === 'send' ? '(sent unsolicited; nothing answers it)' : op.replies.map((k) => link(byKey.get(k)!)).join(' · ');
       return `| ${link(req)} | ${op.transport.toUpperCase()} | ${replies} | ${op.summary} |`;
     }),
     '',
@@ -41,7 +41,8 @@ export function emitProtocolDoc(spec: ProtocolSpec, set: SchemaSet): string {
 }
 
 function messageSection(set: SchemaSet, m: MessageSpec, spec: ProtocolSpec): string[] {
-  const lines = [`### ${m.type} (${m.key})`, '', `${m.transport.toUpperCase()} ${m.direction}. ${m.title}.`, ''];
+  const pushed = spec.operations.some((o) => o.action === 'send' && o.request === m.key);
+  const lines = [`### ${m.type} (${m.key})`, '', `${m.transport.toUpperCase()} ${pushed ? 'push (unsolicited, reply direction)' : m.direction}. ${m.title}.`, ''];
   if (m.direction === 'request') {
     const op = spec.operations.find((o) => o.request === m.key)!;
     const byKey = new Map(spec.messages.map((x) => [x.key, x]));

@@ -22,6 +22,11 @@ export interface MessageSpec {
 
 export interface OperationSpec {
   id: string;
+  /**
+   * `receive`: a request the channel's server answers. `send`: a message the channel's server sends
+   * unsolicited (a push, e.g. CONNECT-BACK); it travels the reply direction and is answered by nothing.
+   */
+  action: 'receive' | 'send';
   summary: string;
   transport: Transport;
   request: string;
@@ -58,13 +63,14 @@ export async function readSpec(specPath: string): Promise<ProtocolSpec> {
     const reply = op.reply();
     return {
       id: op.id() ?? channelId,
+      action: op.action() === 'send' ? 'send' : 'receive',
       summary: op.summary() ?? '',
       transport: transportOfChannel(channelId),
       request: op.messages().all()[0]!.id(),
       replies: reply ? reply.messages().all().map((m) => m.id()) : [],
     };
   });
-  const requestKeys = new Set(operations.map((op) => op.request));
+  const requestKeys = new Set(operations.filter((op) => op.action === 'receive').map((op) => op.request));
   const transportOfMessage = new Map<string, Transport>();
   for (const op of operations) for (const key of [op.request, ...op.replies]) transportOfMessage.set(key, op.transport);
 

@@ -4,6 +4,7 @@
 import { DEFAULT_ATTEMPTS, DEFAULT_FIRST_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS } from '../client/retry.js';
 import { LOG_LEVELS } from '../log/index.js';
 import { DEFAULT_DOWNLOAD_FOLDER, DOWNLOAD_FOLDER_ENV, PEER_DATA_FOLDER, STATE_FOLDER_ENV } from '../peer/places.js';
+import { DEFAULT_RELAY_BYTES_PER_SECOND, DEFAULT_RELAY_TRANSFERS, NAT_KEEPALIVE_MS } from '../reach/limits.js';
 import { DEFAULT_PORT } from '../server/defaults.js';
 import { DEFAULT_MAX_HOLDERS, MAX_HOLDERS_AT_ONCE } from '../transfer/limits.js';
 import { integerFrom, oneOf, parseBindPort, parseCount, parseDuration, parseIp, parseListenAddress, parsePositive, parseServers } from './flags.js';
@@ -63,7 +64,7 @@ folder ($${STATE_FOLDER_ENV}, else ~/.local/state/p2fs).`;
 
 export const SERVE = {
   summary: 'share a folder: register, publish it, keep the index in step, serve downloads until Ctrl-C',
-  usage: 'serve --share DIR --name NAME [--server HOST:PORT] [--tcp-port P] [--udp-port P] [--host IP] [--ui [PORT]]',
+  usage: 'serve --share DIR --name NAME [--server HOST:PORT] [--tcp-port P] [--udp-port P] [--host IP] [--ui [PORT]] [--relay]',
   notes: `${SHARE_RULES}
 Files added, changed or deleted while serving are published, republished or removed.
 With --ui the page is listening before the peer registers. On Ctrl-C, SIGTERM or SIGHUP (the
@@ -74,6 +75,13 @@ ${NAME_KEPT}`,
     ...COMMON_FLAGS,
     ...NETWORK_FLAGS,
     'max-uploads': { value: 'N', help: 'uploads served at once; more get "busy, try later" (default 8)', parse: parsePositive },
+    'nat-keepalive': {
+      value: 'TIME', parse: parseDuration,
+      help: `behind a NAT, how often to send WHO-AM-I so the mapping stays open (default ${NAT_KEEPALIVE_MS / 1000}s; shorter for NATs that forget sooner)`,
+    },
+    relay: { help: 'relay for peers that cannot reach each other (both behind NATs); needs a public address' },
+    'relay-max': { value: 'N', help: `transfers relayed at once (default ${DEFAULT_RELAY_TRANSFERS})`, parse: parsePositive },
+    'relay-rate': { value: 'BYTES', help: `bytes a second relayed in all (default ${DEFAULT_RELAY_BYTES_PER_SECOND})`, parse: parsePositive },
     db: { value: 'URL', help: `the peer's database (default sqlite://DIR/${PEER_DATA_FOLDER}/peer.sqlite)` },
     ...UI_FLAGS,
     ...METRICS_FLAG,

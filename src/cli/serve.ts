@@ -23,6 +23,8 @@ export async function run(flags: CommandFlags<typeof SERVE.flags>, args: string[
     shareMode: 'auto',
     ...(flags.db === undefined ? {} : { database: flags.db }),
     ...(flags['max-uploads'] === undefined ? {} : { maxUploads: flags['max-uploads'] }),
+    ...(flags['nat-keepalive'] === undefined ? {} : { natKeepaliveMs: flags['nat-keepalive'] }),
+    ...relayOption(flags),
   });
   // What was started beside the peer, closed in reverse order before it stops.
   const started: Array<{ close(): Promise<void> }> = [];
@@ -41,6 +43,9 @@ export async function run(flags: CommandFlags<typeof SERVE.flags>, args: string[
       `serving ${s.sharedFiles} file${s.sharedFiles === 1 ? '' : 's'} from ${s.shareDir} as ${peer.name} (${where}) · index server ${s.server}`,
       { event: 'serving', name: peer.name, share: s.shareDir, files: s.sharedFiles, contact: s.contact, server: s.server },
     );
+    if (peer.relayPort !== undefined) {
+      say(flags.json)(`relaying for peers behind NATs on tcp port ${peer.relayPort}`, { event: 'relaying', relayPort: peer.relayPort });
+    }
     const seen = peer.seenAs;
     if (seen?.behindNat) {
       say(flags.json)(
@@ -55,6 +60,18 @@ export async function run(flags: CommandFlags<typeof SERVE.flags>, args: string[
     warnIfNotDeregistered(await peer.stop(), 'the index server will expire this peer');
   }
   return EXIT_OK;
+}
+
+function relayOption(flags: CommandFlags<typeof SERVE.flags>): { relay?: { maxTransfers?: number; bytesPerSecond?: number } } {
+  const capped = flags['relay-max'] !== undefined || flags['relay-rate'] !== undefined;
+  if (!flags.relay && capped) throw new UsageError('--relay-max and --relay-rate need --relay');
+  if (!flags.relay) return {};
+  return {
+    relay: {
+      ...(flags['relay-max'] === undefined ? {} : { maxTransfers: flags['relay-max'] }),
+      ...(flags['relay-rate'] === undefined ? {} : { bytesPerSecond: flags['relay-rate'] }),
+    },
+  };
 }
 
 /** A line for people, or its data as a JSON line with --json. */

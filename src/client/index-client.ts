@@ -19,7 +19,7 @@ import {
   UDP_REFUSAL, validateUdpRequest,
   type UdpReply, type UdpRepliesTo, type UdpRequest, type UdpRequestByType, type UdpRequestType,
 } from '../generated/catalogue.js';
-import type { FileEntry, FileHolder, PeerListing, PublishedFile, UpdateConfirmedReply, WordMatch, YouAreReply } from '../generated/types.js';
+import type { ConnectBackPush, FileEntry, FileHolder, PeerListing, PublishedFile, UpdateConfirmedReply, WordMatch, YouAreReply } from '../generated/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { IndexClientError } from './errors.js';
 import { splitIntoBatches } from './batches.js';
@@ -44,6 +44,7 @@ const SUCCESS = {
   'SEARCH-WORDS': 'WORDS-FOUND',
   'UPDATE-CONTACT': 'UPDATE-CONFIRMED',
   'WHO-AM-I': 'YOU-ARE',
+  'CALLBACK': 'CALLBACK-SENT',
 } as const satisfies { [K in UdpRequestType]: Exclude<UdpRepliesTo[K], { type: (typeof UDP_REFUSAL)[K] }>['type'] };
 
 type Success<K extends UdpRequestType> = Extract<UdpRepliesTo[K], { type: (typeof SUCCESS)[K] }>;
@@ -107,6 +108,8 @@ export interface IndexClientOptions {
   token?: string;
   logger?: Logger;
   onMessage?: (seen: MessageSeen) => void;
+  /** A CONNECT-BACK the server pushed (only the servers named in `server` are listened to). */
+  onConnectBack?: (push: ConnectBackPush) => void;
 }
 
 interface Pending {
@@ -135,6 +138,8 @@ export class IndexClient {
   readonly retry: RetryPolicy;
   readonly maxDatagramBytes: number;
   onMessage: ((seen: MessageSeen) => void) | undefined;
+  /** Receives CONNECT-BACK pushes (the peer answers them by connecting out). */
+  onConnectBack: ((push: ConnectBackPush) => void) | undefined;
 
   private readonly inflight = new Map<number, Pending>();
   private nextRq = randomFirstRq();
@@ -158,6 +163,7 @@ export class IndexClient {
     this.probeFirstEveryMs = options.probeFirstEveryMs ?? FIRST_SERVER_PROBE_MS;
     this.maxDatagramBytes = options.maxDatagramBytes ?? MAX_DATAGRAM_BYTES;
     this.onMessage = options.onMessage;
+    this.onConnectBack = options.onConnectBack;
     this.identity = { name: options.name, token: options.token };
     socket.on('message', (bytes, from) => this.onDatagram(bytes, from));
     socket.on('error', (error) => logger.warn('index.socket.error', { error }));
@@ -325,16 +331,26 @@ export class IndexClient {
   }
 
   /** REGISTER (or refresh, with the token we hold); keeps the new token. */
-  async register(contact: Omit<Contact, 'udpPort'> & { udpPort?: number }): Promise<string> {
+  async register(contact: Omit<Contact, 'udpPort'> & { udpPort?: number }, relayPort?: number): Promise<string> {
     const full: Contact = { ...contact, udpPort: contact.udpPort ?? this.udpPort };
     const sameName = this.identity.name === full.name;
-    const reply = await this.ask({ type: 'REGISTER', ...full, ...(sameName && this.token ? { token: this.token } : {}) });
+    const reply = await this.ask({
+      type: 'REGISTER', ...full, ...(sameName && this.token ? { token: this.token } : {}), ...(relayPort === undefined ? {} : { relayPort }),
+    });
     this.identity = { name: full.name, token: reply.token };
     this.lastContact = full;
     if (reply.observedIp !== undefined && reply.observedUdpPort !== undefined) {
       this.seenAs = { observedIp: reply.observedIp, observedUdpPort: reply.observedUdpPort, behindNat: reply.behindNat === true };
     }
     return reply.token;
+  }
+
+  /**
+   * CALLBACK: asks the server to have `holder` connect to this client's source IP at `tcpPort`,
+   * greeting with `nonce`. Resolves once the server has pushed CONNECT-BACK (CALLBACK-SENT).
+   */
+  async callback(holder: string, tcpPort: number, nonce: string): Promise<void> {
+    await this.ask({ type: 'CALLBACK', name: holder, tcpPort, nonce });
   }
 
   /** WHO-AM-I: how the server sees this client now (with the token: its NAT mapping's current address). */
@@ -499,6 +515,12 @@ export class IndexClient {
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.logger.warn('index.reply.garbage', { reason: error.reason, bytes: bytes.byteLength });
+      return;
+    }
+    if (reply.type === 'CONNECT-BACK') {
+      // A push, not an answer: its rq is the server's own count, and nothing waits for it.
+      this.seen({ direction: 'received', message: reply, server: server.label });
+      this.onConnectBack?.(reply);
       return;
     }
     const pending = reply.rq === null ? undefined : this.inflight.get(reply.rq);

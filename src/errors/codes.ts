@@ -47,6 +47,7 @@ export const ERROR_CODES = {
       NO_WORDS: 'SEARCH-WORDS whose `words` holds no letter or digit',
       TOO_MANY_WORDS: 'SEARCH-WORDS with more words than the server searches by at once (8)',
       WORDS_TOO_COMMON: 'SEARCH-WORDS whose every word is in more than 100,000 file names: a rarer word is needed',
+      CALLBACK_RATE: 'CALLBACK from an IP over its budget (a burst of 20, then 5 a second): the server must not become a reflector',
       INTERNAL: 'the server failed to handle the request (a bug, logged); the client may try again',
     },
   },

@@ -4,7 +4,7 @@ import * as V from './validators.js';
 import type { Validator } from './validators.js';
 
 /** Requests a peer sends the index server (UDP). */
-export const UDP_REQUEST_TYPES = ["REGISTER", "DE-REGISTER", "PUBLISH", "REMOVE", "RETRIEVE-ALL", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-WORDS", "UPDATE-CONTACT", "WHO-AM-I"] as const;
+export const UDP_REQUEST_TYPES = ["REGISTER", "DE-REGISTER", "PUBLISH", "REMOVE", "RETRIEVE-ALL", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-WORDS", "UPDATE-CONTACT", "WHO-AM-I", "CALLBACK"] as const;
 export type UdpRequestType = (typeof UDP_REQUEST_TYPES)[number];
 export interface UdpRequestByType {
   "REGISTER": T.RegisterRequest;
@@ -17,6 +17,7 @@ export interface UdpRequestByType {
   "SEARCH-WORDS": T.SearchWordsRequest;
   "UPDATE-CONTACT": T.UpdateContactRequest;
   "WHO-AM-I": T.WhoAmIRequest;
+  "CALLBACK": T.CallbackRequest;
 }
 export type UdpRequest = UdpRequestByType[UdpRequestType];
 export const validateUdpRequest: { [K in UdpRequestType]: Validator<UdpRequestByType[K]> } = {
@@ -30,10 +31,11 @@ export const validateUdpRequest: { [K in UdpRequestType]: Validator<UdpRequestBy
   "SEARCH-WORDS": V.SearchWordsRequest,
   "UPDATE-CONTACT": V.UpdateContactRequest,
   "WHO-AM-I": V.WhoAmIRequest,
+  "CALLBACK": V.CallbackRequest,
 };
 
 /** Replies the index server sends (UDP). */
-export const UDP_REPLY_TYPES = ["REGISTERED", "REGISTER-DENIED", "DE-REGISTERED", "DE-REGISTER-DENIED", "PUBLISHED", "PUBLISH-DENIED", "REMOVED", "REMOVE-DENIED", "RETRIEVE", "RETRIEVE-ERROR", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-ERROR", "WORDS-FOUND", "WORDS-ERROR", "UPDATE-CONFIRMED", "UPDATE-DENIED", "YOU-ARE", "WHO-AM-I-DENIED", "ERROR"] as const;
+export const UDP_REPLY_TYPES = ["REGISTERED", "REGISTER-DENIED", "DE-REGISTERED", "DE-REGISTER-DENIED", "PUBLISHED", "PUBLISH-DENIED", "REMOVED", "REMOVE-DENIED", "RETRIEVE", "RETRIEVE-ERROR", "RETRIEVE-INFOT", "SEARCH-FILE", "SEARCH-ERROR", "WORDS-FOUND", "WORDS-ERROR", "UPDATE-CONFIRMED", "UPDATE-DENIED", "YOU-ARE", "WHO-AM-I-DENIED", "CALLBACK-SENT", "CALLBACK-DENIED", "CONNECT-BACK", "ERROR"] as const;
 export type UdpReplyType = (typeof UDP_REPLY_TYPES)[number];
 export interface UdpReplyByType {
   "REGISTERED": T.RegisteredReply;
@@ -55,6 +57,9 @@ export interface UdpReplyByType {
   "UPDATE-DENIED": T.UpdateDeniedReply;
   "YOU-ARE": T.YouAreReply;
   "WHO-AM-I-DENIED": T.WhoAmIDeniedReply;
+  "CALLBACK-SENT": T.CallbackSentReply;
+  "CALLBACK-DENIED": T.CallbackDeniedReply;
+  "CONNECT-BACK": T.ConnectBackPush;
   "ERROR": T.ErrorReply;
 }
 export type UdpReply = UdpReplyByType[UdpReplyType];
@@ -78,28 +83,36 @@ export const validateUdpReply: { [K in UdpReplyType]: Validator<UdpReplyByType[K
   "UPDATE-DENIED": V.UpdateDeniedReply,
   "YOU-ARE": V.YouAreReply,
   "WHO-AM-I-DENIED": V.WhoAmIDeniedReply,
+  "CALLBACK-SENT": V.CallbackSentReply,
+  "CALLBACK-DENIED": V.CallbackDeniedReply,
+  "CONNECT-BACK": V.ConnectBackPush,
   "ERROR": V.ErrorReply,
 };
 
 /** Requests a downloader sends a peer (TCP). */
-export const TCP_REQUEST_TYPES = ["DOWNLOAD"] as const;
+export const TCP_REQUEST_TYPES = ["DOWNLOAD", "RELAY"] as const;
 export type TcpRequestType = (typeof TCP_REQUEST_TYPES)[number];
 export interface TcpRequestByType {
   "DOWNLOAD": T.DownloadRequest;
+  "RELAY": T.RelayRequest;
 }
 export type TcpRequest = TcpRequestByType[TcpRequestType];
 export const validateTcpRequest: { [K in TcpRequestType]: Validator<TcpRequestByType[K]> } = {
   "DOWNLOAD": V.DownloadRequest,
+  "RELAY": V.RelayRequest,
 };
 
 /** Frames a peer sends back to a downloader (TCP). */
-export const TCP_FRAME_TYPES = ["FILE", "FILE-END", "DOWNLOAD-ERROR", "PIECE"] as const;
+export const TCP_FRAME_TYPES = ["FILE", "FILE-END", "DOWNLOAD-ERROR", "PIECE", "CONNECTED-BACK", "RELAY-READY", "RELAY-DENIED"] as const;
 export type TcpFrameType = (typeof TCP_FRAME_TYPES)[number];
 export interface TcpFrameByType {
   "FILE": T.FileFrame;
   "FILE-END": T.FileEndFrame;
   "DOWNLOAD-ERROR": T.DownloadErrorFrame;
   "PIECE": T.PieceFrame;
+  "CONNECTED-BACK": T.ConnectedBackFrame;
+  "RELAY-READY": T.RelayReadyFrame;
+  "RELAY-DENIED": T.RelayDeniedFrame;
 }
 export type TcpFrame = TcpFrameByType[TcpFrameType];
 export const validateTcpFrame: { [K in TcpFrameType]: Validator<TcpFrameByType[K]> } = {
@@ -107,6 +120,9 @@ export const validateTcpFrame: { [K in TcpFrameType]: Validator<TcpFrameByType[K
   "FILE-END": V.FileEndFrame,
   "DOWNLOAD-ERROR": V.DownloadErrorFrame,
   "PIECE": V.PieceFrame,
+  "CONNECTED-BACK": V.ConnectedBackFrame,
+  "RELAY-READY": V.RelayReadyFrame,
+  "RELAY-DENIED": V.RelayDeniedFrame,
 };
 
 /** For each UDP request type, the replies it may get (exactly one of them). */
@@ -121,6 +137,7 @@ export interface UdpRepliesTo {
   "SEARCH-WORDS": T.WordsFoundReply | T.WordsErrorReply;
   "UPDATE-CONTACT": T.UpdateConfirmedReply | T.UpdateDeniedReply;
   "WHO-AM-I": T.YouAreReply | T.WhoAmIDeniedReply;
+  "CALLBACK": T.CallbackSentReply | T.CallbackDeniedReply;
 }
 
 /** The reply that refuses each UDP request (it carries a `reason`). */
@@ -135,7 +152,12 @@ export const UDP_REFUSAL = {
   "SEARCH-WORDS": "WORDS-ERROR",
   "UPDATE-CONTACT": "UPDATE-DENIED",
   "WHO-AM-I": "WHO-AM-I-DENIED",
+  "CALLBACK": "CALLBACK-DENIED",
 } as const satisfies { [K in UdpRequestType]: UdpReplyType };
+
+/** Messages the server side sends unsolicited (a push travels the reply direction; nothing answers it). */
+export const UDP_PUSH_TYPES = ["CONNECT-BACK"] as const;
+export const TCP_PUSH_TYPES = ["CONNECTED-BACK"] as const;
 
 /** The reply to a JSON object whose type is missing or unknown. */
 export const UDP_FALLBACK_REPLY = "ERROR" as const;
@@ -174,11 +196,19 @@ export const MESSAGES = [
   { key: "WhoAmIRequest", type: "WHO-AM-I", transport: "udp", direction: "request", schema: "schemas/udp/who-am-i.json" },
   { key: "YouAreReply", type: "YOU-ARE", transport: "udp", direction: "reply", schema: "schemas/udp/you-are.json" },
   { key: "WhoAmIDeniedReply", type: "WHO-AM-I-DENIED", transport: "udp", direction: "reply", schema: "schemas/udp/who-am-i-denied.json" },
+  { key: "CallbackRequest", type: "CALLBACK", transport: "udp", direction: "request", schema: "schemas/udp/callback.json" },
+  { key: "CallbackSentReply", type: "CALLBACK-SENT", transport: "udp", direction: "reply", schema: "schemas/udp/callback-sent.json" },
+  { key: "CallbackDeniedReply", type: "CALLBACK-DENIED", transport: "udp", direction: "reply", schema: "schemas/udp/callback-denied.json" },
+  { key: "ConnectBackPush", type: "CONNECT-BACK", transport: "udp", direction: "reply", schema: "schemas/udp/connect-back.json" },
   { key: "ErrorReply", type: "ERROR", transport: "udp", direction: "reply", schema: "schemas/udp/error.json" },
   { key: "DownloadRequest", type: "DOWNLOAD", transport: "tcp", direction: "request", schema: "schemas/tcp/download.json" },
   { key: "FileFrame", type: "FILE", transport: "tcp", direction: "reply", schema: "schemas/tcp/file.json" },
   { key: "FileEndFrame", type: "FILE-END", transport: "tcp", direction: "reply", schema: "schemas/tcp/file-end.json" },
   { key: "DownloadErrorFrame", type: "DOWNLOAD-ERROR", transport: "tcp", direction: "reply", schema: "schemas/tcp/download-error.json" },
   { key: "PieceFrame", type: "PIECE", transport: "tcp", direction: "reply", schema: "schemas/tcp/piece.json" },
+  { key: "ConnectedBackFrame", type: "CONNECTED-BACK", transport: "tcp", direction: "reply", schema: "schemas/tcp/connected-back.json" },
+  { key: "RelayRequest", type: "RELAY", transport: "tcp", direction: "request", schema: "schemas/tcp/relay.json" },
+  { key: "RelayReadyFrame", type: "RELAY-READY", transport: "tcp", direction: "reply", schema: "schemas/tcp/relay-ready.json" },
+  { key: "RelayDeniedFrame", type: "RELAY-DENIED", transport: "tcp", direction: "reply", schema: "schemas/tcp/relay-denied.json" },
   { key: "UnknownRequest", type: "UNKNOWN", transport: "udp", direction: "request", schema: null },
 ] as const;

@@ -99,6 +99,10 @@ export type ChunkCount = number;
  */
 export type PublishedFile = string | FileEntry;
 /**
+ * A UDP or TCP port number.
+ */
+export type Port1 = number;
+/**
  * The words to look for, separated by spaces or punctuation: 1 to 255 characters. Case and accents are ignored (NFKD, combining marks dropped, lower case, then NFC).
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
@@ -119,6 +123,21 @@ export type ChunkNumber = number;
  * via the `definition` "encoding".
  */
 export type ChunkEncoding = "base64";
+/**
+ * A one-time secret the downloader picks for one callback (128 random bits, lower-case hex): the connection that greets with it is the one it asked for.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "nonce".
+ */
+export type Nonce = string;
+/**
+ * A UDP or TCP port number.
+ */
+export type Port2 = number;
+/**
+ * A UDP or TCP port number.
+ */
+export type Port3 = number;
 /**
  * File size in bytes.
  */
@@ -148,6 +167,7 @@ export interface PeerListing {
   ip: IpAddress;
   tcpPort: Port;
   behindNat?: BehindNat;
+  relayPort?: Port1;
   /**
    * @maxItems 1024
    */
@@ -201,6 +221,7 @@ export interface RegisterRequest {
   udpPort: Port;
   tcpPort: Port;
   token?: Token;
+  relayPort?: Port2;
 }
 /**
  * The registration is stored. Keep the token: it authorises later mutations from any address. observedIp and observedUdpPort say where the server sees the peer's datagrams come from; behindNat says they differ from the registered ip and udpPort.
@@ -652,6 +673,68 @@ export interface WhoAmIDeniedReply {
   reason: Reason;
 }
 /**
+ * A downloader that cannot connect to a holder (or knows it is behind a NAT) asks the server to have the holder connect out to it: to the IP this datagram comes from (never a declared one) and `tcpPort`, greeting with `nonce`. Only a registered client may ask, only for a registered holder, and at most a burst of 20 then 5 a second per requester IP.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "CallbackRequest".
+ */
+export interface CallbackRequest {
+  /**
+   * The message type.
+   */
+  type: "CALLBACK";
+  rq: RequestNumber;
+  name: PeerName;
+  tcpPort: Port3;
+  nonce: Nonce;
+  token?: Token;
+}
+/**
+ * CONNECT-BACK went to the holder's observed address. The holder connects within a few seconds if it is up; if nothing arrives, ask again.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "CallbackSentReply".
+ */
+export interface CallbackSentReply {
+  /**
+   * The message type.
+   */
+  type: "CALLBACK-SENT";
+  rq: RequestNumber;
+  name: PeerName;
+}
+/**
+ * CALLBACK was refused: the requester or the holder is not registered, the requester asks too often, or the request is invalid.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "CallbackDeniedReply".
+ */
+export interface CallbackDeniedReply {
+  /**
+   * The message type.
+   */
+  type: "CALLBACK-DENIED";
+  rq: RequestNumber;
+  reason: Reason;
+}
+/**
+ * Sent by the server, unsolicited, to a holder's observed address (through the NAT mapping its keepalives hold open): connect over TCP to ip:tcpPort, greet with CONNECTED-BACK carrying nonce, then serve the DOWNLOAD that arrives on that connection. `ip` is where the requester's CALLBACK came from.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "ConnectBackPush".
+ */
+export interface ConnectBackPush {
+  /**
+   * The message type.
+   */
+  type: "CONNECT-BACK";
+  rq: RequestNumber;
+  from: PeerName;
+  ip: IpAddress;
+  tcpPort: Port;
+  nonce: Nonce;
+}
+/**
  * Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
@@ -764,4 +847,61 @@ export interface PieceFrame {
    * @maxItems 64
    */
   proof: Sha256[];
+}
+/**
+ * The first line a holder sends on a connection it opened because of CONNECT-BACK: the nonce proves which callback it answers. The downloader then sends DOWNLOAD on the same connection, as if it had connected.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "ConnectedBackFrame".
+ */
+export interface ConnectedBackFrame {
+  /**
+   * The message type.
+   */
+  type: "CONNECTED-BACK";
+  rq: RequestNumber;
+  name: PeerName;
+  nonce: Nonce;
+}
+/**
+ * Sent to a relay's relayPort by a downloader that cannot reach `name` (both behind NATs): the relay asks that holder for a callback to itself and, once it connected, joins the two connections. Then the downloader sends DOWNLOAD as if connected to the holder; the relay only carries bytes, and the downloader verifies them end to end.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "RelayRequest".
+ */
+export interface RelayRequest {
+  /**
+   * The message type.
+   */
+  type: "RELAY";
+  rq: RequestNumber;
+  name: PeerName;
+}
+/**
+ * The holder is connected through the relay: from the next byte on, this connection carries the holder's side of the transfer.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "RelayReadyFrame".
+ */
+export interface RelayReadyFrame {
+  /**
+   * The message type.
+   */
+  type: "RELAY-READY";
+  rq: RequestNumber;
+  name: PeerName;
+}
+/**
+ * The relay will not or could not join the holder: it is busy (a cap on relayed transfers), the holder is unknown, or it never connected. The relay closes the connection.
+ *
+ * This interface was referenced by `P2FSMessages`'s JSON-Schema
+ * via the `definition` "RelayDeniedFrame".
+ */
+export interface RelayDeniedFrame {
+  /**
+   * The message type.
+   */
+  type: "RELAY-DENIED";
+  rq: RequestNumber;
+  reason: Reason;
 }

@@ -2,7 +2,7 @@
 import runtime0 from "ajv/dist/runtime/ucs2length.js";
 "use strict";
 export const RegisterRequest = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisterRequest","description":"Register a peer under a unique name with the addresses other peers and the server reach it at. With the token of an earlier registration of the same name (or from the same IP and UDP port), refreshes it.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"REGISTER","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisterRequest","description":"Register a peer under a unique name with the addresses other peers and the server reach it at. With the token of an earlier registration of the same name (or from the same IP and UDP port), refreshes it.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"REGISTER","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"},"relayPort":{"$ref":"../common.json#/$defs/port","description":"Offered by a public peer that relays (serve --relay): RETRIEVE lists it, so two peers behind NATs can meet through it."}}};
 const schema13 = {"title":"RequestNumber","description":"Request number chosen by the requester; every reply carries the rq of the request it answers.","type":"integer","minimum":0,"maximum":2147483647};
 const schema14 = {"title":"PeerName","description":"A peer name: 1 to 32 ASCII letters, digits, \".\", \"_\" or \"-\". Names are unique on the index server.","type":"string","minLength":1,"maxLength":32,"pattern":"^[A-Za-z0-9._-]+$","x-rule":"may only contain letters, digits, '.', '_' and '-'"};
 const schema15 = {"title":"IpAddress","description":"An IPv4 or IPv6 address literal (no host names, no zone, no brackets).","type":"string","minLength":2,"maxLength":45,"pattern":"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$","x-rule":"must be an IPv4 or IPv6 address literal such as 192.0.2.7 or 2001:db8::7"};
@@ -26,7 +26,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort")) || (key0 === "token"))){
+if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort")) || (key0 === "token")) || (key0 === "relayPort"))){
 validate10.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data}];
 return false;
 break;
@@ -231,6 +231,35 @@ var valid0 = _errs18 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.relayPort !== undefined){
+let data7 = data.relayPort;
+const _errs21 = errors;
+const _errs22 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+validate10.errors = [{instancePath:instancePath+"/relayPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data7}];
+return false;
+}
+if(errors === _errs22){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 65535 || isNaN(data7)){
+validate10.errors = [{instancePath:instancePath+"/relayPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data7}];
+return false;
+}
+else {
+if(data7 < 1 || isNaN(data7)){
+validate10.errors = [{instancePath:instancePath+"/relayPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data7}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -250,8 +279,8 @@ return errors === 0;
 }
 
 export const RegisteredReply = validate12;
-const schema19 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisteredReply","description":"The registration is stored. Keep the token: it authorises later mutations from any address. observedIp and observedUdpPort say where the server sees the peer's datagrams come from; behindNat says they differ from the registered ip and udpPort.","type":"object","required":["type","rq","token"],"additionalProperties":false,"properties":{"type":{"const":"REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"token":{"$ref":"../common.json#/$defs/token"},"observedIp":{"$ref":"../common.json#/$defs/ip"},"observedUdpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"}}};
-const schema24 = {"title":"BehindNat","description":"True when the peer's datagrams reach the index server from another address than the one it registered (a NAT between them): other peers cannot connect to it directly and reach it by callback. Absent or false: reachable at its registered ip and tcpPort.","type":"boolean"};
+const schema20 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisteredReply","description":"The registration is stored. Keep the token: it authorises later mutations from any address. observedIp and observedUdpPort say where the server sees the peer's datagrams come from; behindNat says they differ from the registered ip and udpPort.","type":"object","required":["type","rq","token"],"additionalProperties":false,"properties":{"type":{"const":"REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"token":{"$ref":"../common.json#/$defs/token"},"observedIp":{"$ref":"../common.json#/$defs/ip"},"observedUdpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"}}};
+const schema25 = {"title":"BehindNat","description":"True when the peer's datagrams reach the index server from another address than the one it registered (a NAT between them): other peers cannot connect to it directly and reach it by callback. Absent or false: reachable at its registered ip and tcpPort.","type":"boolean"};
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -260,14 +289,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.token === undefined) && (missing0 = "token"))){
-validate12.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema19.required,parentSchema:schema19,data}];
+validate12.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema20.required,parentSchema:schema20,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "token")) || (key0 === "observedIp")) || (key0 === "observedUdpPort")) || (key0 === "behindNat"))){
-validate12.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data}];
+validate12.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema20,data}];
 return false;
 break;
 }
@@ -277,7 +306,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REGISTERED" !== data0){
-validate12.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REGISTERED"},message:"must be equal to constant",schema:"REGISTERED",parentSchema:schema19.properties.type,data:data0}];
+validate12.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REGISTERED"},message:"must be equal to constant",schema:"REGISTERED",parentSchema:schema20.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -414,7 +443,7 @@ if(data.behindNat !== undefined){
 let data5 = data.behindNat;
 const _errs15 = errors;
 if(typeof data5 !== "boolean"){
-validate12.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data5}];
+validate12.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema25.type,parentSchema:schema25,data:data5}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -431,7 +460,7 @@ var valid0 = true;
 }
 }
 else {
-validate12.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data}];
+validate12.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.type,parentSchema:schema20,data}];
 return false;
 }
 }
@@ -440,8 +469,8 @@ return errors === 0;
 }
 
 export const RegisterDeniedReply = validate13;
-const schema25 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisterDeniedReply","description":"The registration was refused; reason says which field broke which rule, or that the name is taken.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
-const schema27 = {"title":"Reason","description":"A sentence a person can act on, naming the field and the rule.","type":"string","minLength":1,"maxLength":600};
+const schema26 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RegisterDeniedReply","description":"The registration was refused; reason says which field broke which rule, or that the name is taken.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema28 = {"title":"Reason","description":"A sentence a person can act on, naming the field and the rule.","type":"string","minLength":1,"maxLength":600};
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -450,14 +479,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate13.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema25.required,parentSchema:schema25,data}];
+validate13.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema26.required,parentSchema:schema26,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate13.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data}];
+validate13.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data}];
 return false;
 break;
 }
@@ -467,7 +496,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REGISTER-DENIED" !== data0){
-validate13.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REGISTER-DENIED"},message:"must be equal to constant",schema:"REGISTER-DENIED",parentSchema:schema25.properties.type,data:data0}];
+validate13.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REGISTER-DENIED"},message:"must be equal to constant",schema:"REGISTER-DENIED",parentSchema:schema26.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -511,18 +540,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
 return false;
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+validate13.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
 return false;
 }
 }
@@ -537,7 +566,7 @@ var valid0 = true;
 }
 }
 else {
-validate13.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data}];
+validate13.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data}];
 return false;
 }
 }
@@ -546,7 +575,7 @@ return errors === 0;
 }
 
 export const DeRegisterRequest = validate14;
-const schema28 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterRequest","description":"Remove a registration and every file it published. De-registering a name that is not registered succeeds (nothing to do).","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema29 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterRequest","description":"Remove a registration and every file it published. De-registering a name that is not registered succeeds (nothing to do).","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -555,14 +584,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
-validate14.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema28.required,parentSchema:schema28,data}];
+validate14.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema29.required,parentSchema:schema29,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "token"))){
-validate14.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema28,data}];
+validate14.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema29,data}];
 return false;
 break;
 }
@@ -572,7 +601,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DE-REGISTER" !== data0){
-validate14.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER"},message:"must be equal to constant",schema:"DE-REGISTER",parentSchema:schema28.properties.type,data:data0}];
+validate14.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER"},message:"must be equal to constant",schema:"DE-REGISTER",parentSchema:schema29.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -683,7 +712,7 @@ var valid0 = true;
 }
 }
 else {
-validate14.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema28.type,parentSchema:schema28,data}];
+validate14.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema29.type,parentSchema:schema29,data}];
 return false;
 }
 }
@@ -692,7 +721,7 @@ return errors === 0;
 }
 
 export const DeRegisteredReply = validate15;
-const schema32 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisteredReply","description":"The name is no longer registered.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema33 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisteredReply","description":"The name is no longer registered.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTERED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -701,14 +730,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate15.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema32.required,parentSchema:schema32,data}];
+validate15.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema33.required,parentSchema:schema33,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate15.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema32,data}];
+validate15.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data}];
 return false;
 break;
 }
@@ -718,7 +747,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DE-REGISTERED" !== data0){
-validate15.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTERED"},message:"must be equal to constant",schema:"DE-REGISTERED",parentSchema:schema32.properties.type,data:data0}];
+validate15.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTERED"},message:"must be equal to constant",schema:"DE-REGISTERED",parentSchema:schema33.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -759,7 +788,7 @@ var valid0 = true;
 }
 }
 else {
-validate15.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data}];
+validate15.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data}];
 return false;
 }
 }
@@ -768,7 +797,7 @@ return errors === 0;
 }
 
 export const DeRegisterDeniedReply = validate16;
-const schema34 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterDeniedReply","description":"The de-registration was refused (invalid request, or not authorised for that name).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema35 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DeRegisterDeniedReply","description":"The de-registration was refused (invalid request, or not authorised for that name).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DE-REGISTER-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -777,14 +806,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema34.required,parentSchema:schema34,data}];
+validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema35.required,parentSchema:schema35,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate16.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data}];
+validate16.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema35,data}];
 return false;
 break;
 }
@@ -794,7 +823,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DE-REGISTER-DENIED" !== data0){
-validate16.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER-DENIED"},message:"must be equal to constant",schema:"DE-REGISTER-DENIED",parentSchema:schema34.properties.type,data:data0}];
+validate16.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DE-REGISTER-DENIED"},message:"must be equal to constant",schema:"DE-REGISTER-DENIED",parentSchema:schema35.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -838,18 +867,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
 return false;
 }
 }
 }
 else {
-validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+validate16.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
 return false;
 }
 }
@@ -864,7 +893,7 @@ var valid0 = true;
 }
 }
 else {
-validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data}];
+validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.type,parentSchema:schema35,data}];
 return false;
 }
 }
@@ -873,15 +902,15 @@ return errors === 0;
 }
 
 export const PublishRequest = validate17;
-const schema37 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishRequest","description":"Add files to the list the peer shares (names, or entries with size and SHA-256). Publishing a name again updates its size and hash. All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/publishedFile"}},"token":{"$ref":"../common.json#/$defs/token"}}};
-const schema40 = {"description":"A file name, or a file entry with size and SHA-256.","tsType":"string | FileEntry","if":{"type":"string"},"then":{"$ref":"#/$defs/fileName"},"else":{"$ref":"#/$defs/fileEntry"}};
-const schema41 = {"title":"FileName","description":"A file name: 1 to 255 characters (Unicode code points), no '/', '\\', NUL or control character, not '.' or '..'. Compared after NFC normalisation.","type":"string","minLength":1,"maxLength":255,"pattern":"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$","x-rule":"must not contain '/', '\\', NUL or control characters, and must not be '.' or '..'"};
+const schema38 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishRequest","description":"Add files to the list the peer shares (names, or entries with size and SHA-256). Publishing a name again updates its size and hash. All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/publishedFile"}},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema41 = {"description":"A file name, or a file entry with size and SHA-256.","tsType":"string | FileEntry","if":{"type":"string"},"then":{"$ref":"#/$defs/fileName"},"else":{"$ref":"#/$defs/fileEntry"}};
+const schema42 = {"title":"FileName","description":"A file name: 1 to 255 characters (Unicode code points), no '/', '\\', NUL or control character, not '.' or '..'. Compared after NFC normalisation.","type":"string","minLength":1,"maxLength":255,"pattern":"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$","x-rule":"must not contain '/', '\\', NUL or control characters, and must not be '.' or '..'"};
 const pattern8 = new RegExp("^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$", "u");
-const schema42 = {"title":"FileEntry","description":"A published file: its name, and optionally its size and SHA-256 so downloaders can verify it, and its pieces root and chunk count so they can verify each piece as it arrives.","type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"},"piecesRoot":{"$ref":"#/$defs/piecesRoot"},"chunks":{"$ref":"#/$defs/chunkCount"}},"x-rule":"must be a file name or an object {name, size?, sha256?, piecesRoot?, chunks?}"};
-const schema44 = {"title":"FileSize","description":"File size in bytes.","type":"integer","minimum":0,"maximum":9007199254740991};
-const schema45 = {"title":"Sha256","description":"SHA-256 of the file bytes, 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
-const schema46 = {"title":"PiecesRoot","description":"Root of the file's Merkle tree over pieces of 256 chunks (BEP 52 style): leaf = SHA-256(8-byte big-endian byte offset of the piece || the piece's bytes), node = SHA-256(left || right), leaves padded with 32 zero bytes to a power of two. 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
-const schema47 = {"title":"ChunkCount","description":"How many chunks (frames of at most 200 characters) the file travels in: the number of its FILE-END chunk. An empty file has 1.","type":"integer","minimum":1,"maximum":9007199254740991};
+const schema43 = {"title":"FileEntry","description":"A published file: its name, and optionally its size and SHA-256 so downloaders can verify it, and its pieces root and chunk count so they can verify each piece as it arrives.","type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"},"piecesRoot":{"$ref":"#/$defs/piecesRoot"},"chunks":{"$ref":"#/$defs/chunkCount"}},"x-rule":"must be a file name or an object {name, size?, sha256?, piecesRoot?, chunks?}"};
+const schema45 = {"title":"FileSize","description":"File size in bytes.","type":"integer","minimum":0,"maximum":9007199254740991};
+const schema46 = {"title":"Sha256","description":"SHA-256 of the file bytes, 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
+const schema47 = {"title":"PiecesRoot","description":"Root of the file's Merkle tree over pieces of 256 chunks (BEP 52 style): leaf = SHA-256(8-byte big-endian byte offset of the piece || the piece's bytes), node = SHA-256(left || right), leaves padded with 32 zero bytes to a power of two. 64 lower-case hex characters.","type":"string","minLength":64,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 64 lower-case hex characters (a SHA-256 digest)"};
+const schema48 = {"title":"ChunkCount","description":"How many chunks (frames of at most 200 characters) the file travels in: the number of its FILE-END chunk. An empty file has 1.","type":"integer","minimum":1,"maximum":9007199254740991};
 
 function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -890,14 +919,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.name === undefined) && (missing0 = "name")){
-validate19.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema42.required,parentSchema:schema42,data}];
+validate19.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema43.required,parentSchema:schema43,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "name") || (key0 === "size")) || (key0 === "sha256")) || (key0 === "piecesRoot")) || (key0 === "chunks"))){
-validate19.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema42,data}];
+validate19.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema43,data}];
 return false;
 break;
 }
@@ -910,24 +939,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(data0.length > 255 && func2(data0) > 255){
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data0}];
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data:data0}];
 return false;
 }
 else {
 if(data0.length < 2 * 1 && func2(data0) < 1){
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data0}];
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data:data0}];
 return false;
 }
 else {
 if(!pattern8.test(data0)){
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data0}];
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data:data0}];
 return false;
 }
 }
 }
 }
 else {
-validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data0}];
+validate19.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data0}];
 return false;
 }
 }
@@ -942,18 +971,18 @@ let data1 = data.size;
 const _errs5 = errors;
 const _errs6 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data1}];
+validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema45.type,parentSchema:schema45,data:data1}];
 return false;
 }
 if(errors === _errs6){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 9007199254740991 || isNaN(data1)){
-validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data1}];
+validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema45,data:data1}];
 return false;
 }
 else {
 if(data1 < 0 || isNaN(data1)){
-validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data1}];
+validate19.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema45,data:data1}];
 return false;
 }
 }
@@ -972,24 +1001,24 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data2 === "string"){
 if(data2.length > 64 && func2(data2) > 64){
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 64 && func2(data2) < 64){
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data2}];
 return false;
 }
 else {
 if(!pattern2.test(data2)){
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data2}];
+validate19.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data2}];
 return false;
 }
 }
@@ -1006,24 +1035,24 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data3 === "string"){
 if(data3.length > 64 && func2(data3) > 64){
-validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data3}];
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema47,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 64 && func2(data3) < 64){
-validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data3}];
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema47,data:data3}];
 return false;
 }
 else {
 if(!pattern2.test(data3)){
-validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data3}];
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema47,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data3}];
+validate19.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema47.type,parentSchema:schema47,data:data3}];
 return false;
 }
 }
@@ -1038,18 +1067,18 @@ let data4 = data.chunks;
 const _errs14 = errors;
 const _errs15 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema47.type,parentSchema:schema47,data:data4}];
+validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema48.type,parentSchema:schema48,data:data4}];
 return false;
 }
 if(errors === _errs15){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 9007199254740991 || isNaN(data4)){
-validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema47,data:data4}];
+validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema48,data:data4}];
 return false;
 }
 else {
 if(data4 < 1 || isNaN(data4)){
-validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema47,data:data4}];
+validate19.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema48,data:data4}];
 return false;
 }
 }
@@ -1068,7 +1097,7 @@ var valid0 = true;
 }
 }
 else {
-validate19.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data}];
+validate19.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema43.type,parentSchema:schema43,data}];
 return false;
 }
 }
@@ -1110,24 +1139,24 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data === "string"){
 if(data.length > 255 && func2(data) > 255){
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data}];
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data}];
 return false;
 }
 else {
 if(data.length < 2 * 1 && func2(data) < 1){
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data}];
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data}];
 return false;
 }
 else {
 if(!pattern8.test(data)){
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data}];
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data}];
 return false;
 }
 }
 }
 }
 else {
-validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data}];
+validate18.errors = [{instancePath,schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data}];
 return false;
 }
 }
@@ -1146,7 +1175,7 @@ valid0 = _valid0;
 ifClause0 = "else";
 }
 if(!valid0){
-const err1 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema",schema:schema40.if,parentSchema:schema40,data};
+const err1 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema",schema:schema41.if,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1169,14 +1198,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate17.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema37.required,parentSchema:schema37,data}];
+validate17.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema38.required,parentSchema:schema38,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "files")) || (key0 === "token"))){
-validate17.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema37,data}];
+validate17.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema38,data}];
 return false;
 break;
 }
@@ -1186,7 +1215,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISH" !== data0){
-validate17.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH"},message:"must be equal to constant",schema:"PUBLISH",parentSchema:schema37.properties.type,data:data0}];
+validate17.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH"},message:"must be equal to constant",schema:"PUBLISH",parentSchema:schema38.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1263,12 +1292,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema37.properties.files,data:data3}];
+validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema38.properties.files,data:data3}];
 return false;
 }
 else {
 if(data3.length < 1){
-validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema37.properties.files,data:data3}];
+validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema38.properties.files,data:data3}];
 return false;
 }
 else {
@@ -1289,7 +1318,7 @@ break;
 }
 }
 else {
-validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema37.properties.files.type,parentSchema:schema37.properties.files,data:data3}];
+validate17.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.properties.files.type,parentSchema:schema38.properties.files,data:data3}];
 return false;
 }
 }
@@ -1340,7 +1369,7 @@ var valid0 = true;
 }
 }
 else {
-validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.type,parentSchema:schema37,data}];
+validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema38.type,parentSchema:schema38,data}];
 return false;
 }
 }
@@ -1349,7 +1378,7 @@ return errors === 0;
 }
 
 export const PublishedReply = validate22;
-const schema49 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishedReply","description":"Every file of the request is stored as shared by the peer.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISHED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema50 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishedReply","description":"Every file of the request is stored as shared by the peer.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISHED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1358,14 +1387,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema49.required,parentSchema:schema49,data}];
+validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema50.required,parentSchema:schema50,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate22.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data}];
+validate22.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema50,data}];
 return false;
 break;
 }
@@ -1375,7 +1404,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISHED" !== data0){
-validate22.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISHED"},message:"must be equal to constant",schema:"PUBLISHED",parentSchema:schema49.properties.type,data:data0}];
+validate22.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISHED"},message:"must be equal to constant",schema:"PUBLISHED",parentSchema:schema50.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1416,7 +1445,7 @@ var valid0 = true;
 }
 }
 else {
-validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data}];
+validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema50.type,parentSchema:schema50,data}];
 return false;
 }
 }
@@ -1425,7 +1454,7 @@ return errors === 0;
 }
 
 export const PublishDeniedReply = validate23;
-const schema51 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishDeniedReply","description":"Nothing was published; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema52 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PublishDeniedReply","description":"Nothing was published; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"PUBLISH-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1434,14 +1463,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema51.required,parentSchema:schema51,data}];
+validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema52.required,parentSchema:schema52,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate23.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema51,data}];
+validate23.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema52,data}];
 return false;
 break;
 }
@@ -1451,7 +1480,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PUBLISH-DENIED" !== data0){
-validate23.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH-DENIED"},message:"must be equal to constant",schema:"PUBLISH-DENIED",parentSchema:schema51.properties.type,data:data0}];
+validate23.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PUBLISH-DENIED"},message:"must be equal to constant",schema:"PUBLISH-DENIED",parentSchema:schema52.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1495,18 +1524,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
 return false;
 }
 }
 }
 else {
-validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+validate23.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
 return false;
 }
 }
@@ -1521,7 +1550,7 @@ var valid0 = true;
 }
 }
 else {
-validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data}];
+validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema52.type,parentSchema:schema52,data}];
 return false;
 }
 }
@@ -1530,7 +1559,7 @@ return errors === 0;
 }
 
 export const RemoveRequest = validate24;
-const schema54 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveRequest","description":"Stop sharing files by name. Names the peer does not share are ignored (nothing to do). All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileName"}},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema55 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveRequest","description":"Stop sharing files by name. Names the peer does not share are ignored (nothing to do). All or nothing.","type":"object","required":["type","rq","name","files"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"files":{"type":"array","minItems":1,"maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileName"}},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1539,14 +1568,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema54.required,parentSchema:schema54,data}];
+validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema55.required,parentSchema:schema55,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "files")) || (key0 === "token"))){
-validate24.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema54,data}];
+validate24.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema55,data}];
 return false;
 break;
 }
@@ -1556,7 +1585,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVE" !== data0){
-validate24.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE"},message:"must be equal to constant",schema:"REMOVE",parentSchema:schema54.properties.type,data:data0}];
+validate24.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE"},message:"must be equal to constant",schema:"REMOVE",parentSchema:schema55.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1633,12 +1662,12 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema54.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema55.properties.files,data:data3}];
 return false;
 }
 else {
 if(data3.length < 1){
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema54.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema55.properties.files,data:data3}];
 return false;
 }
 else {
@@ -1651,24 +1680,24 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data4 === "string"){
 if(data4.length > 255 && func2(data4) > 255){
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data4}];
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 1 && func2(data4) < 1){
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data4}];
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data:data4}];
 return false;
 }
 else {
 if(!pattern8.test(data4)){
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data4}];
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data:data4}];
 return false;
 }
 }
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data4}];
+validate24.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data4}];
 return false;
 }
 }
@@ -1681,7 +1710,7 @@ break;
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema54.properties.files.type,parentSchema:schema54.properties.files,data:data3}];
+validate24.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema55.properties.files.type,parentSchema:schema55.properties.files,data:data3}];
 return false;
 }
 }
@@ -1732,7 +1761,7 @@ var valid0 = true;
 }
 }
 else {
-validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema54.type,parentSchema:schema54,data}];
+validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema55.type,parentSchema:schema55,data}];
 return false;
 }
 }
@@ -1741,7 +1770,7 @@ return errors === 0;
 }
 
 export const RemovedReply = validate25;
-const schema59 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemovedReply","description":"None of the named files is shared by the peer any more.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"REMOVED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
+const schema60 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemovedReply","description":"None of the named files is shared by the peer any more.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"REMOVED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"}}};
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1750,14 +1779,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema59.required,parentSchema:schema59,data}];
+validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema60.required,parentSchema:schema60,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "type") || (key0 === "rq"))){
-validate25.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema59,data}];
+validate25.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema60,data}];
 return false;
 break;
 }
@@ -1767,7 +1796,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVED" !== data0){
-validate25.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVED"},message:"must be equal to constant",schema:"REMOVED",parentSchema:schema59.properties.type,data:data0}];
+validate25.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVED"},message:"must be equal to constant",schema:"REMOVED",parentSchema:schema60.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1808,7 +1837,7 @@ var valid0 = true;
 }
 }
 else {
-validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema59.type,parentSchema:schema59,data}];
+validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema60.type,parentSchema:schema60,data}];
 return false;
 }
 }
@@ -1817,7 +1846,7 @@ return errors === 0;
 }
 
 export const RemoveDeniedReply = validate26;
-const schema61 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveDeniedReply","description":"Nothing was removed; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema62 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RemoveDeniedReply","description":"Nothing was removed; reason names the field and the rule.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"REMOVE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1826,14 +1855,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema61.required,parentSchema:schema61,data}];
+validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema62.required,parentSchema:schema62,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate26.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema61,data}];
+validate26.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema62,data}];
 return false;
 break;
 }
@@ -1843,7 +1872,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("REMOVE-DENIED" !== data0){
-validate26.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE-DENIED"},message:"must be equal to constant",schema:"REMOVE-DENIED",parentSchema:schema61.properties.type,data:data0}];
+validate26.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "REMOVE-DENIED"},message:"must be equal to constant",schema:"REMOVE-DENIED",parentSchema:schema62.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1887,18 +1916,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
 return false;
 }
 }
 }
 else {
-validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+validate26.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
 return false;
 }
 }
@@ -1913,7 +1942,7 @@ var valid0 = true;
 }
 }
 else {
-validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema61.type,parentSchema:schema61,data}];
+validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema62.type,parentSchema:schema62,data}];
 return false;
 }
 }
@@ -1922,8 +1951,8 @@ return errors === 0;
 }
 
 export const RetrieveAllRequest = validate27;
-const schema64 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveAllRequest","description":"List every registered peer with its files, a page at a time, in name order.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ALL","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
-const schema66 = {"title":"Cursor","description":"Opaque paging cursor: send back the `next` of the previous page to get the following one.","type":"string","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+$","x-rule":"must be a `next` value returned by the server, unchanged"};
+const schema65 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveAllRequest","description":"List every registered peer with its files, a page at a time, in name order.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ALL","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema67 = {"title":"Cursor","description":"Opaque paging cursor: send back the `next` of the previous page to get the following one.","type":"string","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+$","x-rule":"must be a `next` value returned by the server, unchanged"};
 const pattern16 = new RegExp("^[A-Za-z0-9_-]+$", "u");
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -1933,14 +1962,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema64.required,parentSchema:schema64,data}];
+validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema65.required,parentSchema:schema65,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "cursor")) || (key0 === "token"))){
-validate27.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema64,data}];
+validate27.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema65,data}];
 return false;
 break;
 }
@@ -1950,7 +1979,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-ALL" !== data0){
-validate27.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ALL"},message:"must be equal to constant",schema:"RETRIEVE-ALL",parentSchema:schema64.properties.type,data:data0}];
+validate27.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ALL"},message:"must be equal to constant",schema:"RETRIEVE-ALL",parentSchema:schema65.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1994,24 +2023,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 1024 && func2(data2) > 1024){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema67,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema67,data:data2}];
 return false;
 }
 else {
 if(!pattern16.test(data2)){
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema67,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data2}];
+validate27.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema67.type,parentSchema:schema67,data:data2}];
 return false;
 }
 }
@@ -2061,7 +2090,7 @@ var valid0 = true;
 }
 }
 else {
-validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema64.type,parentSchema:schema64,data}];
+validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema65.type,parentSchema:schema65,data}];
 return false;
 }
 }
@@ -2070,8 +2099,8 @@ return errors === 0;
 }
 
 export const RetrieveReply = validate28;
-const schema68 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveReply","description":"One page of registered peers in name order. When `next` is present, send RETRIEVE-ALL with cursor = next for the following page. A peer whose files do not fit in one page ends this page and continues, under the same name, at the start of the next: concatenate its files.","type":"object","required":["type","rq","peers"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/peerListing"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
-const schema70 = {"title":"PeerListing","description":"One peer in RETRIEVE: where to reach it over TCP and the files it shares.","type":"object","required":["name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"behindNat":{"$ref":"#/$defs/behindNat"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"#/$defs/fileEntry"}}}};
+const schema69 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveReply","description":"One page of registered peers in name order. When `next` is present, send RETRIEVE-ALL with cursor = next for the following page. A peer whose files do not fit in one page ends this page and continues, under the same name, at the start of the next: concatenate its files.","type":"object","required":["type","rq","peers"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/peerListing"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema71 = {"title":"PeerListing","description":"One peer in RETRIEVE: where to reach it over TCP and the files it shares.","type":"object","required":["name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"behindNat":{"$ref":"#/$defs/behindNat"},"relayPort":{"$ref":"#/$defs/port","description":"Present when the peer relays for peers that cannot reach each other (serve --relay): the TCP port to send RELAY to, at its ip."},"files":{"type":"array","maxItems":1024,"items":{"$ref":"#/$defs/fileEntry"}}}};
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2080,14 +2109,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.name === undefined) && (missing0 = "name")) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema70.required,parentSchema:schema70,data}];
+validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema71.required,parentSchema:schema71,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "behindNat")) || (key0 === "files"))){
-validate29.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema70,data}];
+if(!((((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "behindNat")) || (key0 === "relayPort")) || (key0 === "files"))){
+validate29.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema71,data}];
 return false;
 break;
 }
@@ -2193,7 +2222,7 @@ if(data.behindNat !== undefined){
 let data3 = data.behindNat;
 const _errs11 = errors;
 if(typeof data3 !== "boolean"){
-validate29.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data3}];
+validate29.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema25.type,parentSchema:schema25,data:data3}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -2202,37 +2231,65 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.files !== undefined){
-let data4 = data.files;
+if(data.relayPort !== undefined){
+let data4 = data.relayPort;
 const _errs14 = errors;
-if(errors === _errs14){
-if(Array.isArray(data4)){
-if(data4.length > 1024){
-validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema70.properties.files,data:data4}];
+const _errs15 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate29.errors = [{instancePath:instancePath+"/relayPort",schemaPath:"#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data4}];
+return false;
+}
+if(errors === _errs15){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 65535 || isNaN(data4)){
+validate29.errors = [{instancePath:instancePath+"/relayPort",schemaPath:"#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data4}];
 return false;
 }
 else {
-var valid5 = true;
-const len0 = data4.length;
+if(data4 < 1 || isNaN(data4)){
+validate29.errors = [{instancePath:instancePath+"/relayPort",schemaPath:"#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.files !== undefined){
+let data5 = data.files;
+const _errs17 = errors;
+if(errors === _errs17){
+if(Array.isArray(data5)){
+if(data5.length > 1024){
+validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema71.properties.files,data:data5}];
+return false;
+}
+else {
+var valid6 = true;
+const len0 = data5.length;
 for(let i0=0; i0<len0; i0++){
-const _errs16 = errors;
-if(!(validate19(data4[i0], {instancePath:instancePath+"/files/" + i0,parentData:data4,parentDataProperty:i0,rootData}))){
+const _errs19 = errors;
+if(!(validate19(data5[i0], {instancePath:instancePath+"/files/" + i0,parentData:data5,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
 errors = vErrors.length;
 }
-var valid5 = _errs16 === errors;
-if(!valid5){
+var valid6 = _errs19 === errors;
+if(!valid6){
 break;
 }
 }
 }
 }
 else {
-validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema70.properties.files.type,parentSchema:schema70.properties.files,data:data4}];
+validate29.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema71.properties.files.type,parentSchema:schema71.properties.files,data:data5}];
 return false;
 }
 }
-var valid0 = _errs14 === errors;
+var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
@@ -2244,8 +2301,9 @@ var valid0 = true;
 }
 }
 }
+}
 else {
-validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema70.type,parentSchema:schema70,data}];
+validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema71.type,parentSchema:schema71,data}];
 return false;
 }
 }
@@ -2261,14 +2319,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.peers === undefined) && (missing0 = "peers"))){
-validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema68.required,parentSchema:schema68,data}];
+validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema69.required,parentSchema:schema69,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "peers")) || (key0 === "next"))){
-validate28.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema68,data}];
+validate28.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema69,data}];
 return false;
 break;
 }
@@ -2278,7 +2336,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE" !== data0){
-validate28.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE"},message:"must be equal to constant",schema:"RETRIEVE",parentSchema:schema68.properties.type,data:data0}];
+validate28.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE"},message:"must be equal to constant",schema:"RETRIEVE",parentSchema:schema69.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2321,7 +2379,7 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(Array.isArray(data2)){
 if(data2.length > 1024){
-validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema68.properties.peers,data:data2}];
+validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema69.properties.peers,data:data2}];
 return false;
 }
 else {
@@ -2341,7 +2399,7 @@ break;
 }
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema68.properties.peers.type,parentSchema:schema68.properties.peers,data:data2}];
+validate28.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema69.properties.peers.type,parentSchema:schema69.properties.peers,data:data2}];
 return false;
 }
 }
@@ -2358,24 +2416,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
 if(data4.length > 1024 && func2(data4) > 1024){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema67,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 1 && func2(data4) < 1){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema67,data:data4}];
 return false;
 }
 else {
 if(!pattern16.test(data4)){
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema67,data:data4}];
 return false;
 }
 }
 }
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data4}];
+validate28.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema67.type,parentSchema:schema67,data:data4}];
 return false;
 }
 }
@@ -2391,7 +2449,7 @@ var valid0 = true;
 }
 }
 else {
-validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema68.type,parentSchema:schema68,data}];
+validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema69.type,parentSchema:schema69,data}];
 return false;
 }
 }
@@ -2400,7 +2458,7 @@ return errors === 0;
 }
 
 export const RetrieveErrorReply = validate32;
-const schema76 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveErrorReply","description":"RETRIEVE-ALL or RETRIEVE-INFOT was refused (invalid request, unregistered client, unknown peer).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema78 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveErrorReply","description":"RETRIEVE-ALL or RETRIEVE-INFOT was refused (invalid request, unregistered client, unknown peer).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2409,14 +2467,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema76.required,parentSchema:schema76,data}];
+validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema78.required,parentSchema:schema78,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema76,data}];
+validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema78,data}];
 return false;
 break;
 }
@@ -2426,7 +2484,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-ERROR" !== data0){
-validate32.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ERROR"},message:"must be equal to constant",schema:"RETRIEVE-ERROR",parentSchema:schema76.properties.type,data:data0}];
+validate32.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-ERROR"},message:"must be equal to constant",schema:"RETRIEVE-ERROR",parentSchema:schema78.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2470,18 +2528,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
 return false;
 }
 }
 }
 else {
-validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+validate32.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
 return false;
 }
 }
@@ -2496,7 +2554,7 @@ var valid0 = true;
 }
 }
 else {
-validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.type,parentSchema:schema76,data}];
+validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema78.type,parentSchema:schema78,data}];
 return false;
 }
 }
@@ -2505,7 +2563,7 @@ return errors === 0;
 }
 
 export const RetrieveInfotRequest = validate33;
-const schema79 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotRequest","description":"Look up one peer by name: its TCP address and its files, a page at a time.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema81 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotRequest","description":"Look up one peer by name: its TCP address and its files, a page at a time.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2514,14 +2572,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
-validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema79.required,parentSchema:schema79,data}];
+validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema81.required,parentSchema:schema81,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "cursor")) || (key0 === "token"))){
-validate33.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema79,data}];
+validate33.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema81,data}];
 return false;
 break;
 }
@@ -2531,7 +2589,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-INFOT" !== data0){
-validate33.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema79.properties.type,data:data0}];
+validate33.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema81.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2609,24 +2667,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(data3.length > 1024 && func2(data3) > 1024){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema67,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema67,data:data3}];
 return false;
 }
 else {
 if(!pattern16.test(data3)){
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema67,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data3}];
+validate33.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema67.type,parentSchema:schema67,data:data3}];
 return false;
 }
 }
@@ -2677,7 +2735,7 @@ var valid0 = true;
 }
 }
 else {
-validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema79.type,parentSchema:schema79,data}];
+validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema81.type,parentSchema:schema81,data}];
 return false;
 }
 }
@@ -2686,7 +2744,7 @@ return errors === 0;
 }
 
 export const RetrieveInfotReply = validate34;
-const schema84 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotReply","description":"One peer's contact and one page of its files in name order; follow `next` for the rest.","type":"object","required":["type","rq","name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileEntry"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema86 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RetrieveInfotReply","description":"One peer's contact and one page of its files in name order; follow `next` for the rest.","type":"object","required":["type","rq","name","ip","tcpPort","files"],"additionalProperties":false,"properties":{"type":{"const":"RETRIEVE-INFOT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/fileEntry"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2695,14 +2753,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.name === undefined) && (missing0 = "name")){
-validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema42.required,parentSchema:schema42,data}];
+validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema43.required,parentSchema:schema43,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "name") || (key0 === "size")) || (key0 === "sha256")) || (key0 === "piecesRoot")) || (key0 === "chunks"))){
-validate35.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema42,data}];
+validate35.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema43,data}];
 return false;
 break;
 }
@@ -2715,24 +2773,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(data0.length > 255 && func2(data0) > 255){
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data0}];
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data:data0}];
 return false;
 }
 else {
 if(data0.length < 2 * 1 && func2(data0) < 1){
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data0}];
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data:data0}];
 return false;
 }
 else {
 if(!pattern8.test(data0)){
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data0}];
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data:data0}];
 return false;
 }
 }
 }
 }
 else {
-validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data0}];
+validate35.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data0}];
 return false;
 }
 }
@@ -2747,18 +2805,18 @@ let data1 = data.size;
 const _errs5 = errors;
 const _errs6 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data1}];
+validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema45.type,parentSchema:schema45,data:data1}];
 return false;
 }
 if(errors === _errs6){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 9007199254740991 || isNaN(data1)){
-validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data1}];
+validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema45,data:data1}];
 return false;
 }
 else {
 if(data1 < 0 || isNaN(data1)){
-validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data1}];
+validate35.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema45,data:data1}];
 return false;
 }
 }
@@ -2777,24 +2835,24 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data2 === "string"){
 if(data2.length > 64 && func2(data2) > 64){
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 64 && func2(data2) < 64){
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data2}];
 return false;
 }
 else {
 if(!pattern2.test(data2)){
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data2}];
+validate35.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data2}];
 return false;
 }
 }
@@ -2811,24 +2869,24 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data3 === "string"){
 if(data3.length > 64 && func2(data3) > 64){
-validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data3}];
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema47,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 64 && func2(data3) < 64){
-validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data3}];
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema47,data:data3}];
 return false;
 }
 else {
 if(!pattern2.test(data3)){
-validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data3}];
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema47,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data3}];
+validate35.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema47.type,parentSchema:schema47,data:data3}];
 return false;
 }
 }
@@ -2843,18 +2901,18 @@ let data4 = data.chunks;
 const _errs14 = errors;
 const _errs15 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema47.type,parentSchema:schema47,data:data4}];
+validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema48.type,parentSchema:schema48,data:data4}];
 return false;
 }
 if(errors === _errs15){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 9007199254740991 || isNaN(data4)){
-validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema47,data:data4}];
+validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema48,data:data4}];
 return false;
 }
 else {
 if(data4 < 1 || isNaN(data4)){
-validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema47,data:data4}];
+validate35.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema48,data:data4}];
 return false;
 }
 }
@@ -2873,7 +2931,7 @@ var valid0 = true;
 }
 }
 else {
-validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data}];
+validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema43.type,parentSchema:schema43,data}];
 return false;
 }
 }
@@ -2889,14 +2947,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema84.required,parentSchema:schema84,data}];
+validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema86.required,parentSchema:schema86,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "behindNat")) || (key0 === "files")) || (key0 === "next"))){
-validate34.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema84,data}];
+validate34.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema86,data}];
 return false;
 break;
 }
@@ -2906,7 +2964,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RETRIEVE-INFOT" !== data0){
-validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema84.properties.type,data:data0}];
+validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RETRIEVE-INFOT"},message:"must be equal to constant",schema:"RETRIEVE-INFOT",parentSchema:schema86.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3043,7 +3101,7 @@ if(data.behindNat !== undefined){
 let data5 = data.behindNat;
 const _errs15 = errors;
 if(typeof data5 !== "boolean"){
-validate34.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data5}];
+validate34.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema25.type,parentSchema:schema25,data:data5}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -3058,7 +3116,7 @@ const _errs18 = errors;
 if(errors === _errs18){
 if(Array.isArray(data6)){
 if(data6.length > 1024){
-validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema84.properties.files,data:data6}];
+validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema86.properties.files,data:data6}];
 return false;
 }
 else {
@@ -3078,7 +3136,7 @@ break;
 }
 }
 else {
-validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema84.properties.files.type,parentSchema:schema84.properties.files,data:data6}];
+validate34.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema86.properties.files.type,parentSchema:schema86.properties.files,data:data6}];
 return false;
 }
 }
@@ -3095,24 +3153,24 @@ const _errs22 = errors;
 if(errors === _errs22){
 if(typeof data8 === "string"){
 if(data8.length > 1024 && func2(data8) > 1024){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data8}];
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema67,data:data8}];
 return false;
 }
 else {
 if(data8.length < 2 * 1 && func2(data8) < 1){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data8}];
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema67,data:data8}];
 return false;
 }
 else {
 if(!pattern16.test(data8)){
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data8}];
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema67,data:data8}];
 return false;
 }
 }
 }
 }
 else {
-validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data8}];
+validate34.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema67.type,parentSchema:schema67,data:data8}];
 return false;
 }
 }
@@ -3132,7 +3190,7 @@ var valid0 = true;
 }
 }
 else {
-validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema84.type,parentSchema:schema84,data}];
+validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema86.type,parentSchema:schema86,data}];
 return false;
 }
 }
@@ -3141,7 +3199,7 @@ return errors === 0;
 }
 
 export const SearchFileRequest = validate37;
-const schema97 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileRequest","description":"Find the peers that share a file (exact name after NFC normalisation).","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema99 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileRequest","description":"Find the peers that share a file (exact name after NFC normalisation).","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3150,14 +3208,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
-validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema97.required,parentSchema:schema97,data}];
+validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema99.required,parentSchema:schema99,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "cursor")) || (key0 === "token"))){
-validate37.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema97,data}];
+validate37.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema99,data}];
 return false;
 break;
 }
@@ -3167,7 +3225,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-FILE" !== data0){
-validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema97.properties.type,data:data0}];
+validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema99.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3211,24 +3269,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data:data2}];
 return false;
 }
 else {
 if(!pattern8.test(data2)){
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+validate37.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data2}];
 return false;
 }
 }
@@ -3245,24 +3303,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(data3.length > 1024 && func2(data3) > 1024){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema67,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema67,data:data3}];
 return false;
 }
 else {
 if(!pattern16.test(data3)){
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema67,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data3}];
+validate37.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema67.type,parentSchema:schema67,data:data3}];
 return false;
 }
 }
@@ -3313,7 +3371,7 @@ var valid0 = true;
 }
 }
 else {
-validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema97.type,parentSchema:schema97,data}];
+validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema99.type,parentSchema:schema99,data}];
 return false;
 }
 }
@@ -3322,8 +3380,8 @@ return errors === 0;
 }
 
 export const SearchFileReply = validate38;
-const schema102 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileReply","description":"One page of the peers sharing the file, in name order; follow `next` for the rest. Nobody sharing the file is a SEARCH-ERROR, so only a later page can be empty (its peers left after the first page).","type":"object","required":["type","rq","file","peers"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/holder"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
-const schema105 = {"title":"FileHolder","description":"One peer in SEARCH-FILE that shares the file, with the size, SHA-256, pieces root and chunk count it published.","type":"object","required":["name","ip","tcpPort"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"behindNat":{"$ref":"#/$defs/behindNat"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"},"piecesRoot":{"$ref":"#/$defs/piecesRoot"},"chunks":{"$ref":"#/$defs/chunkCount"}}};
+const schema104 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchFileReply","description":"One page of the peers sharing the file, in name order; follow `next` for the rest. Nobody sharing the file is a SEARCH-ERROR, so only a later page can be empty (its peers left after the first page).","type":"object","required":["type","rq","file","peers"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"peers":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/holder"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema107 = {"title":"FileHolder","description":"One peer in SEARCH-FILE that shares the file, with the size, SHA-256, pieces root and chunk count it published.","type":"object","required":["name","ip","tcpPort"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/peerName"},"ip":{"$ref":"#/$defs/ip"},"tcpPort":{"$ref":"#/$defs/port"},"behindNat":{"$ref":"#/$defs/behindNat"},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"},"piecesRoot":{"$ref":"#/$defs/piecesRoot"},"chunks":{"$ref":"#/$defs/chunkCount"}}};
 
 function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3332,14 +3390,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.name === undefined) && (missing0 = "name")) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema105.required,parentSchema:schema105,data}];
+validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema107.required,parentSchema:schema107,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((((key0 === "name") || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "behindNat")) || (key0 === "size")) || (key0 === "sha256")) || (key0 === "piecesRoot")) || (key0 === "chunks"))){
-validate39.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema105,data}];
+validate39.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema107,data}];
 return false;
 break;
 }
@@ -3445,7 +3503,7 @@ if(data.behindNat !== undefined){
 let data3 = data.behindNat;
 const _errs11 = errors;
 if(typeof data3 !== "boolean"){
-validate39.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data3}];
+validate39.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema25.type,parentSchema:schema25,data:data3}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -3459,18 +3517,18 @@ let data4 = data.size;
 const _errs14 = errors;
 const _errs15 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data4}];
+validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema45.type,parentSchema:schema45,data:data4}];
 return false;
 }
 if(errors === _errs15){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 9007199254740991 || isNaN(data4)){
-validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data4}];
+validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema45,data:data4}];
 return false;
 }
 else {
 if(data4 < 0 || isNaN(data4)){
-validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data4}];
+validate39.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema45,data:data4}];
 return false;
 }
 }
@@ -3489,24 +3547,24 @@ const _errs18 = errors;
 if(errors === _errs18){
 if(typeof data5 === "string"){
 if(data5.length > 64 && func2(data5) > 64){
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data5}];
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data5}];
 return false;
 }
 else {
 if(data5.length < 2 * 64 && func2(data5) < 64){
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data5}];
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data5}];
 return false;
 }
 else {
 if(!pattern2.test(data5)){
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data5}];
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data5}];
 return false;
 }
 }
 }
 }
 else {
-validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data5}];
+validate39.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data5}];
 return false;
 }
 }
@@ -3523,24 +3581,24 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data6 === "string"){
 if(data6.length > 64 && func2(data6) > 64){
-validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data6}];
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema47,data:data6}];
 return false;
 }
 else {
 if(data6.length < 2 * 64 && func2(data6) < 64){
-validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data6}];
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema47,data:data6}];
 return false;
 }
 else {
 if(!pattern2.test(data6)){
-validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data6}];
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema47,data:data6}];
 return false;
 }
 }
 }
 }
 else {
-validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data6}];
+validate39.errors = [{instancePath:instancePath+"/piecesRoot",schemaPath:"#/$defs/piecesRoot/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema47.type,parentSchema:schema47,data:data6}];
 return false;
 }
 }
@@ -3555,18 +3613,18 @@ let data7 = data.chunks;
 const _errs23 = errors;
 const _errs24 = errors;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema47.type,parentSchema:schema47,data:data7}];
+validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema48.type,parentSchema:schema48,data:data7}];
 return false;
 }
 if(errors === _errs24){
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 > 9007199254740991 || isNaN(data7)){
-validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema47,data:data7}];
+validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema48,data:data7}];
 return false;
 }
 else {
 if(data7 < 1 || isNaN(data7)){
-validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema47,data:data7}];
+validate39.errors = [{instancePath:instancePath+"/chunks",schemaPath:"#/$defs/chunkCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema48,data:data7}];
 return false;
 }
 }
@@ -3588,7 +3646,7 @@ var valid0 = true;
 }
 }
 else {
-validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.type,parentSchema:schema105,data}];
+validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema107.type,parentSchema:schema107,data}];
 return false;
 }
 }
@@ -3604,14 +3662,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.peers === undefined) && (missing0 = "peers"))){
-validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema102.required,parentSchema:schema102,data}];
+validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema104.required,parentSchema:schema104,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "peers")) || (key0 === "next"))){
-validate38.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema102,data}];
+validate38.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema104,data}];
 return false;
 break;
 }
@@ -3621,7 +3679,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-FILE" !== data0){
-validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema102.properties.type,data:data0}];
+validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-FILE"},message:"must be equal to constant",schema:"SEARCH-FILE",parentSchema:schema104.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3665,24 +3723,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data:data2}];
 return false;
 }
 else {
 if(!pattern8.test(data2)){
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+validate38.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data2}];
 return false;
 }
 }
@@ -3698,7 +3756,7 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(Array.isArray(data3)){
 if(data3.length > 1024){
-validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema102.properties.peers,data:data3}];
+validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema104.properties.peers,data:data3}];
 return false;
 }
 else {
@@ -3718,7 +3776,7 @@ break;
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema102.properties.peers.type,parentSchema:schema102.properties.peers,data:data3}];
+validate38.errors = [{instancePath:instancePath+"/peers",schemaPath:"#/properties/peers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema104.properties.peers.type,parentSchema:schema104.properties.peers,data:data3}];
 return false;
 }
 }
@@ -3735,24 +3793,24 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data5 === "string"){
 if(data5.length > 1024 && func2(data5) > 1024){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema67,data:data5}];
 return false;
 }
 else {
 if(data5.length < 2 * 1 && func2(data5) < 1){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema67,data:data5}];
 return false;
 }
 else {
 if(!pattern16.test(data5)){
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema67,data:data5}];
 return false;
 }
 }
 }
 }
 else {
-validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data5}];
+validate38.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema67.type,parentSchema:schema67,data:data5}];
 return false;
 }
 }
@@ -3769,7 +3827,7 @@ var valid0 = true;
 }
 }
 else {
-validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema102.type,parentSchema:schema102,data}];
+validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema104.type,parentSchema:schema104,data}];
 return false;
 }
 }
@@ -3778,7 +3836,7 @@ return errors === 0;
 }
 
 export const SearchErrorReply = validate41;
-const schema115 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchErrorReply","description":"SEARCH-FILE was refused (invalid request, unregistered client, unreadable cursor), or nobody shares the file (the course's rule).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema117 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchErrorReply","description":"SEARCH-FILE was refused (invalid request, unregistered client, unreadable cursor), or nobody shares the file (the course's rule).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3787,14 +3845,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema115.required,parentSchema:schema115,data}];
+validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema117.required,parentSchema:schema117,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate41.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema115,data}];
+validate41.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema117,data}];
 return false;
 break;
 }
@@ -3804,7 +3862,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-ERROR" !== data0){
-validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-ERROR"},message:"must be equal to constant",schema:"SEARCH-ERROR",parentSchema:schema115.properties.type,data:data0}];
+validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-ERROR"},message:"must be equal to constant",schema:"SEARCH-ERROR",parentSchema:schema117.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3848,18 +3906,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
 return false;
 }
 }
 }
 else {
-validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+validate41.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
 return false;
 }
 }
@@ -3874,7 +3932,7 @@ var valid0 = true;
 }
 }
 else {
-validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema115.type,parentSchema:schema115,data}];
+validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema117.type,parentSchema:schema117,data}];
 return false;
 }
 }
@@ -3883,8 +3941,8 @@ return errors === 0;
 }
 
 export const SearchWordsRequest = validate42;
-const schema118 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchWordsRequest","description":"Find the files whose names contain every word of `words` as a whole word, ignoring case and accents. SEARCH-FILE stays the exact lookup.","type":"object","required":["type","rq","words"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-WORDS","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"words":{"$ref":"../common.json#/$defs/wordQuery"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
-const schema120 = {"title":"WordQuery","description":"The words to look for, separated by spaces or punctuation: 1 to 255 characters. Case and accents are ignored (NFKD, combining marks dropped, lower case, then NFC).","type":"string","minLength":1,"maxLength":255,"x-rule":"must be 1 to 255 characters of words separated by spaces or punctuation"};
+const schema120 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"SearchWordsRequest","description":"Find the files whose names contain every word of `words` as a whole word, ignoring case and accents. SEARCH-FILE stays the exact lookup.","type":"object","required":["type","rq","words"],"additionalProperties":false,"properties":{"type":{"const":"SEARCH-WORDS","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"words":{"$ref":"../common.json#/$defs/wordQuery"},"cursor":{"$ref":"../common.json#/$defs/cursor"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema122 = {"title":"WordQuery","description":"The words to look for, separated by spaces or punctuation: 1 to 255 characters. Case and accents are ignored (NFKD, combining marks dropped, lower case, then NFC).","type":"string","minLength":1,"maxLength":255,"x-rule":"must be 1 to 255 characters of words separated by spaces or punctuation"};
 
 function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3893,14 +3951,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.words === undefined) && (missing0 = "words"))){
-validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema118.required,parentSchema:schema118,data}];
+validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema120.required,parentSchema:schema120,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "words")) || (key0 === "cursor")) || (key0 === "token"))){
-validate42.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema118,data}];
+validate42.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema120,data}];
 return false;
 break;
 }
@@ -3910,7 +3968,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("SEARCH-WORDS" !== data0){
-validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-WORDS"},message:"must be equal to constant",schema:"SEARCH-WORDS",parentSchema:schema118.properties.type,data:data0}];
+validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "SEARCH-WORDS"},message:"must be equal to constant",schema:"SEARCH-WORDS",parentSchema:schema120.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3954,18 +4012,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema120,data:data2}];
+validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema122,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema120,data:data2}];
+validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema122,data:data2}];
 return false;
 }
 }
 }
 else {
-validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema120.type,parentSchema:schema120,data:data2}];
+validate42.errors = [{instancePath:instancePath+"/words",schemaPath:"../common.json#/$defs/wordQuery/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema122.type,parentSchema:schema122,data:data2}];
 return false;
 }
 }
@@ -3982,24 +4040,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data3 === "string"){
 if(data3.length > 1024 && func2(data3) > 1024){
-validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data3}];
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema67,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data3}];
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema67,data:data3}];
 return false;
 }
 else {
 if(!pattern16.test(data3)){
-validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data3}];
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema67,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data3}];
+validate42.errors = [{instancePath:instancePath+"/cursor",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema67.type,parentSchema:schema67,data:data3}];
 return false;
 }
 }
@@ -4050,7 +4108,7 @@ var valid0 = true;
 }
 }
 else {
-validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema118.type,parentSchema:schema118,data}];
+validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema120.type,parentSchema:schema120,data}];
 return false;
 }
 }
@@ -4059,8 +4117,8 @@ return errors === 0;
 }
 
 export const WordsFoundReply = validate43;
-const schema123 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WordsFoundReply","description":"One page of the files whose names contain every word of the query, best match first (fewest other words in the name, then name order), at most 1,000 files in all; follow `next` for the rest. No file matching is an empty `files`. The query is not echoed: a page must fit one datagram whatever the query's length, and `rq` pairs it with its request.","type":"object","required":["type","rq","files"],"additionalProperties":false,"properties":{"type":{"const":"WORDS-FOUND","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/wordMatch"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
-const schema125 = {"title":"WordMatch","description":"One file in WORDS-FOUND: its name, how many peers share it, and the size and SHA-256 the first of them (in name order) published. SEARCH-FILE lists each holder's own.","type":"object","required":["name","holders"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"holders":{"type":"integer","minimum":1,"maximum":9007199254740991,"description":"Peers sharing the file."},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}}};
+const schema125 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WordsFoundReply","description":"One page of the files whose names contain every word of the query, best match first (fewest other words in the name, then name order), at most 1,000 files in all; follow `next` for the rest. No file matching is an empty `files`. The query is not echoed: a page must fit one datagram whatever the query's length, and `rq` pairs it with its request.","type":"object","required":["type","rq","files"],"additionalProperties":false,"properties":{"type":{"const":"WORDS-FOUND","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"files":{"type":"array","maxItems":1024,"items":{"$ref":"../common.json#/$defs/wordMatch"}},"next":{"$ref":"../common.json#/$defs/cursor"}}};
+const schema127 = {"title":"WordMatch","description":"One file in WORDS-FOUND: its name, how many peers share it, and the size and SHA-256 the first of them (in name order) published. SEARCH-FILE lists each holder's own.","type":"object","required":["name","holders"],"additionalProperties":false,"properties":{"name":{"$ref":"#/$defs/fileName"},"holders":{"type":"integer","minimum":1,"maximum":9007199254740991,"description":"Peers sharing the file."},"size":{"$ref":"#/$defs/size"},"sha256":{"$ref":"#/$defs/sha256"}}};
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4069,14 +4127,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.name === undefined) && (missing0 = "name")) || ((data.holders === undefined) && (missing0 = "holders"))){
-validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema125.required,parentSchema:schema125,data}];
+validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema127.required,parentSchema:schema127,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "name") || (key0 === "holders")) || (key0 === "size")) || (key0 === "sha256"))){
-validate44.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data}];
+validate44.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema127,data}];
 return false;
 break;
 }
@@ -4089,24 +4147,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data0 === "string"){
 if(data0.length > 255 && func2(data0) > 255){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data0}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data:data0}];
 return false;
 }
 else {
 if(data0.length < 2 * 1 && func2(data0) < 1){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data0}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data:data0}];
 return false;
 }
 else {
 if(!pattern8.test(data0)){
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data0}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data:data0}];
 return false;
 }
 }
 }
 }
 else {
-validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data0}];
+validate44.errors = [{instancePath:instancePath+"/name",schemaPath:"#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data0}];
 return false;
 }
 }
@@ -4120,18 +4178,18 @@ if(data.holders !== undefined){
 let data1 = data.holders;
 const _errs5 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema125.properties.holders.type,parentSchema:schema125.properties.holders,data:data1}];
+validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema127.properties.holders.type,parentSchema:schema127.properties.holders,data:data1}];
 return false;
 }
 if(errors === _errs5){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 9007199254740991 || isNaN(data1)){
-validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema125.properties.holders,data:data1}];
+validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema127.properties.holders,data:data1}];
 return false;
 }
 else {
 if(data1 < 1 || isNaN(data1)){
-validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema125.properties.holders,data:data1}];
+validate44.errors = [{instancePath:instancePath+"/holders",schemaPath:"#/properties/holders/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema127.properties.holders,data:data1}];
 return false;
 }
 }
@@ -4148,18 +4206,18 @@ let data2 = data.size;
 const _errs7 = errors;
 const _errs8 = errors;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data2}];
+validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema45.type,parentSchema:schema45,data:data2}];
 return false;
 }
 if(errors === _errs8){
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 9007199254740991 || isNaN(data2)){
-validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data2}];
+validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema45,data:data2}];
 return false;
 }
 else {
 if(data2 < 0 || isNaN(data2)){
-validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data2}];
+validate44.errors = [{instancePath:instancePath+"/size",schemaPath:"#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema45,data:data2}];
 return false;
 }
 }
@@ -4178,24 +4236,24 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(data3.length > 64 && func2(data3) > 64){
-validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 64 && func2(data3) < 64){
-validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data3}];
 return false;
 }
 else {
 if(!pattern2.test(data3)){
-validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data3}];
 return false;
 }
 }
 }
 }
 else {
-validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data3}];
+validate44.errors = [{instancePath:instancePath+"/sha256",schemaPath:"#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data3}];
 return false;
 }
 }
@@ -4211,7 +4269,7 @@ var valid0 = true;
 }
 }
 else {
-validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data}];
+validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema127.type,parentSchema:schema127,data}];
 return false;
 }
 }
@@ -4227,14 +4285,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.files === undefined) && (missing0 = "files"))){
-validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema123.required,parentSchema:schema123,data}];
+validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema125.required,parentSchema:schema125,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "files")) || (key0 === "next"))){
-validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema123,data}];
+validate43.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data}];
 return false;
 break;
 }
@@ -4244,7 +4302,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("WORDS-FOUND" !== data0){
-validate43.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WORDS-FOUND"},message:"must be equal to constant",schema:"WORDS-FOUND",parentSchema:schema123.properties.type,data:data0}];
+validate43.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WORDS-FOUND"},message:"must be equal to constant",schema:"WORDS-FOUND",parentSchema:schema125.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4287,7 +4345,7 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(Array.isArray(data2)){
 if(data2.length > 1024){
-validate43.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema123.properties.files,data:data2}];
+validate43.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/maxItems",keyword:"maxItems",params:{limit: 1024},message:"must NOT have more than 1024 items",schema:1024,parentSchema:schema125.properties.files,data:data2}];
 return false;
 }
 else {
@@ -4307,7 +4365,7 @@ break;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema123.properties.files.type,parentSchema:schema123.properties.files,data:data2}];
+validate43.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema125.properties.files.type,parentSchema:schema125.properties.files,data:data2}];
 return false;
 }
 }
@@ -4324,24 +4382,24 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
 if(data4.length > 1024 && func2(data4) > 1024){
-validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema66,data:data4}];
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema67,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 1 && func2(data4) < 1){
-validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema66,data:data4}];
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema67,data:data4}];
 return false;
 }
 else {
 if(!pattern16.test(data4)){
-validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema66,data:data4}];
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema67,data:data4}];
 return false;
 }
 }
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema66.type,parentSchema:schema66,data:data4}];
+validate43.errors = [{instancePath:instancePath+"/next",schemaPath:"../common.json#/$defs/cursor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema67.type,parentSchema:schema67,data:data4}];
 return false;
 }
 }
@@ -4357,7 +4415,7 @@ var valid0 = true;
 }
 }
 else {
-validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema123.type,parentSchema:schema123,data}];
+validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data}];
 return false;
 }
 }
@@ -4366,7 +4424,7 @@ return errors === 0;
 }
 
 export const WordsErrorReply = validate46;
-const schema130 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WordsErrorReply","description":"SEARCH-WORDS was refused: invalid request, unregistered client, unreadable cursor, no word in the query, too many words, or every word too common to search by.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"WORDS-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema132 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WordsErrorReply","description":"SEARCH-WORDS was refused: invalid request, unregistered client, unreadable cursor, no word in the query, too many words, or every word too common to search by.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"WORDS-ERROR","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4375,14 +4433,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema130.required,parentSchema:schema130,data}];
+validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema132.required,parentSchema:schema132,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema130,data}];
+validate46.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema132,data}];
 return false;
 break;
 }
@@ -4392,7 +4450,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("WORDS-ERROR" !== data0){
-validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WORDS-ERROR"},message:"must be equal to constant",schema:"WORDS-ERROR",parentSchema:schema130.properties.type,data:data0}];
+validate46.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WORDS-ERROR"},message:"must be equal to constant",schema:"WORDS-ERROR",parentSchema:schema132.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4436,18 +4494,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
 return false;
 }
 }
 }
 else {
-validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+validate46.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
 return false;
 }
 }
@@ -4462,7 +4520,7 @@ var valid0 = true;
 }
 }
 else {
-validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema130.type,parentSchema:schema130,data}];
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema132.type,parentSchema:schema132,data}];
 return false;
 }
 }
@@ -4471,7 +4529,7 @@ return errors === 0;
 }
 
 export const UpdateContactRequest = validate47;
-const schema133 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateContactRequest","description":"Change the IP, UDP port and TCP port a registered peer is reached at.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONTACT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema135 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateContactRequest","description":"Change the IP, UDP port and TCP port a registered peer is reached at.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONTACT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4480,14 +4538,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema133.required,parentSchema:schema133,data}];
+validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema135.required,parentSchema:schema135,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort")) || (key0 === "token"))){
-validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema133,data}];
+validate47.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema135,data}];
 return false;
 break;
 }
@@ -4497,7 +4555,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-CONTACT" !== data0){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONTACT"},message:"must be equal to constant",schema:"UPDATE-CONTACT",parentSchema:schema133.properties.type,data:data0}];
+validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONTACT"},message:"must be equal to constant",schema:"UPDATE-CONTACT",parentSchema:schema135.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4701,7 +4759,7 @@ var valid0 = true;
 }
 }
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema133.type,parentSchema:schema133,data}];
+validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema135.type,parentSchema:schema135,data}];
 return false;
 }
 }
@@ -4710,7 +4768,7 @@ return errors === 0;
 }
 
 export const UpdateConfirmedReply = validate48;
-const schema140 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateConfirmedReply","description":"The new contact is stored; the fields echo what is now registered.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONFIRMED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"}}};
+const schema142 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateConfirmedReply","description":"The new contact is stored; the fields echo what is now registered.","type":"object","required":["type","rq","name","ip","udpPort","tcpPort"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-CONFIRMED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"tcpPort":{"$ref":"../common.json#/$defs/port"}}};
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4719,14 +4777,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))){
-validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema140.required,parentSchema:schema140,data}];
+validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema142.required,parentSchema:schema142,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "tcpPort"))){
-validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema140,data}];
+validate48.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema142,data}];
 return false;
 break;
 }
@@ -4736,7 +4794,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-CONFIRMED" !== data0){
-validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONFIRMED"},message:"must be equal to constant",schema:"UPDATE-CONFIRMED",parentSchema:schema140.properties.type,data:data0}];
+validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-CONFIRMED"},message:"must be equal to constant",schema:"UPDATE-CONFIRMED",parentSchema:schema142.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4905,7 +4963,7 @@ var valid0 = true;
 }
 }
 else {
-validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema140.type,parentSchema:schema140,data}];
+validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema142.type,parentSchema:schema142,data}];
 return false;
 }
 }
@@ -4914,7 +4972,7 @@ return errors === 0;
 }
 
 export const UpdateDeniedReply = validate49;
-const schema146 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateDeniedReply","description":"The update was refused; nothing changed. name echoes the request's name (null when it was not a string).","type":"object","required":["type","rq","name","reason"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"type":["string","null"],"maxLength":64,"description":"The name the request gave, null when it gave none."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema148 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"UpdateDeniedReply","description":"The update was refused; nothing changed. name echoes the request's name (null when it was not a string).","type":"object","required":["type","rq","name","reason"],"additionalProperties":false,"properties":{"type":{"const":"UPDATE-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"type":["string","null"],"maxLength":64,"description":"The name the request gave, null when it gave none."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4923,14 +4981,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema146.required,parentSchema:schema146,data}];
+validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema148.required,parentSchema:schema148,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "reason"))){
-validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema146,data}];
+validate49.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema148,data}];
 return false;
 break;
 }
@@ -4940,7 +4998,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("UPDATE-DENIED" !== data0){
-validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-DENIED"},message:"must be equal to constant",schema:"UPDATE-DENIED",parentSchema:schema146.properties.type,data:data0}];
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "UPDATE-DENIED"},message:"must be equal to constant",schema:"UPDATE-DENIED",parentSchema:schema148.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4981,13 +5039,13 @@ if(data.name !== undefined){
 let data2 = data.name;
 const _errs6 = errors;
 if((typeof data2 !== "string") && (data2 !== null)){
-validate49.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema146.properties.name.type},message:"must be string,null",schema:schema146.properties.name.type,parentSchema:schema146.properties.name,data:data2}];
+validate49.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema148.properties.name.type},message:"must be string,null",schema:schema148.properties.name.type,parentSchema:schema148.properties.name,data:data2}];
 return false;
 }
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(data2.length > 64 && func2(data2) > 64){
-validate49.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema146.properties.name,data:data2}];
+validate49.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema148.properties.name,data:data2}];
 return false;
 }
 }
@@ -5005,18 +5063,18 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data3 === "string"){
 if(data3.length > 600 && func2(data3) > 600){
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data3}];
+validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data3}];
 return false;
 }
 else {
 if(data3.length < 2 * 1 && func2(data3) < 1){
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data3}];
+validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data3}];
 return false;
 }
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data3}];
+validate49.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data3}];
 return false;
 }
 }
@@ -5032,7 +5090,7 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema146.type,parentSchema:schema146,data}];
+validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema148.type,parentSchema:schema148,data}];
 return false;
 }
 }
@@ -5041,7 +5099,7 @@ return errors === 0;
 }
 
 export const WhoAmIRequest = validate50;
-const schema149 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WhoAmIRequest","description":"How does the server see me? Answered with the observed address of the registration the token (or, without one, the datagram's source) belongs to. With the token, sent from a new source address (a NAT mapping that changed), it also moves the observed address there; NATed peers send it every 20 seconds as their keepalive.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"WHO-AM-I","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema151 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WhoAmIRequest","description":"How does the server see me? Answered with the observed address of the registration the token (or, without one, the datagram's source) belongs to. With the token, sent from a new source address (a NAT mapping that changed), it also moves the observed address there; NATed peers send it every 20 seconds as their keepalive.","type":"object","required":["type","rq"],"additionalProperties":false,"properties":{"type":{"const":"WHO-AM-I","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"token":{"$ref":"../common.json#/$defs/token"}}};
 
 function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5050,14 +5108,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))){
-validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema149.required,parentSchema:schema149,data}];
+validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema151.required,parentSchema:schema151,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "token"))){
-validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema149,data}];
+validate50.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema151,data}];
 return false;
 break;
 }
@@ -5067,7 +5125,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("WHO-AM-I" !== data0){
-validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WHO-AM-I"},message:"must be equal to constant",schema:"WHO-AM-I",parentSchema:schema149.properties.type,data:data0}];
+validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WHO-AM-I"},message:"must be equal to constant",schema:"WHO-AM-I",parentSchema:schema151.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5143,7 +5201,7 @@ var valid0 = true;
 }
 }
 else {
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema149.type,parentSchema:schema149,data}];
+validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema151.type,parentSchema:schema151,data}];
 return false;
 }
 }
@@ -5152,7 +5210,7 @@ return errors === 0;
 }
 
 export const YouAreReply = validate51;
-const schema152 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"YouAreReply","description":"The registration asked about, its registered ip and udpPort, and where the server sees its datagrams come from.","type":"object","required":["type","rq","name","ip","udpPort","observedIp","observedUdpPort","behindNat"],"additionalProperties":false,"properties":{"type":{"const":"YOU-ARE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"observedIp":{"$ref":"../common.json#/$defs/ip"},"observedUdpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"}}};
+const schema154 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"YouAreReply","description":"The registration asked about, its registered ip and udpPort, and where the server sees its datagrams come from.","type":"object","required":["type","rq","name","ip","udpPort","observedIp","observedUdpPort","behindNat"],"additionalProperties":false,"properties":{"type":{"const":"YOU-ARE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"udpPort":{"$ref":"../common.json#/$defs/port"},"observedIp":{"$ref":"../common.json#/$defs/ip"},"observedUdpPort":{"$ref":"../common.json#/$defs/port"},"behindNat":{"$ref":"../common.json#/$defs/behindNat"}}};
 
 function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5161,14 +5219,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.udpPort === undefined) && (missing0 = "udpPort"))) || ((data.observedIp === undefined) && (missing0 = "observedIp"))) || ((data.observedUdpPort === undefined) && (missing0 = "observedUdpPort"))) || ((data.behindNat === undefined) && (missing0 = "behindNat"))){
-validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema152.required,parentSchema:schema152,data}];
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema154.required,parentSchema:schema154,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip")) || (key0 === "udpPort")) || (key0 === "observedIp")) || (key0 === "observedUdpPort")) || (key0 === "behindNat"))){
-validate51.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema152,data}];
+validate51.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema154,data}];
 return false;
 break;
 }
@@ -5178,7 +5236,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("YOU-ARE" !== data0){
-validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "YOU-ARE"},message:"must be equal to constant",schema:"YOU-ARE",parentSchema:schema152.properties.type,data:data0}];
+validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "YOU-ARE"},message:"must be equal to constant",schema:"YOU-ARE",parentSchema:schema154.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5377,7 +5435,7 @@ if(data.behindNat !== undefined){
 let data7 = data.behindNat;
 const _errs21 = errors;
 if(typeof data7 !== "boolean"){
-validate51.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.type,parentSchema:schema24,data:data7}];
+validate51.errors = [{instancePath:instancePath+"/behindNat",schemaPath:"../common.json#/$defs/behindNat/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema25.type,parentSchema:schema25,data:data7}];
 return false;
 }
 var valid0 = _errs21 === errors;
@@ -5396,7 +5454,7 @@ var valid0 = true;
 }
 }
 else {
-validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema152.type,parentSchema:schema152,data}];
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema154.type,parentSchema:schema154,data}];
 return false;
 }
 }
@@ -5405,7 +5463,7 @@ return errors === 0;
 }
 
 export const WhoAmIDeniedReply = validate52;
-const schema160 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WhoAmIDeniedReply","description":"WHO-AM-I was refused: the client is not registered (or the token matches no registration).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"WHO-AM-I-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema162 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"WhoAmIDeniedReply","description":"WHO-AM-I was refused: the client is not registered (or the token matches no registration).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"WHO-AM-I-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5414,14 +5472,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema160.required,parentSchema:schema160,data}];
+validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema162.required,parentSchema:schema162,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema160,data}];
+validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema162,data}];
 return false;
 break;
 }
@@ -5431,7 +5489,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("WHO-AM-I-DENIED" !== data0){
-validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WHO-AM-I-DENIED"},message:"must be equal to constant",schema:"WHO-AM-I-DENIED",parentSchema:schema160.properties.type,data:data0}];
+validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "WHO-AM-I-DENIED"},message:"must be equal to constant",schema:"WHO-AM-I-DENIED",parentSchema:schema162.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5475,18 +5533,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
 return false;
 }
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
 return false;
 }
 }
@@ -5501,7 +5559,7 @@ var valid0 = true;
 }
 }
 else {
-validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema160.type,parentSchema:schema160,data}];
+validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema162.type,parentSchema:schema162,data}];
 return false;
 }
 }
@@ -5509,8 +5567,9 @@ validate52.errors = vErrors;
 return errors === 0;
 }
 
-export const ErrorReply = validate53;
-const schema163 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+export const CallbackRequest = validate53;
+const schema165 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"CallbackRequest","description":"A downloader that cannot connect to a holder (or knows it is behind a NAT) asks the server to have the holder connect out to it: to the IP this datagram comes from (never a declared one) and `tcpPort`, greeting with `nonce`. Only a registered client may ask, only for a registered holder, and at most a burst of 20 then 5 a second per requester IP.","type":"object","required":["type","rq","name","tcpPort","nonce"],"additionalProperties":false,"properties":{"type":{"const":"CALLBACK","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"tcpPort":{"$ref":"../common.json#/$defs/port","description":"Where the requester listens for the holder's connection, on the IP its datagrams come from."},"nonce":{"$ref":"../common.json#/$defs/nonce"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema169 = {"title":"Nonce","description":"A one-time secret the downloader picks for one callback (128 random bits, lower-case hex): the connection that greets with it is the one it asked for.","type":"string","minLength":32,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 32 to 64 lower-case hex characters"};
 
 function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5518,15 +5577,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema163.required,parentSchema:schema163,data}];
+if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.nonce === undefined) && (missing0 = "nonce"))){
+validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema165.required,parentSchema:schema165,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate53.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema163,data}];
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "tcpPort")) || (key0 === "nonce")) || (key0 === "token"))){
+validate53.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema165,data}];
 return false;
 break;
 }
@@ -5535,8 +5594,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("ERROR" !== data0){
-validate53.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema163.properties.type,data:data0}];
+if("CALLBACK" !== data0){
+validate53.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CALLBACK"},message:"must be equal to constant",schema:"CALLBACK",parentSchema:schema165.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5549,82 +5608,21 @@ if(data.rq !== undefined){
 let data1 = data.rq;
 const _errs3 = errors;
 const _errs4 = errors;
-let valid1 = false;
-const _errs5 = errors;
-const _errs6 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err0 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err0];
+validate53.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
 }
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(errors === _errs6){
+if(errors === _errs4){
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 2147483647 || isNaN(data1)){
-const err1 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-else {
-if(data1 < 0 || isNaN(data1)){
-const err2 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-}
-}
-var _valid0 = _errs5 === errors;
-valid1 = valid1 || _valid0;
-if(!valid1){
-const _errs8 = errors;
-if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema163.properties.rq.anyOf[1].type,parentSchema:schema163.properties.rq.anyOf[1],data:data1};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-var _valid0 = _errs8 === errors;
-valid1 = valid1 || _valid0;
-}
-if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema163.properties.rq.anyOf,parentSchema:schema163.properties.rq,data:data1};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-validate53.errors = vErrors;
+validate53.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
 return false;
 }
 else {
-errors = _errs4;
-if(vErrors !== null){
-if(_errs4){
-vErrors.length = _errs4;
+if(data1 < 0 || isNaN(data1)){
+validate53.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
 }
-else {
-vErrors = null;
 }
 }
 }
@@ -5634,29 +5632,131 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.reason !== undefined){
-let data2 = data.reason;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
+if(data.name !== undefined){
+let data2 = data.name;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 600 && func2(data2) > 600){
-validate53.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+if(data2.length > 32 && func2(data2) > 32){
+validate53.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate53.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+validate53.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate53.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
+return false;
+}
 }
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+validate53.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
 return false;
 }
 }
-var valid0 = _errs10 === errors;
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.tcpPort !== undefined){
+let data3 = data.tcpPort;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate53.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 65535 || isNaN(data3)){
+validate53.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate53.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.nonce !== undefined){
+let data4 = data.nonce;
+const _errs12 = errors;
+const _errs13 = errors;
+if(errors === _errs13){
+if(typeof data4 === "string"){
+if(data4.length > 64 && func2(data4) > 64){
+validate53.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema169,data:data4}];
+return false;
+}
+else {
+if(data4.length < 2 * 32 && func2(data4) < 32){
+validate53.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema169,data:data4}];
+return false;
+}
+else {
+if(!pattern2.test(data4)){
+validate53.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema169,data:data4}];
+return false;
+}
+}
+}
+}
+else {
+validate53.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema169.type,parentSchema:schema169,data:data4}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.token !== undefined){
+let data5 = data.token;
+const _errs15 = errors;
+const _errs16 = errors;
+if(errors === _errs16){
+if(typeof data5 === "string"){
+if(data5.length > 128 && func2(data5) > 128){
+validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data5}];
+return false;
+}
+else {
+if(data5.length < 2 * 32 && func2(data5) < 32){
+validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data5}];
+return false;
+}
+else {
+if(!pattern2.test(data5)){
+validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema18,data:data5}];
+return false;
+}
+}
+}
+}
+else {
+validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data5}];
+return false;
+}
+}
+var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
@@ -5666,8 +5766,11 @@ var valid0 = true;
 }
 }
 }
+}
+}
+}
 else {
-validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema163.type,parentSchema:schema163,data}];
+validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema165.type,parentSchema:schema165,data}];
 return false;
 }
 }
@@ -5675,9 +5778,8 @@ validate53.errors = vErrors;
 return errors === 0;
 }
 
-export const DownloadRequest = validate54;
-const schema166 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk. With count, only that range of chunks, starting on a piece boundary, each piece preceded by its PIECE frame.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"},"count":{"description":"How many chunks from fromChunk (default 1) to send: a ranged request. The range must start on a piece boundary (fromChunk = 256 k + 1) and end within the file.","type":"integer","minimum":1,"maximum":9007199254740991}}};
-const schema169 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
+export const CallbackSentReply = validate54;
+const schema171 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"CallbackSentReply","description":"CONNECT-BACK went to the holder's observed address. The holder connects within a few seconds if it is up; if nothing arrives, ask again.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"CALLBACK-SENT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"}}};
 
 function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5685,15 +5787,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
-validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema166.required,parentSchema:schema166,data}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
+validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema171.required,parentSchema:schema171,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk")) || (key0 === "count"))){
-validate54.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema166,data}];
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "name"))){
+validate54.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema171,data}];
 return false;
 break;
 }
@@ -5702,8 +5804,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("DOWNLOAD" !== data0){
-validate54.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema166.properties.type,data:data0}];
+if("CALLBACK-SENT" !== data0){
+validate54.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CALLBACK-SENT"},message:"must be equal to constant",schema:"CALLBACK-SENT",parentSchema:schema171.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5740,31 +5842,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
+if(data.name !== undefined){
+let data2 = data.name;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate54.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+if(data2.length > 32 && func2(data2) > 32){
+validate54.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate54.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+validate54.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(!pattern8.test(data2)){
-validate54.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+if(!pattern0.test(data2)){
+validate54.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate54.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+validate54.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
 return false;
 }
 }
@@ -5773,70 +5875,13 @@ var valid0 = _errs6 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.fromChunk !== undefined){
-let data3 = data.fromChunk;
-const _errs9 = errors;
-const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate54.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema169.type,parentSchema:schema169,data:data3}];
-return false;
-}
-if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate54.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema169,data:data3}];
-return false;
-}
-else {
-if(data3 < 1 || isNaN(data3)){
-validate54.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema169,data:data3}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.count !== undefined){
-let data4 = data.count;
-const _errs12 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate54.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema166.properties.count.type,parentSchema:schema166.properties.count,data:data4}];
-return false;
-}
-if(errors === _errs12){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 9007199254740991 || isNaN(data4)){
-validate54.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema166.properties.count,data:data4}];
-return false;
-}
-else {
-if(data4 < 1 || isNaN(data4)){
-validate54.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema166.properties.count,data:data4}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
 }
 }
 }
 }
 }
 else {
-validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema166.type,parentSchema:schema166,data}];
+validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema171.type,parentSchema:schema171,data}];
 return false;
 }
 }
@@ -5844,9 +5889,8 @@ validate54.errors = vErrors;
 return errors === 0;
 }
 
-export const FileFrame = validate55;
-const schema170 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
-const schema174 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
+export const CallbackDeniedReply = validate55;
+const schema174 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"CallbackDeniedReply","description":"CALLBACK was refused: the requester or the holder is not registered, the requester asks too often, or the request is invalid.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"CALLBACK-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5854,15 +5898,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))){
-validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema170.required,parentSchema:schema170,data}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema174.required,parentSchema:schema174,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding"))){
-validate55.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema170,data}];
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
+validate55.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema174,data}];
 return false;
 break;
 }
@@ -5871,8 +5915,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("FILE" !== data0){
-validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema170.properties.type,data:data0}];
+if("CALLBACK-DENIED" !== data0){
+validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CALLBACK-DENIED"},message:"must be equal to constant",schema:"CALLBACK-DENIED",parentSchema:schema174.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5909,31 +5953,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
+if(data.reason !== undefined){
+let data2 = data.reason;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+if(data2.length > 600 && func2(data2) > 600){
+validate55.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
-return false;
-}
-else {
-if(!pattern8.test(data2)){
-validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+validate55.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
 return false;
 }
 }
 }
-}
 else {
-validate55.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+validate55.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
 return false;
 }
 }
@@ -5942,88 +5980,13 @@ var valid0 = _errs6 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.chunk !== undefined){
-let data3 = data.chunk;
-const _errs9 = errors;
-const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate55.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema169.type,parentSchema:schema169,data:data3}];
-return false;
-}
-if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate55.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema169,data:data3}];
-return false;
-}
-else {
-if(data3 < 1 || isNaN(data3)){
-validate55.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema169,data:data3}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.text !== undefined){
-let data4 = data.text;
-const _errs12 = errors;
-if(errors === _errs12){
-if(typeof data4 === "string"){
-if(data4.length > 200 && func2(data4) > 200){
-validate55.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema170.properties.text,data:data4}];
-return false;
-}
-else {
-if(data4.length < 2 * 200 && func2(data4) < 200){
-validate55.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema170.properties.text,data:data4}];
-return false;
-}
-}
-}
-else {
-validate55.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema170.properties.text.type,parentSchema:schema170.properties.text,data:data4}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.encoding !== undefined){
-let data5 = data.encoding;
-const _errs14 = errors;
-if(typeof data5 !== "string"){
-validate55.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema174.type,parentSchema:schema174,data:data5}];
-return false;
-}
-if(!(data5 === "base64")){
-validate55.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema174.enum},message:"must be equal to one of the allowed values",schema:schema174.enum,parentSchema:schema174,data:data5}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
 }
 }
 }
 }
 }
 else {
-validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema170.type,parentSchema:schema170,data}];
+validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema174.type,parentSchema:schema174,data}];
 return false;
 }
 }
@@ -6031,8 +5994,8 @@ validate55.errors = vErrors;
 return errors === 0;
 }
 
-export const FileEndFrame = validate56;
-const schema175 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
+export const ConnectBackPush = validate56;
+const schema177 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ConnectBackPush","description":"Sent by the server, unsolicited, to a holder's observed address (through the NAT mapping its keepalives hold open): connect over TCP to ip:tcpPort, greet with CONNECTED-BACK carrying nonce, then serve the DOWNLOAD that arrives on that connection. `ip` is where the requester's CALLBACK came from.","type":"object","required":["type","rq","from","ip","tcpPort","nonce"],"additionalProperties":false,"properties":{"type":{"const":"CONNECT-BACK","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"from":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"nonce":{"$ref":"../common.json#/$defs/nonce"}}};
 
 function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6040,15 +6003,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.sha256 === undefined) && (missing0 = "sha256"))){
-validate56.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema175.required,parentSchema:schema175,data}];
+if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.from === undefined) && (missing0 = "from"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.nonce === undefined) && (missing0 = "nonce"))){
+validate56.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema177.required,parentSchema:schema177,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding")) || (key0 === "size")) || (key0 === "sha256"))){
-validate56.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema175,data}];
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "from")) || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "nonce"))){
+validate56.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema177,data}];
 return false;
 break;
 }
@@ -6057,8 +6020,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("FILE-END" !== data0){
-validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema175.properties.type,data:data0}];
+if("CONNECT-BACK" !== data0){
+validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CONNECT-BACK"},message:"must be equal to constant",schema:"CONNECT-BACK",parentSchema:schema177.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6095,31 +6058,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.file !== undefined){
-let data2 = data.file;
+if(data.from !== undefined){
+let data2 = data.from;
 const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
-if(data2.length > 255 && func2(data2) > 255){
-validate56.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+if(data2.length > 32 && func2(data2) > 32){
+validate56.errors = [{instancePath:instancePath+"/from",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate56.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+validate56.errors = [{instancePath:instancePath+"/from",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
 return false;
 }
 else {
-if(!pattern8.test(data2)){
-validate56.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+if(!pattern0.test(data2)){
+validate56.errors = [{instancePath:instancePath+"/from",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate56.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+validate56.errors = [{instancePath:instancePath+"/from",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
 return false;
 }
 }
@@ -6129,26 +6092,32 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.chunk !== undefined){
-let data3 = data.chunk;
+if(data.ip !== undefined){
+let data3 = data.ip;
 const _errs9 = errors;
 const _errs10 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate56.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema169.type,parentSchema:schema169,data:data3}];
-return false;
-}
 if(errors === _errs10){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate56.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema169,data:data3}];
+if(typeof data3 === "string"){
+if(data3.length > 45 && func2(data3) > 45){
+validate56.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
 return false;
 }
 else {
-if(data3 < 1 || isNaN(data3)){
-validate56.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema169,data:data3}];
+if(data3.length < 2 * 2 && func2(data3) < 2){
+validate56.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(!pattern1.test(data3)){
+validate56.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data3}];
 return false;
 }
 }
+}
+}
+else {
+validate56.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data3}];
+return false;
 }
 }
 var valid0 = _errs9 === errors;
@@ -6157,19 +6126,26 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.text !== undefined){
-let data4 = data.text;
+if(data.tcpPort !== undefined){
+let data4 = data.tcpPort;
 const _errs12 = errors;
-if(errors === _errs12){
-if(typeof data4 === "string"){
-if(data4.length > 200 && func2(data4) > 200){
-validate56.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema175.properties.text,data:data4}];
+const _errs13 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate56.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.type,parentSchema:schema16,data:data4}];
 return false;
 }
+if(errors === _errs13){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 65535 || isNaN(data4)){
+validate56.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema16,data:data4}];
+return false;
 }
 else {
-validate56.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema175.properties.text.type,parentSchema:schema175.properties.text,data:data4}];
+if(data4 < 1 || isNaN(data4)){
+validate56.errors = [{instancePath:instancePath+"/tcpPort",schemaPath:"../common.json#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16,data:data4}];
 return false;
+}
+}
 }
 }
 var valid0 = _errs12 === errors;
@@ -6178,80 +6154,35 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.encoding !== undefined){
-let data5 = data.encoding;
-const _errs14 = errors;
-if(typeof data5 !== "string"){
-validate56.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema174.type,parentSchema:schema174,data:data5}];
-return false;
-}
-if(!(data5 === "base64")){
-validate56.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema174.enum},message:"must be equal to one of the allowed values",schema:schema174.enum,parentSchema:schema174,data:data5}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.size !== undefined){
-let data6 = data.size;
-const _errs17 = errors;
-const _errs18 = errors;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-validate56.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data6}];
-return false;
-}
-if(errors === _errs18){
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 9007199254740991 || isNaN(data6)){
-validate56.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data6}];
+if(data.nonce !== undefined){
+let data5 = data.nonce;
+const _errs15 = errors;
+const _errs16 = errors;
+if(errors === _errs16){
+if(typeof data5 === "string"){
+if(data5.length > 64 && func2(data5) > 64){
+validate56.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema169,data:data5}];
 return false;
 }
 else {
-if(data6 < 0 || isNaN(data6)){
-validate56.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data6}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sha256 !== undefined){
-let data7 = data.sha256;
-const _errs20 = errors;
-const _errs21 = errors;
-if(errors === _errs21){
-if(typeof data7 === "string"){
-if(data7.length > 64 && func2(data7) > 64){
-validate56.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data7}];
+if(data5.length < 2 * 32 && func2(data5) < 32){
+validate56.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema169,data:data5}];
 return false;
 }
 else {
-if(data7.length < 2 * 64 && func2(data7) < 64){
-validate56.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data7}];
-return false;
-}
-else {
-if(!pattern2.test(data7)){
-validate56.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data7}];
+if(!pattern2.test(data5)){
+validate56.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema169,data:data5}];
 return false;
 }
 }
 }
 }
 else {
-validate56.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data7}];
+validate56.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema169.type,parentSchema:schema169,data:data5}];
 return false;
 }
 }
-var valid0 = _errs20 === errors;
+var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
@@ -6264,10 +6195,8 @@ var valid0 = true;
 }
 }
 }
-}
-}
 else {
-validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema175.type,parentSchema:schema175,data}];
+validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema177.type,parentSchema:schema177,data}];
 return false;
 }
 }
@@ -6275,8 +6204,8 @@ validate56.errors = vErrors;
 return errors === 0;
 }
 
-export const DownloadErrorFrame = validate57;
-const schema182 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+export const ErrorReply = validate57;
+const schema183 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6285,14 +6214,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema182.required,parentSchema:schema182,data}];
+validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema183.required,parentSchema:schema183,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate57.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema182,data}];
+validate57.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema183,data}];
 return false;
 break;
 }
@@ -6301,8 +6230,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("DOWNLOAD-ERROR" !== data0){
-validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema182.properties.type,data:data0}];
+if("ERROR" !== data0){
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema183.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6359,7 +6288,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs8 = errors;
 if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema182.properties.rq.anyOf[1].type,parentSchema:schema182.properties.rq.anyOf[1],data:data1};
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema183.properties.rq.anyOf[1].type,parentSchema:schema183.properties.rq.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -6372,7 +6301,7 @@ var _valid0 = _errs8 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema182.properties.rq.anyOf,parentSchema:schema182.properties.rq,data:data1};
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema183.properties.rq.anyOf,parentSchema:schema183.properties.rq,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -6407,18 +6336,18 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data2 === "string"){
 if(data2.length > 600 && func2(data2) > 600){
-validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema27,data:data2}];
+validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27,data:data2}];
+validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
 return false;
 }
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data2}];
+validate57.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
 return false;
 }
 }
@@ -6433,7 +6362,7 @@ var valid0 = true;
 }
 }
 else {
-validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema182.type,parentSchema:schema182,data}];
+validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema183.type,parentSchema:schema183,data}];
 return false;
 }
 }
@@ -6441,8 +6370,9 @@ validate57.errors = vErrors;
 return errors === 0;
 }
 
-export const PieceFrame = validate58;
-const schema185 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PieceFrame","description":"Sent before the FILE frames of each piece of a ranged reply: where the piece starts and the sibling hashes from its leaf up to the pieces root, so the downloader can verify the piece without trusting the sender.","type":"object","required":["type","rq","file","piece","offset","proof"],"additionalProperties":false,"properties":{"type":{"const":"PIECE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"piece":{"description":"Piece number, from 0: the piece holds chunks 256 piece + 1 to 256 piece + 256.","type":"integer","minimum":0,"maximum":35184372088831},"offset":{"description":"Byte offset in the file where the piece starts.","$ref":"../common.json#/$defs/size"},"proof":{"description":"Sibling hashes (hex) from the piece's leaf up to the root, lowest first.","type":"array","maxItems":64,"items":{"$ref":"../common.json#/$defs/sha256"}}}};
+export const DownloadRequest = validate58;
+const schema186 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk. With count, only that range of chunks, starting on a piece boundary, each piece preceded by its PIECE frame.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"},"count":{"description":"How many chunks from fromChunk (default 1) to send: a ranged request. The range must start on a piece boundary (fromChunk = 256 k + 1) and end within the file.","type":"integer","minimum":1,"maximum":9007199254740991}}};
+const schema189 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
 
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6450,15 +6380,15 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.piece === undefined) && (missing0 = "piece"))) || ((data.offset === undefined) && (missing0 = "offset"))) || ((data.proof === undefined) && (missing0 = "proof"))){
-validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema185.required,parentSchema:schema185,data}];
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
+validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema186.required,parentSchema:schema186,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "piece")) || (key0 === "offset")) || (key0 === "proof"))){
-validate58.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema185,data}];
+if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk")) || (key0 === "count"))){
+validate58.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema186,data}];
 return false;
 break;
 }
@@ -6467,8 +6397,8 @@ if(_errs1 === errors){
 if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
-if("PIECE" !== data0){
-validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PIECE"},message:"must be equal to constant",schema:"PIECE",parentSchema:schema185.properties.type,data:data0}];
+if("DOWNLOAD" !== data0){
+validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema186.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6512,24 +6442,789 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(data2.length > 255 && func2(data2) > 255){
-validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema41,data:data2}];
+validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data:data2}];
 return false;
 }
 else {
 if(data2.length < 2 * 1 && func2(data2) < 1){
-validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema41,data:data2}];
+validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data:data2}];
 return false;
 }
 else {
 if(!pattern8.test(data2)){
-validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema41,data:data2}];
+validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data:data2}];
 return false;
 }
 }
 }
 }
 else {
-validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema41.type,parentSchema:schema41,data:data2}];
+validate58.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.fromChunk !== undefined){
+let data3 = data.fromChunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate58.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema189.type,parentSchema:schema189,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate58.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema189,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate58.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema189,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.count !== undefined){
+let data4 = data.count;
+const _errs12 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate58.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema186.properties.count.type,parentSchema:schema186.properties.count,data:data4}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate58.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema186.properties.count,data:data4}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate58.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema186.properties.count,data:data4}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema186.type,parentSchema:schema186,data}];
+return false;
+}
+}
+validate58.errors = vErrors;
+return errors === 0;
+}
+
+export const FileFrame = validate59;
+const schema190 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
+const schema194 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
+
+function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))){
+validate59.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema190.required,parentSchema:schema190,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding"))){
+validate59.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema190,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("FILE" !== data0){
+validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema190.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate59.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate59.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate59.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate59.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate59.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data:data2}];
+return false;
+}
+else {
+if(!pattern8.test(data2)){
+validate59.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate59.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunk !== undefined){
+let data3 = data.chunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate59.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema189.type,parentSchema:schema189,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate59.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema189,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate59.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema189,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+let data4 = data.text;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data4 === "string"){
+if(data4.length > 200 && func2(data4) > 200){
+validate59.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema190.properties.text,data:data4}];
+return false;
+}
+else {
+if(data4.length < 2 * 200 && func2(data4) < 200){
+validate59.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema190.properties.text,data:data4}];
+return false;
+}
+}
+}
+else {
+validate59.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema190.properties.text.type,parentSchema:schema190.properties.text,data:data4}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.encoding !== undefined){
+let data5 = data.encoding;
+const _errs14 = errors;
+if(typeof data5 !== "string"){
+validate59.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema194.type,parentSchema:schema194,data:data5}];
+return false;
+}
+if(!(data5 === "base64")){
+validate59.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema194.enum},message:"must be equal to one of the allowed values",schema:schema194.enum,parentSchema:schema194,data:data5}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate59.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema190.type,parentSchema:schema190,data}];
+return false;
+}
+}
+validate59.errors = vErrors;
+return errors === 0;
+}
+
+export const FileEndFrame = validate60;
+const schema195 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
+
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.sha256 === undefined) && (missing0 = "sha256"))){
+validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema195.required,parentSchema:schema195,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding")) || (key0 === "size")) || (key0 === "sha256"))){
+validate60.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema195,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("FILE-END" !== data0){
+validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema195.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate60.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate60.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate60.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate60.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate60.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data:data2}];
+return false;
+}
+else {
+if(!pattern8.test(data2)){
+validate60.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate60.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chunk !== undefined){
+let data3 = data.chunk;
+const _errs9 = errors;
+const _errs10 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate60.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema189.type,parentSchema:schema189,data:data3}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate60.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema189,data:data3}];
+return false;
+}
+else {
+if(data3 < 1 || isNaN(data3)){
+validate60.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema189,data:data3}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+let data4 = data.text;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data4 === "string"){
+if(data4.length > 200 && func2(data4) > 200){
+validate60.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema195.properties.text,data:data4}];
+return false;
+}
+}
+else {
+validate60.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema195.properties.text.type,parentSchema:schema195.properties.text,data:data4}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.encoding !== undefined){
+let data5 = data.encoding;
+const _errs14 = errors;
+if(typeof data5 !== "string"){
+validate60.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema194.type,parentSchema:schema194,data:data5}];
+return false;
+}
+if(!(data5 === "base64")){
+validate60.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema194.enum},message:"must be equal to one of the allowed values",schema:schema194.enum,parentSchema:schema194,data:data5}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.size !== undefined){
+let data6 = data.size;
+const _errs17 = errors;
+const _errs18 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+validate60.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema45.type,parentSchema:schema45,data:data6}];
+return false;
+}
+if(errors === _errs18){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 9007199254740991 || isNaN(data6)){
+validate60.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema45,data:data6}];
+return false;
+}
+else {
+if(data6 < 0 || isNaN(data6)){
+validate60.errors = [{instancePath:instancePath+"/size",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema45,data:data6}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.sha256 !== undefined){
+let data7 = data.sha256;
+const _errs20 = errors;
+const _errs21 = errors;
+if(errors === _errs21){
+if(typeof data7 === "string"){
+if(data7.length > 64 && func2(data7) > 64){
+validate60.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data7}];
+return false;
+}
+else {
+if(data7.length < 2 * 64 && func2(data7) < 64){
+validate60.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data7}];
+return false;
+}
+else {
+if(!pattern2.test(data7)){
+validate60.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data7}];
+return false;
+}
+}
+}
+}
+else {
+validate60.errors = [{instancePath:instancePath+"/sha256",schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data7}];
+return false;
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema195.type,parentSchema:schema195,data}];
+return false;
+}
+}
+validate60.errors = vErrors;
+return errors === 0;
+}
+
+export const DownloadErrorFrame = validate61;
+const schema202 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+
+function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate61.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema202.required,parentSchema:schema202,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
+validate61.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema202,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("DOWNLOAD-ERROR" !== data0){
+validate61.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema202.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+let valid1 = false;
+const _errs5 = errors;
+const _errs6 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err0 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(errors === _errs6){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+const err1 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+const err2 = {instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+}
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const _errs8 = errors;
+if(data1 !== null){
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema202.properties.rq.anyOf[1].type,parentSchema:schema202.properties.rq.anyOf[1],data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid0 = _errs8 === errors;
+valid1 = valid1 || _valid0;
+}
+if(!valid1){
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema202.properties.rq.anyOf,parentSchema:schema202.properties.rq,data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+validate61.errors = vErrors;
+return false;
+}
+else {
+errors = _errs4;
+if(vErrors !== null){
+if(_errs4){
+vErrors.length = _errs4;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+let data2 = data.reason;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data2 === "string"){
+if(data2.length > 600 && func2(data2) > 600){
+validate61.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate61.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
+return false;
+}
+}
+}
+else {
+validate61.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate61.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema202.type,parentSchema:schema202,data}];
+return false;
+}
+}
+validate61.errors = vErrors;
+return errors === 0;
+}
+
+export const PieceFrame = validate62;
+const schema205 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PieceFrame","description":"Sent before the FILE frames of each piece of a ranged reply: where the piece starts and the sibling hashes from its leaf up to the pieces root, so the downloader can verify the piece without trusting the sender.","type":"object","required":["type","rq","file","piece","offset","proof"],"additionalProperties":false,"properties":{"type":{"const":"PIECE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"piece":{"description":"Piece number, from 0: the piece holds chunks 256 piece + 1 to 256 piece + 256.","type":"integer","minimum":0,"maximum":35184372088831},"offset":{"description":"Byte offset in the file where the piece starts.","$ref":"../common.json#/$defs/size"},"proof":{"description":"Sibling hashes (hex) from the piece's leaf up to the root, lowest first.","type":"array","maxItems":64,"items":{"$ref":"../common.json#/$defs/sha256"}}}};
+
+function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.piece === undefined) && (missing0 = "piece"))) || ((data.offset === undefined) && (missing0 = "offset"))) || ((data.proof === undefined) && (missing0 = "proof"))){
+validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema205.required,parentSchema:schema205,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "piece")) || (key0 === "offset")) || (key0 === "proof"))){
+validate62.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema205,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("PIECE" !== data0){
+validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PIECE"},message:"must be equal to constant",schema:"PIECE",parentSchema:schema205.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate62.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate62.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate62.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+let data2 = data.file;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 255 && func2(data2) > 255){
+validate62.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema42,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate62.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42,data:data2}];
+return false;
+}
+else {
+if(!pattern8.test(data2)){
+validate62.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"},message:"must match pattern \""+"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$"+"\"",schema:"^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]+$",parentSchema:schema42,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate62.errors = [{instancePath:instancePath+"/file",schemaPath:"../common.json#/$defs/fileName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.type,parentSchema:schema42,data:data2}];
 return false;
 }
 }
@@ -6543,18 +7238,18 @@ if(data.piece !== undefined){
 let data3 = data.piece;
 const _errs9 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate58.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema185.properties.piece.type,parentSchema:schema185.properties.piece,data:data3}];
+validate62.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema205.properties.piece.type,parentSchema:schema205.properties.piece,data:data3}];
 return false;
 }
 if(errors === _errs9){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 35184372088831 || isNaN(data3)){
-validate58.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/maximum",keyword:"maximum",params:{comparison: "<=", limit: 35184372088831},message:"must be <= 35184372088831",schema:35184372088831,parentSchema:schema185.properties.piece,data:data3}];
+validate62.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/maximum",keyword:"maximum",params:{comparison: "<=", limit: 35184372088831},message:"must be <= 35184372088831",schema:35184372088831,parentSchema:schema205.properties.piece,data:data3}];
 return false;
 }
 else {
 if(data3 < 0 || isNaN(data3)){
-validate58.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema185.properties.piece,data:data3}];
+validate62.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema205.properties.piece,data:data3}];
 return false;
 }
 }
@@ -6571,18 +7266,18 @@ let data4 = data.offset;
 const _errs11 = errors;
 const _errs12 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate58.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.type,parentSchema:schema44,data:data4}];
+validate62.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema45.type,parentSchema:schema45,data:data4}];
 return false;
 }
 if(errors === _errs12){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 9007199254740991 || isNaN(data4)){
-validate58.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema44,data:data4}];
+validate62.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema45,data:data4}];
 return false;
 }
 else {
 if(data4 < 0 || isNaN(data4)){
-validate58.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44,data:data4}];
+validate62.errors = [{instancePath:instancePath+"/offset",schemaPath:"../common.json#/$defs/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema45,data:data4}];
 return false;
 }
 }
@@ -6600,7 +7295,7 @@ const _errs14 = errors;
 if(errors === _errs14){
 if(Array.isArray(data5)){
 if(data5.length > 64){
-validate58.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema185.properties.proof,data:data5}];
+validate62.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema205.properties.proof,data:data5}];
 return false;
 }
 else {
@@ -6613,24 +7308,24 @@ const _errs17 = errors;
 if(errors === _errs17){
 if(typeof data6 === "string"){
 if(data6.length > 64 && func2(data6) > 64){
-validate58.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema45,data:data6}];
+validate62.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema46,data:data6}];
 return false;
 }
 else {
 if(data6.length < 2 * 64 && func2(data6) < 64){
-validate58.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema45,data:data6}];
+validate62.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/minLength",keyword:"minLength",params:{limit: 64},message:"must NOT have fewer than 64 characters",schema:64,parentSchema:schema46,data:data6}];
 return false;
 }
 else {
 if(!pattern2.test(data6)){
-validate58.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema45,data:data6}];
+validate62.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema46,data:data6}];
 return false;
 }
 }
 }
 }
 else {
-validate58.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data6}];
+validate62.errors = [{instancePath:instancePath+"/proof/" + i0,schemaPath:"../common.json#/$defs/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.type,parentSchema:schema46,data:data6}];
 return false;
 }
 }
@@ -6642,7 +7337,7 @@ break;
 }
 }
 else {
-validate58.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema185.properties.proof.type,parentSchema:schema185.properties.proof,data:data5}];
+validate62.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema205.properties.proof.type,parentSchema:schema205.properties.proof,data:data5}];
 return false;
 }
 }
@@ -6660,11 +7355,484 @@ var valid0 = true;
 }
 }
 else {
-validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema185.type,parentSchema:schema185,data}];
+validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema205.type,parentSchema:schema205,data}];
 return false;
 }
 }
-validate58.errors = vErrors;
+validate62.errors = vErrors;
+return errors === 0;
+}
+
+export const ConnectedBackFrame = validate63;
+const schema210 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ConnectedBackFrame","description":"The first line a holder sends on a connection it opened because of CONNECT-BACK: the nonce proves which callback it answers. The downloader then sends DOWNLOAD on the same connection, as if it had connected.","type":"object","required":["type","rq","name","nonce"],"additionalProperties":false,"properties":{"type":{"const":"CONNECTED-BACK","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"nonce":{"$ref":"../common.json#/$defs/nonce"}}};
+
+function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.nonce === undefined) && (missing0 = "nonce"))){
+validate63.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema210.required,parentSchema:schema210,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "nonce"))){
+validate63.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema210,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("CONNECTED-BACK" !== data0){
+validate63.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CONNECTED-BACK"},message:"must be equal to constant",schema:"CONNECTED-BACK",parentSchema:schema210.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate63.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate63.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate63.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.name !== undefined){
+let data2 = data.name;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 32 && func2(data2) > 32){
+validate63.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate63.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
+return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate63.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate63.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.nonce !== undefined){
+let data3 = data.nonce;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(data3.length > 64 && func2(data3) > 64){
+validate63.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema169,data:data3}];
+return false;
+}
+else {
+if(data3.length < 2 * 32 && func2(data3) < 32){
+validate63.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema169,data:data3}];
+return false;
+}
+else {
+if(!pattern2.test(data3)){
+validate63.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema169,data:data3}];
+return false;
+}
+}
+}
+}
+else {
+validate63.errors = [{instancePath:instancePath+"/nonce",schemaPath:"../common.json#/$defs/nonce/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema169.type,parentSchema:schema169,data:data3}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate63.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema210.type,parentSchema:schema210,data}];
+return false;
+}
+}
+validate63.errors = vErrors;
+return errors === 0;
+}
+
+export const RelayRequest = validate64;
+const schema214 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RelayRequest","description":"Sent to a relay's relayPort by a downloader that cannot reach `name` (both behind NATs): the relay asks that holder for a callback to itself and, once it connected, joins the two connections. Then the downloader sends DOWNLOAD as if connected to the holder; the relay only carries bytes, and the downloader verifies them end to end.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RELAY","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"}}};
+
+function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
+validate64.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema214.required,parentSchema:schema214,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "name"))){
+validate64.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema214,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("RELAY" !== data0){
+validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RELAY"},message:"must be equal to constant",schema:"RELAY",parentSchema:schema214.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate64.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate64.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate64.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.name !== undefined){
+let data2 = data.name;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 32 && func2(data2) > 32){
+validate64.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate64.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
+return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate64.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate64.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate64.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema214.type,parentSchema:schema214,data}];
+return false;
+}
+}
+validate64.errors = vErrors;
+return errors === 0;
+}
+
+export const RelayReadyFrame = validate65;
+const schema217 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RelayReadyFrame","description":"The holder is connected through the relay: from the next byte on, this connection carries the holder's side of the transfer.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RELAY-READY","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"}}};
+
+function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
+validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema217.required,parentSchema:schema217,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "name"))){
+validate65.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema217,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("RELAY-READY" !== data0){
+validate65.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RELAY-READY"},message:"must be equal to constant",schema:"RELAY-READY",parentSchema:schema217.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate65.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate65.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate65.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.name !== undefined){
+let data2 = data.name;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 32 && func2(data2) > 32){
+validate65.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema14,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate65.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema14,data:data2}];
+return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate65.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema14,data:data2}];
+return false;
+}
+}
+}
+}
+else {
+validate65.errors = [{instancePath:instancePath+"/name",schemaPath:"../common.json#/$defs/peerName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate65.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema217.type,parentSchema:schema217,data}];
+return false;
+}
+}
+validate65.errors = vErrors;
+return errors === 0;
+}
+
+export const RelayDeniedFrame = validate66;
+const schema220 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RelayDeniedFrame","description":"The relay will not or could not join the holder: it is busy (a cap on relayed transfers), the holder is unknown, or it never connected. The relay closes the connection.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RELAY-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
+validate66.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema220.required,parentSchema:schema220,data}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
+validate66.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema220,data}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if("RELAY-DENIED" !== data0){
+validate66.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RELAY-DENIED"},message:"must be equal to constant",schema:"RELAY-DENIED",parentSchema:schema220.properties.type,data:data0}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rq !== undefined){
+let data1 = data.rq;
+const _errs3 = errors;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate66.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data1}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 2147483647 || isNaN(data1)){
+validate66.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema13,data:data1}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate66.errors = [{instancePath:instancePath+"/rq",schemaPath:"../common.json#/$defs/rq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data1}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+let data2 = data.reason;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data2 === "string"){
+if(data2.length > 600 && func2(data2) > 600){
+validate66.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/maxLength",keyword:"maxLength",params:{limit: 600},message:"must NOT have more than 600 characters",schema:600,parentSchema:schema28,data:data2}];
+return false;
+}
+else {
+if(data2.length < 2 * 1 && func2(data2) < 1){
+validate66.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema28,data:data2}];
+return false;
+}
+}
+}
+else {
+validate66.errors = [{instancePath:instancePath+"/reason",schemaPath:"../common.json#/$defs/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.type,parentSchema:schema28,data:data2}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate66.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema220.type,parentSchema:schema220,data}];
+return false;
+}
+}
+validate66.errors = vErrors;
 return errors === 0;
 }
 

@@ -13,6 +13,11 @@ import { PeerError } from './errors.js';
 import { ShareFolder, type ShareChange, type ShareMode, type SharedFile } from './share/folder.js';
 import type { DiskFile } from './share/scan.js';
 import { indexName } from './share/names.js';
+import { CallbackListener } from '../reach/callback-listener.js';
+import { NAT_KEEPALIVE_MS } from '../reach/limits.js';
+import { ConnectBacks } from '../reach/connect-back.js';
+import { reachHolders } from '../reach/open-connection.js';
+import { Relay } from '../reach/relay.js';
 import type { TokenKeeper } from './tokens.js';
 
 /**
@@ -20,12 +25,7 @@ import type { TokenKeeper } from './tokens.js';
  * for 5 minutes by default: a refresh every minute survives three lost in a row, retries included.
  */
 export const KEEPALIVE_MS = 60_000;
-/**
- * How often a peer behind a NAT sends WHO-AM-I: UDP mappings commonly expire after 30 s of silence
- * (Linux conntrack's unreplied timeout; many home routers), and the server can only push a callback
- * through an open mapping.
- */
-export const NAT_KEEPALIVE_MS = 20_000;
+export { NAT_KEEPALIVE_MS } from '../reach/limits.js';
 
 export type RegistrationState =
   | 'unregistered' // not registered (yet, or any more)
@@ -86,6 +86,8 @@ export interface PeerOptions {
   keepaliveMs?: number;
   /** WHO-AM-I period while the server sees this peer behind a NAT (NAT_KEEPALIVE_MS). */
   natKeepaliveMs?: number;
+  /** Relay for peers that cannot reach each other (serve --relay), with these caps. */
+  relay?: { maxTransfers?: number; bytesPerSecond?: number };
   logger?: Logger;
   /** Share-folder timings (tests shorten them) and a hook called before each file is hashed. */
   shareTiming?: { settleMs?: number; debounceMs?: number; rescanMs?: number };
@@ -134,6 +136,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly downloads = new Map<number, DownloadInfo>();
   private nextDownloadId = 1;
   private stopped = false;
+  /** Holders behind a NAT connect out on request: CONNECT-BACK from the server, served like any connection. */
+  private readonly connectBacks: ConnectBacks;
+  /** serve --relay: joins peers behind NATs (its port is registered as relayPort). */
+  private relay: Relay | undefined;
 
   private constructor(
     readonly name: string,
@@ -146,6 +152,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     private readonly logger: Logger,
   ) {
     super();
+    this.connectBacks = new ConnectBacks({ name, serve: (socket) => this.fileServer.adopt(socket), logger });
   }
 
   /**
@@ -176,6 +183,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         name,
         ...(token ? { token } : {}),
         onMessage: (seen) => peer?.onMessage(seen),
+        onConnectBack: (push) => peer?.connectBacks.answer(push),
       });
       cleanup.push(() => client.close());
       const first = serverList(options.server)[0]!;
@@ -207,6 +215,14 @@ export class Peer extends EventEmitter<PeerEvents> {
         onUpload: (event) => peer?.emit('upload', event),
       });
       peer = new Peer(name, client, fileServer, database, share, ip, options, logger);
+      if (options.relay) {
+        const opened = peer;
+        peer.relay = await Relay.open({
+          askCallback: (holder, tcpPort, nonce) => opened.client.callback(holder, tcpPort, nonce),
+          logger, host: isIPv6(ip) ? '::' : '0.0.0.0', ...options.relay,
+        });
+        cleanup.push(() => opened.relay!.close());
+      }
       share?.watch();
       return peer;
     } catch (error) {
@@ -234,11 +250,16 @@ export class Peer extends EventEmitter<PeerEvents> {
    */
   async register(): Promise<void> {
     this.assertRunning();
-    await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port });
+    await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port }, this.relay?.port);
     await this.remember();
     this.setState('registered');
     this.startKeepalive();
     await this.reconcile();
+  }
+
+  /** The TCP port this peer relays on (serve --relay), registered as its relayPort. */
+  get relayPort(): number | undefined {
+    return this.relay?.port;
   }
 
   /** How the index server sees this peer (from REGISTERED or the last WHO-AM-I); undefined from an older server. */
@@ -313,8 +334,17 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (sizes.size === 1 && holders[0]!.size !== undefined) info.totalBytes = holders[0]!.size;
     this.downloads.set(info.id, info);
     this.emit('download', { kind: 'started', download: { ...info } });
+    // While the download runs, a holder behind a NAT can connect back to it here (see src/reach/).
+    const listener = await CallbackListener.open(this.logger, isIPv6(this.ip) ? '::' : '0.0.0.0');
     try {
       const result = await downloadFile({
+        openConnection: reachHolders({
+          askCallback: (holder, tcpPort, nonce) => this.client.callback(holder, tcpPort, nonce),
+          listener,
+          logger: this.logger,
+          behindNat: () => this.client.seenAs?.behindNat === true,
+          relays: async () => (await this.client.retrieveAll()).flatMap((p) => (p.relayPort === undefined || p.name === this.name ? [] : [{ name: p.name, ip: p.ip, relayPort: p.relayPort }])),
+        }),
         file: name,
         holders,
         outDir: options.outDir,
@@ -340,6 +370,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       throw error;
     } finally {
       this.downloads.delete(info.id);
+      await listener.close();
     }
   }
 
@@ -359,6 +390,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         client = await IndexClient.open({
           server: this.options.server, udpPort: changes.udpPort, retry: this.options.retry, logger: this.logger,
           name: this.name, token: this.client.token, onMessage: (seen) => this.onMessage(seen),
+          onConnectBack: (push) => this.connectBacks.answer(push),
         });
       }
       const confirmed = await client.updateContact({
@@ -428,6 +460,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.stopped = true;
     this.stopKeepalive();
     await this.share?.close();
+    await this.relay?.close();
     await this.fileServer.close();
     await this.client.close();
     await this.database.close();
@@ -459,7 +492,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.refreshing ??= (async () => {
       const before = this.client.token;
       try {
-        await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port });
+        await this.client.register({ name: this.name, ip: this.ip, tcpPort: this.fileServer.address.port }, this.relay?.port);
       } catch (error) {
         const denied = error instanceof IndexClientError && error.code === 'DENIED';
         this.setState(denied ? 'refused' : 'unreachable', (error as Error).message);

@@ -18,6 +18,8 @@ export interface StoredPeer {
   /** Where the peer's datagrams come from (absent in records written before it was kept: the declared address). */
   observedIp?: string;
   observedUdpPort?: number;
+  /** The TCP port where the peer relays for others (serve --relay); absent when it does not. */
+  relayPort?: number;
 }
 
 /** Where the server sees a peer's datagrams come from. */
@@ -42,6 +44,8 @@ export interface PeerView extends Readonly<PeerContact> {
   readonly observedUdpPort: number;
   /** Its datagrams come from elsewhere than the address it registered: a NAT is between it and us. */
   readonly behindNat: boolean;
+  /** Where it relays for peers that cannot reach each other, when it does. */
+  readonly relayPort: number | undefined;
   /** The peer's file names in code-unit order (the order listings and cursors use). */
   sortedFileNames(): readonly string[];
   /** The peer's files in the same order. */
@@ -53,6 +57,7 @@ export class PeerState implements PeerView {
   lastSeen: number;
   /** When this server last told a shared store it heard from the peer (stores expire on their own clock). */
   toldSeenAt = -Infinity;
+  relayPort: number | undefined;
   private sortedNames: string[] | undefined;
   private sortedEntries: FileEntry[] | undefined;
 
@@ -77,16 +82,19 @@ export class PeerState implements PeerView {
     const files = new Map<string, FileEntry>();
     for (const entry of stored.files) files.set(entry.name, entry);
     const { observedIp = stored.ip, observedUdpPort = stored.udpPort } = stored;
-    return new PeerState(version, stored.name, stored.ip, stored.udpPort, stored.tcpPort, stored.token, stored.registeredAt, files, now, observedIp, observedUdpPort);
+    const peer = new PeerState(version, stored.name, stored.ip, stored.udpPort, stored.tcpPort, stored.token, stored.registeredAt, files, now, observedIp, observedUdpPort);
+    peer.relayPort = stored.relayPort;
+    return peer;
   }
 
   get behindNat(): boolean {
     return this.observedIp !== this.ip || this.observedUdpPort !== this.udpPort;
   }
 
-  toStored(contact: PeerContact = this, files: FileEntry[] = [...this.files.values()], observed: Observed = this): StoredPeer {
+  toStored(contact: PeerContact = this, files: FileEntry[] = [...this.files.values()], observed: Observed = this, relayPort = this.relayPort): StoredPeer {
     const { name, token, registeredAt } = this;
     const stored: StoredPeer = { name, ip: contact.ip, udpPort: contact.udpPort, tcpPort: contact.tcpPort, token, files, registeredAt };
+    if (relayPort !== undefined) stored.relayPort = relayPort;
     // Kept only when it differs: a record of a peer seen where it registered stays as it always was.
     if (observed.observedIp !== contact.ip || observed.observedUdpPort !== contact.udpPort) {
       stored.observedIp = observed.observedIp;
@@ -133,6 +141,7 @@ export function problemWithStored(key: string, value: unknown): string | undefin
     const observed = { ...asRegister, ip: record.observedIp, udpPort: record.observedUdpPort };
     if (!validateUdpRequest.REGISTER(observed)) return `observed address: ${reasonFromSchemaError(validateUdpRequest.REGISTER.errors![0]!, 'REGISTER')}`;
   }
+  if (record.relayPort !== undefined && !(Number.isInteger(record.relayPort) && record.relayPort >= 1 && record.relayPort <= 65535)) return 'relayPort must be a port';
   if (typeof record.registeredAt !== 'number' || !Number.isFinite(record.registeredAt)) return 'registeredAt must be a number';
   if (!Array.isArray(record.files)) return 'files must be an array';
   const names = record.files.map((entry: FileEntry | undefined) => entry?.name as string);

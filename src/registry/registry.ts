@@ -212,8 +212,15 @@ export class Registry {
     for (const peer of here) this.seen(peer, now);
   }
 
+  /** The registration a query comes from (its token's, else the first at its source); refuses like requireClient. */
+  client(credentials: Credentials): PeerView {
+    this.requireClient(credentials);
+    if (credentials.token !== undefined) return this.byToken.get(credentials.token)!;
+    return [...this.byContact.get(contactKey(credentials.from.ip, credentials.from.port))!][0]!;
+  }
+
   /** Registers a free name, or refreshes the caller's own registration (new contact, same files and token). */
-  register(name: string, contact: PeerContact, credentials: Credentials): Promise<{ token: string; created: boolean }> {
+  register(name: string, contact: PeerContact, credentials: Credentials, relayPort?: number): Promise<{ token: string; created: boolean }> {
     return this.decide<{ token: string; created: boolean }>(name, credentials.request, (existing) => {
       const wanted = reachable(contact);
       if (existing) {
@@ -225,11 +232,12 @@ export class Registry {
         if (refusal) throw new RegistryError('NAME_TAKEN', this.takenReason(existing, credentials));
         this.seen(existing, this.clock());
         const seenAt = observedAt(credentials.from);
-        const next = sameContact(existing, wanted) && sameObserved(existing, seenAt) ? undefined : existing.toStored(wanted, undefined, seenAt);
+        const same = sameContact(existing, wanted) && sameObserved(existing, seenAt) && existing.relayPort === relayPort;
+        const next = same ? undefined : existing.toStored(wanted, undefined, seenAt, relayPort);
         return { result: { token: existing.token, created: false }, next, done: () => this.log.info('peer refreshed', { name, ...wanted }) };
       }
       const token = randomBytes(TOKEN_BYTES).toString('hex');
-      const next = new PeerState(0, name, wanted.ip, wanted.udpPort, wanted.tcpPort, token, this.clock(), new Map(), 0).toStored(wanted, [], observedAt(credentials.from));
+      const next = new PeerState(0, name, wanted.ip, wanted.udpPort, wanted.tcpPort, token, this.clock(), new Map(), 0).toStored(wanted, [], observedAt(credentials.from), relayPort);
       return { result: { token, created: true }, next, done: () => this.log.info('peer registered', { name, ...wanted }) };
     });
   }
@@ -304,10 +312,7 @@ export class Registry {
    * address moves there before the answer.
    */
   async whoAmI(credentials: Credentials): Promise<PeerView> {
-    this.requireClient({ ...credentials, request: undefined });
-    const peer = credentials.token === undefined
-      ? [...this.byContact.get(contactKey(credentials.from.ip, credentials.from.port))!][0]!
-      : this.byToken.get(credentials.token)!;
+    const peer = this.client({ ...credentials, request: undefined });
     await this.observe(peer.name, credentials.token, credentials.from, credentials.request);
     return this.peers.get(peer.name) ?? peer;
   }
@@ -559,6 +564,10 @@ export class Registry {
     current.version = version;
     this.changeContact(current, record);
     this.changeObserved(current, { observedIp: record.observedIp ?? record.ip, observedUdpPort: record.observedUdpPort ?? record.udpPort });
+    if (current.relayPort !== record.relayPort) {
+      current.relayPort = record.relayPort;
+      this.changes++;
+    }
     this.changeFiles(current, record.files);
   }
 

@@ -16,6 +16,7 @@ import type { Counters } from './counters.js';
 import { CURSOR_REASON, decodeAllCursor, decodeInfotCursor, decodeSearchCursor, decodeWordsCursor } from './pages/cursor.js';
 import { encodePage, encodeReply, type Page } from './pages/encode.js';
 import { infotPage, retrievePage, searchPage, wordsPage } from './pages/paging.js';
+import type { CallbackRelay } from './callbacks.js';
 import type { KeptPages } from './replies/kept-pages.js';
 
 export interface RequestContext {
@@ -26,6 +27,8 @@ export interface RequestContext {
   maxDatagram: number;
   /** A mutation on a shared registry: the store keeps its outcome under this, for a retry elsewhere. */
   request?: RequestKey;
+  /** Where CALLBACK pushes CONNECT-BACK (a server without a socket to push through refuses it). */
+  callbacks?: CallbackRelay | undefined;
 }
 
 /** Requests answered from memory: no promise per request (one cost a tenth of a SEARCH-FILE). */
@@ -50,17 +53,22 @@ export class Refused {
 export type RefusalCode = RegistryError['code'] | 'INVALID' | ErrorCode<'Refusal'>;
 
 type ReadHandler<K extends ReadType> = (request: UdpRequestByType[K], ctx: RequestContext) => UdpRepliesTo[K] | Refused;
-type MutationHandler<K extends MutationType> = (request: UdpRequestByType[K], ctx: RequestContext) => Promise<UdpRepliesTo[K]>;
+type MutationHandler<K extends MutationType> = (request: UdpRequestByType[K], ctx: RequestContext) => Promise<UdpRepliesTo[K] | Refused>;
 
 const credentials = (request: { token?: string }, ctx: RequestContext): Credentials => ({ token: request.token, from: ctx.from, request: ctx.request });
 const contactOf = ({ ip, udpPort, tcpPort }: { ip: string; udpPort: number; tcpPort: number }) => ({ ip, udpPort, tcpPort });
 
 async function register(request: UdpRequestByType['REGISTER'], ctx: RequestContext): Promise<UdpRepliesTo['REGISTER']> {
-  const { token } = await ctx.registry.register(request.name, contactOf(request), credentials(request, ctx));
+  const { token } = await ctx.registry.register(request.name, contactOf(request), credentials(request, ctx), request.relayPort);
   const peer = ctx.registry.peer(request.name);
   // How the server sees the peer: a retry answered from the store elsewhere may find it gone already.
   if (!peer) return { type: 'REGISTERED', rq: request.rq, token };
   return { type: 'REGISTERED', rq: request.rq, token, observedIp: peer.observedIp, observedUdpPort: peer.observedUdpPort, behindNat: peer.behindNat };
+}
+
+async function callback(request: UdpRequestByType['CALLBACK'], ctx: RequestContext): Promise<UdpRepliesTo['CALLBACK'] | Refused> {
+  if (!ctx.callbacks) return new Refused('INTERNAL', 'this server cannot push CONNECT-BACK (it has no socket to send from)');
+  return ctx.callbacks.relay(request, ctx.registry, ctx.from);
 }
 
 async function whoAmI(request: UdpRequestByType['WHO-AM-I'], ctx: RequestContext): Promise<UdpRepliesTo['WHO-AM-I']> {
@@ -136,6 +144,7 @@ const MUTATION_HANDLERS: { [K in MutationType]: MutationHandler<K> } = {
   'REMOVE': remove,
   'UPDATE-CONTACT': updateContact,
   'WHO-AM-I': whoAmI,
+  'CALLBACK': callback,
 };
 
 export const isRead = (request: UdpRequest): request is ReadRequest => Object.hasOwn(READ_HANDLERS, request.type);
@@ -156,6 +165,7 @@ export interface AnswerParts {
   keptPages: KeptPages;
   counters: Counters;
   log: Logger;
+  callbacks?: CallbackRelay;
 }
 
 export class Answers {
@@ -203,13 +213,14 @@ export class Answers {
   }
 
   private async mutate(request: MutationRequest, from: UdpContact, bytes: Buffer): Promise<Buffer> {
-    const { registry, maxDatagram } = this.parts;
-    const ctx: RequestContext = { registry, from, maxDatagram };
+    const { registry, maxDatagram, callbacks } = this.parts;
+    const ctx: RequestContext = { registry, from, maxDatagram, callbacks };
     if (registry.shared) ctx.request = { key: `${from.ip}|${from.port}|${request.rq}`, digest: createHash('sha256').update(bytes).digest('base64url') };
     let reply: UdpReply;
     let settled = true;
     try {
-      reply = await (MUTATION_HANDLERS[request.type] as MutationHandler<MutationType>)(request as never, ctx);
+      const answer = await (MUTATION_HANDLERS[request.type] as MutationHandler<MutationType>)(request as never, ctx);
+      reply = answer instanceof Refused ? this.refuse(request, answer) : answer;
     } catch (error) {
       reply = this.refuse(request, this.refusedBy(request, error, from));
       settled = !(error instanceof RegistryError && error.code === 'STORE_UNCONFIRMED');

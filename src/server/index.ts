@@ -10,6 +10,7 @@ import { SoleWriterLedger } from '../stores/sole-writer-ledger.js';
 import { Counters, statsOf, type ServerStats } from './counters.js';
 import { DEFAULT_EXPIRE_AFTER_MS, DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 import { ServerError } from './errors.js';
+import { CallbackRelay } from './callbacks.js';
 import { Answers } from './handlers.js';
 import { unlistableReason } from './pages/paging.js';
 import { DatagramPipeline } from './pipeline.js';
@@ -57,6 +58,8 @@ export interface IndexServerOptions {
   expireAfterMs?: number;
   /** Per-source-IP limit; perSecond 0 turns it off. Default 200/s, burst 400. */
   rateLimit?: RateLimit;
+  /** CALLBACKs per requester IP (default CALLBACK_RATE: a burst of 20, then 5 a second). */
+  callbackRate?: RateLimit;
   /** A worker of --workers N: receive on the socket the cluster's primary shares (see workers.ts). */
   sharedPort?: boolean;
   /** Told how long each write took the store to confirm, in seconds (the metrics' store latency). */
@@ -110,7 +113,9 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   }
   const counters = new Counters();
   const limiter = rateLimit.perSecond > 0 ? new RateLimiter(rateLimit) : undefined;
-  const answers = new Answers({ registry, maxDatagram, keptPages: new KeptPages(registry), counters, log });
+  // CONNECT-BACK leaves through the socket bound below; no CALLBACK can arrive before it is.
+  const callbacks = new CallbackRelay((bytes, to) => socket.send(bytes, to.port, to.ip), log, options.callbackRate);
+  const answers = new Answers({ registry, maxDatagram, keptPages: new KeptPages(registry), counters, log, callbacks });
   const pipeline = new DatagramPipeline({ answers, maxDatagram, log, counters, readReplies: new ReadReplyCache(), mutationReplies: new MutationReplyCache(), limiter });
   const socket = await bindUdp(host, port, log, options.sharedPort).catch(async (error: unknown) => {
     await owned?.close().catch(() => {});

@@ -2,6 +2,7 @@
 export { startFileServer } from './upload/file-server.js';
 export type { FileServer, FileServerOptions, ShareCatalog, SharedFile, UploadEvent, UploadInfo } from './upload/file-server.js';
 export { downloadFile } from './download/download-file.js';
+export { openTcpConnection } from './download/holder-connection.js';
 export type { DownloadOptions, DownloadProgress, DownloadResult, DroppedHolder, ExpectedFile, Holder, OpenConnection } from './download/download-file.js';
 export { partPathsFor } from './download/part-file.js';
 export { scanFile, type FileFacts } from './pieces/scan-file.js';

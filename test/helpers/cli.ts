@@ -41,10 +41,13 @@ export interface PeerProcessOptions {
   cwd?: string;
   /** Killed with SIGKILL when this test ends, if still running. */
   t?: TestContext;
+  /** A command the peer runs under, e.g. `ip netns exec NS` (it must exec, so the pid stays the peer's). */
+  wrap?: string[];
 }
 
 export function startPeerProcess(args: string[], options: PeerProcessOptions = {}): PeerProcess {
-  const child = spawn(process.execPath, ['--import', TSX, PEER_SCRIPT, ...args], {
+  const [command, ...prefix] = [...(options.wrap ?? []), process.execPath];
+  const child = spawn(command!, [...prefix, '--import', TSX, PEER_SCRIPT, ...args], {
     cwd: options.cwd ?? ROOT,
     env: peerEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],

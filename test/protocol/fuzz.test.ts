@@ -127,10 +127,12 @@ function assertStructure(direction: Direction, m: Record<string, unknown>): void
         else assert.ok(typeof v === 'string' && PEER_NAME.test(v), `name ${JSON.stringify(v)} is a peer name`);
         break;
       // YOU-ARE names a UDP side (ip, udpPort), not a TCP contact.
-      case 'ip': if (type === 'YOU-ARE') assertIp(v, key); else assertPeerContact(m, ''); break;
+      case 'ip': if (type === 'YOU-ARE' || type === 'CONNECT-BACK') assertIp(v, key); else assertPeerContact(m, ''); break;
       case 'observedIp': assertIp(v, key); break;
-      case 'udpPort': case 'tcpPort': case 'observedUdpPort': assert.ok(isInt(v, 1, 65535), `${key} ${String(v)} is a port`); break;
+      case 'udpPort': case 'tcpPort': case 'observedUdpPort': case 'relayPort': assert.ok(isInt(v, 1, 65535), `${key} ${String(v)} is a port`); break;
       case 'behindNat': assert.equal(typeof v, 'boolean', 'behindNat is a boolean'); break;
+      case 'nonce': assert.ok(typeof v === 'string' && v.length >= 32 && v.length <= 64 && HEX.test(v), 'nonce is 32 to 64 hex'); break;
+      case 'from': assert.ok(typeof v === 'string' && PEER_NAME.test(v), `from ${JSON.stringify(v)} is a peer name`); break;
       case 'token': assert.ok(typeof v === 'string' && v.length >= 32 && v.length <= 128 && HEX.test(v), 'token is 32+ hex'); break;
       case 'cursor': case 'next': assert.ok(typeof v === 'string' && CURSOR.test(v), `${key} is a cursor`); break;
       case 'reason': assert.ok(typeof v === 'string' && codePoints(v) >= 1 && codePoints(v) <= 600, 'reason'); break;
@@ -156,7 +158,7 @@ function assertStructure(direction: Direction, m: Record<string, unknown>): void
         for (const [i, p] of (v as Array<Record<string, unknown>>).entries()) {
           assertPeerContact(p, `peers[${i}].`);
           if (type === 'RETRIEVE') {
-            assertOnlyKeys(p, ['name', 'ip', 'tcpPort', 'behindNat', 'files'], `peers[${i}]`);
+            assertOnlyKeys(p, ['name', 'ip', 'tcpPort', 'behindNat', 'relayPort', 'files'], `peers[${i}]`);
             assert.ok(Array.isArray(p.files), `peers[${i}].files`);
             for (const [j, f] of (p.files as unknown[]).entries()) {
               assert.equal(typeof f, 'object', `peers[${i}].files[${j}] is an entry`);

@@ -37,6 +37,7 @@ const REFUSAL: Record<UdpRequestType, string> = {
   'SEARCH-WORDS': 'WORDS-ERROR',
   'UPDATE-CONTACT': 'UPDATE-DENIED',
   'WHO-AM-I': 'WHO-AM-I-DENIED',
+  'CALLBACK': 'CALLBACK-DENIED',
 };
 
 const RTL_MARK = '\u200F';
@@ -208,5 +209,7 @@ export function valid(type: UdpRequestType, me: Sender): Record<string, unknown>
       return { type, words: 'a txt', token: me.token };
     case 'WHO-AM-I':
       return { type, token: me.token };
+    case 'CALLBACK':
+      return { type, name: me.name, tcpPort: 7000, nonce: 'a'.repeat(32), token: me.token };
   }
 }

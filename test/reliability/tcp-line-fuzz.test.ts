@@ -76,7 +76,17 @@ function assertOnlyKeys(m: object, allowed: string[]): void {
   assert.equal(Object.getPrototypeOf(m), Object.prototype);
 }
 
+const PEER_NAME = /^[A-Za-z0-9._-]{1,32}$/;
+const NONCE = /^[0-9a-f]{32,64}$/;
+
 function assertRequest(m: Record<string, unknown>): void {
+  if (m.type === 'RELAY') {
+    // Issue 14: to a relay's relayPort, naming the holder to be joined to.
+    assertOnlyKeys(m, ['type', 'rq', 'name']);
+    assert.ok(isInt(m.rq, 0, 2 ** 31 - 1), 'rq');
+    assert.ok(typeof m.name === 'string' && PEER_NAME.test(m.name), 'name');
+    return;
+  }
   assert.equal(m.type, 'DOWNLOAD');
   assertOnlyKeys(m, ['type', 'rq', 'file', 'fromChunk', 'count']);
   assert.ok(isInt(m.rq, 0, 2 ** 31 - 1), 'rq');
@@ -99,6 +109,15 @@ function assertFrame(m: Record<string, unknown>): void {
     assertFileName(m.file, false);
     assert.ok(isInt(m.piece, 0, Number.MAX_SAFE_INTEGER) && isInt(m.offset, 0, Number.MAX_SAFE_INTEGER), 'piece and offset');
     assert.ok(Array.isArray(m.proof) && m.proof.length <= 64 && m.proof.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)), 'proof');
+    return;
+  }
+  // Issue 14: the greetings of callbacks and relays.
+  if (m.type === 'CONNECTED-BACK' || m.type === 'RELAY-READY' || m.type === 'RELAY-DENIED') {
+    assertOnlyKeys(m, m.type === 'CONNECTED-BACK' ? ['type', 'rq', 'name', 'nonce'] : m.type === 'RELAY-READY' ? ['type', 'rq', 'name'] : ['type', 'rq', 'reason']);
+    assert.ok(isInt(m.rq, 0, 2 ** 31 - 1), 'rq');
+    if (m.type !== 'RELAY-DENIED') assert.ok(typeof m.name === 'string' && PEER_NAME.test(m.name), 'name');
+    if (m.type === 'CONNECTED-BACK') assert.ok(typeof m.nonce === 'string' && NONCE.test(m.nonce), 'nonce');
+    if (m.type === 'RELAY-DENIED') assert.ok(typeof m.reason === 'string' && m.reason.length > 0 && codePoints(m.reason) <= 600, 'reason');
     return;
   }
   assert.ok(m.type === 'FILE' || m.type === 'FILE-END', `type ${String(m.type)}`);

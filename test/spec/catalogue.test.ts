@@ -45,6 +45,11 @@ const BRIEF: Record<string, BriefRequest> = {
     transport: 'udp', fields: ['token?'],
     replies: { 'YOU-ARE': ['name', 'ip', 'udpPort', 'observedIp', 'observedUdpPort', 'behindNat'], 'WHO-AM-I-DENIED': ['reason'] },
   },
+  'CALLBACK': {
+    transport: 'udp', fields: ['name', 'tcpPort', 'nonce', 'token?'],
+    replies: { 'CALLBACK-SENT': ['name'], 'CALLBACK-DENIED': ['reason'] },
+  },
+  'RELAY': { transport: 'tcp', fields: ['name'], replies: { 'RELAY-READY': ['name'], 'RELAY-DENIED': ['reason'] } },
   'DOWNLOAD': {
     transport: 'tcp', fields: ['file', 'fromChunk?'],
     replies: {
@@ -67,8 +72,14 @@ const BRIEF_NAMES = [
   // Beyond the brief (issue 13): ranged downloads verified piece by piece.
   'PIECE',
   // issue 14
-  'WHO-AM-I', 'YOU-ARE', 'WHO-AM-I-DENIED',
+  'WHO-AM-I', 'YOU-ARE', 'WHO-AM-I-DENIED', 'CALLBACK', 'CALLBACK-SENT', 'CALLBACK-DENIED', 'CONNECT-BACK', 'CONNECTED-BACK',
+  'RELAY', 'RELAY-READY', 'RELAY-DENIED',
 ];
+/** Messages the server side of a channel sends unsolicited (issue 14): they travel the reply direction. */
+const BRIEF_PUSHES: Record<string, { transport: 'udp' | 'tcp'; fields: Fields }> = {
+  'CONNECT-BACK': { transport: 'udp', fields: ['from', 'ip', 'tcpPort', 'nonce'] },
+  'CONNECTED-BACK': { transport: 'tcp', fields: ['name', 'nonce'] },
+};
 
 const spec = loadSpec();
 const store = loadSchemas();
@@ -79,6 +90,7 @@ const briefRequests = Object.keys(BRIEF);
 const briefReplies = (transport: 'udp' | 'tcp') => [...new Set([
   ...Object.values(BRIEF).filter((r) => r.transport === transport).flatMap((r) => Object.keys(r.replies)),
   ...(transport === 'udp' ? [BRIEF_FALLBACK.reply] : []),
+  ...Object.entries(BRIEF_PUSHES).filter(([, p]) => p.transport === transport).map(([type]) => type),
 ])];
 
 /** The object schema a field list describes: the message, or the items of a list field. */
@@ -134,6 +146,15 @@ describe('the brief\'s catalogue is the spec\'s catalogue', () => {
         const reply = message(brief.transport, 'reply', replyType);
         assertFields(replyType, messageSchema(store, reply), fields);
       }
+    });
+  }
+
+  for (const [type, push] of Object.entries(BRIEF_PUSHES)) {
+    test(`${type}: pushed unsolicited, in the reply direction, with its fields`, () => {
+      const pushed = message(push.transport, 'reply', type);
+      assertFields(type, messageSchema(store, pushed), push.fields);
+      const ops = spec.operations.filter((op) => op.request === pushed.key);
+      assert.deepEqual(ops.map((op) => [op.action, op.replies.length]), [['send', 0]]);
     });
   }
 
@@ -206,5 +227,6 @@ export const repliesMatchTheBrief: [
   Equal<RepliesOf<'SEARCH-WORDS'>, 'WORDS-FOUND' | 'WORDS-ERROR'>,
   Equal<RepliesOf<'UPDATE-CONTACT'>, 'UPDATE-CONFIRMED' | 'UPDATE-DENIED'>,
   Equal<RepliesOf<'WHO-AM-I'>, 'YOU-ARE' | 'WHO-AM-I-DENIED'>,
-  Equal<UdpRequestType, 'REGISTER' | 'DE-REGISTER' | 'PUBLISH' | 'REMOVE' | 'RETRIEVE-ALL' | 'RETRIEVE-INFOT' | 'SEARCH-FILE' | 'SEARCH-WORDS' | 'UPDATE-CONTACT' | 'WHO-AM-I'>,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+  Equal<RepliesOf<'CALLBACK'>, 'CALLBACK-SENT' | 'CALLBACK-DENIED'>,
+  Equal<UdpRequestType, 'REGISTER' | 'DE-REGISTER' | 'PUBLISH' | 'REMOVE' | 'RETRIEVE-ALL' | 'RETRIEVE-INFOT' | 'SEARCH-FILE' | 'SEARCH-WORDS' | 'UPDATE-CONTACT' | 'WHO-AM-I' | 'CALLBACK'>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];

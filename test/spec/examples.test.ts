@@ -143,7 +143,7 @@ describe('reasons a person can act on (exact wording)', () => {
       [udp, { ...register, tcpPort: '6001' }, 'INVALID', 'tcpPort must be an integer from 1 to 65535, got "6001"'],
       [udp, { ...register, name: 'x'.repeat(33) }, 'INVALID', 'name must be 1 to 32 characters long, got 33'],
       [udp, { ...register, ip: 'example.org' }, 'INVALID', 'ip "example.org" must be an IPv4 or IPv6 address literal such as 192.0.2.7 or 2001:db8::7'],
-      [udp, { ...register, nick: 'al' }, 'INVALID', 'REGISTER has unknown field "nick"; allowed fields are type, rq, name, ip, udpPort, tcpPort, token'],
+      [udp, { ...register, nick: 'al' }, 'INVALID', 'REGISTER has unknown field "nick"; allowed fields are type, rq, name, ip, udpPort, tcpPort, token, relayPort'],
       [udp, { ...register, token: 'ABC' }, 'INVALID', 'token must be 32 to 128 characters long, got 3'],
       [udp, { ...example('PublishRequest'), files: [] }, 'INVALID', 'files must hold 1 to 1024 entries, got 0'],
       [udp, { ...example('PublishRequest'), files: [7] }, 'INVALID', 'files[0] must be a file name or an object {name, size?, sha256?, piecesRoot?, chunks?}, got 7'],

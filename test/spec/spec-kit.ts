@@ -38,6 +38,7 @@ export interface SpecMessage {
 
 export interface SpecOperation {
   id: string;
+  action: 'receive' | 'send';
   transport: 'udp' | 'tcp';
   request: string;
   replies: string[];
@@ -71,13 +72,15 @@ export function loadSpec(): Spec {
   };
   const operations: SpecOperation[] = Object.entries<any>(raw.operations).map(([id, op]) => ({
     id,
+    action: op.action,
     transport: transportOf(op.channel.$ref),
     request: messageKey(raw, op.messages[0].$ref),
     replies: (op.reply?.messages ?? []).map((m: any) => messageKey(raw, m.$ref)),
   }));
   const transportOfMessage = new Map<string, 'udp' | 'tcp'>();
   for (const op of operations) for (const k of [op.request, ...op.replies]) transportOfMessage.set(k, op.transport);
-  const requests = new Set(operations.map((op) => op.request));
+  // A `send` operation's message is a push: it travels the reply direction (server to client).
+  const requests = new Set(operations.filter((op) => op.action !== 'send').map((op) => op.request));
   const messages: SpecMessage[] = Object.entries<any>(raw.components.messages).map(([key, m]) => ({
     key,
     type: m.name,

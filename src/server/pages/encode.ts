@@ -107,7 +107,7 @@ export const matchBytes = (match: WordMatch): number => Buffer.byteLength(matchJ
 const retrieveJson = (r: RetrieveReply): string => `{"type":"RETRIEVE","rq":${r.rq},"peers":[${r.peers.map(listingJson).join(',')}]${nextJson(r.next)}}`;
 
 const listingJson = (p: PeerListing): string =>
-  `{"name":${jsonString(p.name)},"ip":${jsonString(p.ip)},"tcpPort":${p.tcpPort},${natJson(p.behindNat)}"files":[${partsJson(p.files)}]}`;
+  `{"name":${jsonString(p.name)},"ip":${jsonString(p.ip)},"tcpPort":${p.tcpPort},${natJson(p.behindNat)}${p.relayPort === undefined ? '' : `"relayPort":${p.relayPort},`}"files":[${partsJson(p.files)}]}`;
 
 /** Pages say `behindNat` only when it is true: absent means reachable at the listed address. */
 const natJson = (behindNat: boolean | undefined): string => (behindNat === undefined ? '' : `"behindNat":${behindNat},`);

@@ -26,6 +26,8 @@ const LONGEST_RQ = MAX_RQ;
 const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 /** `behindNat: true` for a peer behind a NAT; nothing for one reachable directly (the field is optional). */
 const natField = (peer: PeerView): { behindNat?: true } => (peer.behindNat ? { behindNat: true } : {});
+/** `relayPort` for a peer that relays (RETRIEVE lists it, so NATed peers can find one). */
+const relayField = (peer: PeerView): { relayPort?: number } => (peer.relayPort === undefined ? {} : { relayPort: peer.relayPort });
 const nameOf = (peer: PeerView): string => peer.name;
 
 /** RETRIEVE: peers in name order with their files; a peer whose files do not fit continues on the next page. */
@@ -44,9 +46,9 @@ export function retrievePage(registry: Registry, rq: number, from: AllPosition |
     const peer = registry.peer(names[index]!)!;
     const fileNames = peer.sortedFileNames();
     const entries = peer.sortedFiles();
-    const listing: PeerListing = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, ...natField(peer), files: [] };
+    const listing: PeerListing = { name: peer.name, ip: peer.ip, tcpPort: peer.tcpPort, ...natField(peer), ...relayField(peer), files: [] };
     const lastPeer = index === names.length - 1;
-    let size = used + listingBytes(peer.name, peer.ip, peer.tcpPort, peer.behindNat) + (peers.length > 0 ? COMMA : 0);
+    let size = used + listingBytes(peer.name, peer.ip, peer.tcpPort, peer.behindNat, peer.relayPort) + (peers.length > 0 ? COMMA : 0);
     if (size + (lastPeer && firstFile >= fileNames.length ? 0 : NEXT_BYTES) > limit && peers.length > 0) {
       return { type: 'RETRIEVE', rq, peers, next: encodeAllCursor({ peer: peers.at(-1)!.name }) };
     }
@@ -162,7 +164,7 @@ function infotCursorAfter(entry: FileEntry): string {
  * IP, the largest rq and port, and the longest cursor.
  */
 export function unlistableReason(limit: number): (peerName: string, entry: FileEntry) => string | undefined {
-  const worst = { ip: 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255', tcpPort: 65535, behindNat: true };
+  const worst = { ip: 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255', tcpPort: 65535, behindNat: true, relayPort: 65535 };
   const rq = LONGEST_RQ;
   const next = 'x'.repeat(MAX_CURSOR_CHARS);
   return (peerName, entry) => {

@@ -18,8 +18,11 @@ const BEHIND_NAT_BYTES = 17;
 const natBytes = (behindNat: boolean): number => (behindNat ? BEHIND_NAT_BYTES : 0);
 
 /** `{"name":"peer","ip":"…","tcpPort":N,"behindNat":true,"files":[]}` (a PeerListing with no files yet). */
-export const listingBytes = (name: string, ip: string, tcpPort: number, behindNat = false): number =>
-  41 + name.length + ip.length + decimalDigits(tcpPort) + natBytes(behindNat);
+export const listingBytes = (name: string, ip: string, tcpPort: number, behindNat = false, relayPort?: number): number =>
+  41 + name.length + ip.length + decimalDigits(tcpPort) + natBytes(behindNat) + (relayPort === undefined ? 0 : RELAY_PORT_BYTES + decimalDigits(relayPort));
+
+/** `"relayPort":` and the comma after the number. */
+const RELAY_PORT_BYTES = 13;
 
 /** `{"type":"RETRIEVE","rq":N,"peers":[]}` */
 export const retrieveBytes = (rq: number): number => 36 + decimalDigits(rq);

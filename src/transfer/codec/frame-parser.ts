@@ -138,6 +138,10 @@ export function parseFrameSlow(line: Uint8Array, out: Uint8Array, at: number): D
     throw new FrameRejected(`holder refused: ${frame.reason}`, { rq: frame.rq, reason: frame.reason });
   }
   if (frame.type === 'PIECE') return frame;
+  // Greetings of connections opened for callbacks and relays (src/reach/) come first, never among data.
+  if (frame.type === 'CONNECTED-BACK' || frame.type === 'RELAY-READY' || frame.type === 'RELAY-DENIED') {
+    throw new FrameRejected(`${frame.type} in the middle of a download`);
+  }
   const encoding: ChunkEncoding = frame.encoding === 'base64' ? 'base64' : 'utf8';
   let dataEnd: number;
   if (encoding === 'base64') {

@@ -149,6 +149,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
           stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
           ...(totalBytes === undefined ? {} : { maxBytes: totalBytes }),
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.openConnection ? { openConnection: options.openConnection } : {}),
           onWritten: () => options.onProgress?.({ bytes: part.bytes, ...(totalBytes === undefined ? {} : { totalBytes }), chunk: part.chunks, holder: holder.name }),
         });
         const sha256 = part.digest();

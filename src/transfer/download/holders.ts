@@ -10,6 +10,8 @@ export interface Holder {
   sha256?: string;
   piecesRoot?: string;
   chunks?: number;
+  /** The index server sees it behind a NAT: reach it by callback rather than by connecting. */
+  behindNat?: boolean;
 }
 
 export const describeHolder = (holder: Holder): string => `${holder.name} (${holder.ip}:${holder.tcpPort})`;

@@ -82,7 +82,10 @@ export async function startFileServer(options: FileServerOptions): Promise<FileS
     for (let line = await connection.nextRequest(); line; line = await connection.nextRequest()) {
       let request: DownloadRequest;
       try {
-        request = decodeTcpRequest(line);
+        const decoded = decodeTcpRequest(line);
+        // RELAY goes to a relay's own port (src/reach/relay.ts), never to a file server.
+        if (decoded.type !== 'DOWNLOAD') throw new ProtocolError('INVALID', `${decoded.type} is not served here: send it to a relay's relayPort`, { rq: decoded.rq });
+        request = decoded;
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
         guard.refuse(connection.socket, connection.peer, error.rq, new UploadError('BAD_REQUEST', error.reason));
