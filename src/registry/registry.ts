@@ -88,6 +88,8 @@ export class Registry {
   /** `ip|udpPort` → the peers registered there (several names may share one socket). */
   private readonly byContact = new Map<string, Set<PeerState>>();
   private readonly queues = new Map<string, Promise<void>>();
+  /** Names whose observed address is being stored: the requests that follow it from the new source wait for that one. */
+  private readonly observing = new Set<string>();
   /**
    * Versions of names this server removed ahead of the shared change log: an older change of the
    * name, delivered later, must not bring it back. Dropped once the log has been followed past them.
@@ -513,8 +515,13 @@ export class Registry {
    * from anywhere else cannot change where another peer is seen.
    */
   private followMapping(peer: PeerState, { token, from }: Credentials): void {
-    if (token === undefined || sameObserved(peer, observedAt(from))) return;
-    void this.observe(peer.name, token, from).catch((error: unknown) => this.log.warn('observed address not stored', { name: peer.name, error }));
+    if (token === undefined || sameObserved(peer, observedAt(from)) || this.observing.has(peer.name)) return;
+    // One at a time per name: every read from the new source would otherwise queue a decision (on a
+    // shared store, a commit) until the first one lands.
+    this.observing.add(peer.name);
+    void this.observe(peer.name, token, from)
+      .catch((error: unknown) => this.log.warn('observed address not stored', { name: peer.name, error }))
+      .finally(() => this.observing.delete(peer.name));
   }
 
   /** Stores `from` as where the peer holding `token` is seen (nothing to do when it is already). */

@@ -11,7 +11,8 @@ import { Counters } from '../../src/server/counters.js';
 import { Answers } from '../../src/server/index.js';
 import { KeptPages } from '../../src/server/replies/kept-pages.js';
 import { silentLogger } from '../../src/log/index.js';
-import { openStore } from '../../src/stores/index.js';
+import { openStore, type ChangeSink, type Ledger, type LedgerItem } from '../../src/stores/index.js';
+import { SoleWriterLedger } from '../../src/stores/sole-writer-ledger.js';
 
 /** Where a peer on a home LAN says it is, and where its NAT makes its datagrams come from. */
 const LAN = { ip: '192.168.1.10', udpPort: 5001 };
@@ -110,4 +111,51 @@ test('a record of a peer seen where it registered is stored as before (no observ
   const [stored] = registry.snapshot().peers;
   assert.equal(stored!.observedIp, undefined);
   assert.equal(stored!.observedUdpPort, undefined);
+});
+
+/** A ledger that says it is shared (every decision is committed, even one that changes nothing) and takes its time. */
+class SlowSharedLedger implements Ledger {
+  readonly shared = true;
+  commits = 0;
+  constructor(private readonly inner: SoleWriterLedger) {}
+  get description() {
+    return this.inner.description;
+  }
+  open(sink: ChangeSink) {
+    return this.inner.open(sink);
+  }
+  async commit(item: LedgerItem) {
+    this.commits++;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return this.inner.commit(item);
+  }
+  touch() {}
+  caughtUp() {
+    return this.inner.caughtUp();
+  }
+  stats() {
+    return this.inner.stats();
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+test('reads from a peer\'s new source store its observed address once, not once per read in flight', async () => {
+  const ledger = new SlowSharedLedger(new SoleWriterLedger(await openStore<StoredPeer>(`memory://observed-${randomUUID()}`, 'peers')));
+  const registry = await Registry.open(ledger);
+  const answers = new Answers({ registry, maxDatagram: 1200, keptPages: new KeptPages(registry), counters: new Counters(), log: silentLogger });
+  const send = async (from: UdpContact, request: Record<string, unknown>) => {
+    const bytes = Buffer.from(JSON.stringify(request));
+    return JSON.parse((await answers.answer(decodeUdpRequest(bytes), from, bytes)).toString()) as Record<string, unknown>;
+  };
+  const { token } = await send(MAPPED, { type: 'REGISTER', rq: 1, name: 'home', ...LAN, tcpPort: 6001 });
+  const before = ledger.commits;
+  const moved: UdpContact = { ip: MAPPED.ip, port: MAPPED.port + 1 };
+  const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => send(moved, { type: 'RETRIEVE-INFOT', rq: 10 + i, name: 'home', token })));
+  assert.ok(replies.every((reply) => reply.type === 'RETRIEVE-INFOT'));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(ledger.commits - before, 1, 'one commit moves the observed address');
+  const seen = await send(moved, { type: 'WHO-AM-I', rq: 99, token });
+  assert.equal(seen.observedUdpPort, moved.port);
 });
