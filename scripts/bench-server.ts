@@ -9,14 +9,13 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { MAX_DATAGRAM_BYTES } from '../src/protocol/index.js';
 import type { Registry, StoredPeer, RegistryStore } from '../src/registry/index.js';
 import { decodeInfotCursor } from '../src/server/pages/cursor.js';
 import { encodePage } from '../src/server/pages/encode.js';
 import { infotPage, searchPage } from '../src/server/pages/paging.js';
 import { startIndexServer, type IndexServer } from '../src/server/index.js';
+import { heapAfterGc } from './bench/heap.js';
 import { LoadGenerator, startEcho, type LoadResult } from './bench/udp-load.js';
 
 /** Rounds of the read comparison, and seconds each scenario is measured per round. */
@@ -97,13 +96,6 @@ const udpRcvbufErrors = async (): Promise<number> => {
   return Number(values![head!.indexOf('RcvbufErrors')]);
 };
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
 
 const rows: string[][] = [];
 const row = (what: string, inFlight: number, r: LoadResult, vsEcho?: number) =>

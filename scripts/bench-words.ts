@@ -7,14 +7,13 @@
 // N/37 names) and a unique number, `w1k3 live 4242.mp3`. The two-word query pairs a rare word with a
 // common one. Every query string is different (the same words in other letter cases), so no answer
 // comes from the replies the server keeps for repeated questions (src/server/replies/).
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { MAX_DATAGRAM_BYTES } from '../src/protocol/index.js';
 import type { Registry, RegistryStore, StoredPeer } from '../src/registry/index.js';
 import { WordIndex } from '../src/registry/words/word-index.js';
 import { encodePage } from '../src/server/pages/encode.js';
 import { wordsPage } from '../src/server/pages/paging.js';
 import { startIndexServer, type IndexServer } from '../src/server/index.js';
+import { heapAfterGc } from './bench/heap.js';
 import { LoadGenerator, type LoadResult } from './bench/udp-load.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -63,13 +62,6 @@ function queries(files: number, count: number): string[] {
   });
 }
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 /** The server's own time per query, µs: match, page, encode, as the handler does, over distinct queries. */
