@@ -4,7 +4,8 @@
 // process cannot change its own.
 //
 // First byte = from asking to reach the holder (connect, or CALLBACK and the holder's connection
-// back, or RELAY and the relay's callback) to the first frame of the DOWNLOAD sent on it.
+// back, or a punched CALLBACK and the simultaneous open, or RELAY and the relay's callback) to the
+// first frame of the DOWNLOAD sent on it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -24,6 +25,10 @@ import { startServerProcess } from '../../test/reliability/server-process.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PORT = 4000;
 const RUNS = 20;
+/** Short, so the holder's next WHO-AM-I tells the server its new mapping soon after the remap. */
+const NAT_KEEPALIVE = '300ms';
+/** A few keepalives: the server has seen the new mapping by then. */
+const NAT_KEEPALIVE_SETTLE_MS = 1000;
 /** CALLBACK_RATE refills its burst of 20 in 4 s. */
 const CALLBACK_REFILL_MS = 4500;
 
@@ -42,7 +47,7 @@ async function probe(args: ProbeArgs): Promise<void> {
   const listener = await CallbackListener.open(silentLogger);
   const [holder] = await client.searchFile(args.file);
   const open = reachHolders({
-    askCallback: (name, tcpPort, nonce) => client.callback(name, tcpPort, nonce),
+    askCallback: (...ask) => client.callback(...ask),
     listener,
     logger: silentLogger,
     behindNat: () => client.seenAs?.behindNat === true,
@@ -88,15 +93,26 @@ export async function natFirstByte(write: (text: string) => void): Promise<void>
       return peer;
     };
     await serve(net.pub, 'public', 'public.txt', ['--relay']);
-    await serve(net.lans[0].ns, 'home', 'home.txt', []);
+    await serve(net.lans[0].ns, 'home', 'home.txt', ['--nat-keepalive', NAT_KEEPALIVE]);
     const cases = [
       { what: 'direct: downloader behind a NAT, holder public', ns: net.lans[1].ns, file: 'public.txt' },
       { what: 'callback: holder behind a NAT, downloader public', ns: net.pub, file: 'home.txt' },
-      { what: 'relay: both behind NATs', ns: net.lans[1].ns, file: 'home.txt' },
+      { what: 'hole punched: both behind NATs', ns: net.lans[1].ns, file: 'home.txt' },
+      {
+        what: 'relay: both behind NATs, one rewriting ports',
+        ns: net.lans[1].ns,
+        file: 'home.txt',
+        // The server refuses a punch through a NAT that rewrites source ports: the relay's turn.
+        before: async () => {
+          await net.remap(net.lans[0], '41000-41999');
+          await new Promise((resolve) => setTimeout(resolve, NAT_KEEPALIVE_SETTLE_MS));
+        },
+      },
     ];
     write(`\ntime to first byte behind NATs (${RUNS} runs each, namespaces on this machine, so the network adds ~0):\n`);
     write(`${'case'.padEnd(52)} ${'median ms'.padStart(10)} ${'p90 ms'.padStart(8)} ${'max ms'.padStart(8)}\n`);
     for (const c of cases) {
+      await c.before?.();
       // The public probe and the relay share 198.18.0.1, and so one CALLBACK budget (a burst of 20,
       // then 5 a second): each case starts with it full again.
       await new Promise((resolve) => setTimeout(resolve, CALLBACK_REFILL_MS));

@@ -19,7 +19,7 @@ import {
   UDP_REFUSAL, validateUdpRequest,
   type UdpReply, type UdpRepliesTo, type UdpRequest, type UdpRequestByType, type UdpRequestType,
 } from '../generated/catalogue.js';
-import type { ConnectBackPush, FileEntry, FileHolder, PeerListing, PublishedFile, UpdateConfirmedReply, WordMatch, YouAreReply } from '../generated/types.js';
+import type { CallbackSentReply, ConnectBackPush, FileEntry, FileHolder, PeerListing, PublishedFile, UpdateConfirmedReply, WordMatch, YouAreReply } from '../generated/types.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { IndexClientError } from './errors.js';
 import { splitIntoBatches } from './batches.js';
@@ -347,10 +347,11 @@ export class IndexClient {
 
   /**
    * CALLBACK: asks the server to have `holder` connect to this client's source IP at `tcpPort`,
-   * greeting with `nonce`. Resolves once the server has pushed CONNECT-BACK (CALLBACK-SENT).
+   * greeting with `nonce` (with `punch`, from its own port `tcpPort`: src/reach/hole-punch.ts).
+   * Resolves with CALLBACK-SENT once the server has pushed CONNECT-BACK.
    */
-  async callback(holder: string, tcpPort: number, nonce: string): Promise<void> {
-    await this.ask({ type: 'CALLBACK', name: holder, tcpPort, nonce });
+  async callback(holder: string, tcpPort: number, nonce: string, options: { punch?: boolean } = {}): Promise<CallbackSentReply> {
+    return await this.ask({ type: 'CALLBACK', name: holder, tcpPort, nonce, ...(options.punch ? { punch: true } : {}) });
   }
 
   /** WHO-AM-I: how the server sees this client now (with the token: its NAT mapping's current address). */

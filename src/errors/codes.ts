@@ -48,6 +48,7 @@ export const ERROR_CODES = {
       TOO_MANY_WORDS: 'SEARCH-WORDS with more words than the server searches by at once (8)',
       WORDS_TOO_COMMON: 'SEARCH-WORDS whose every word is in more than 100,000 file names: a rarer word is needed',
       CALLBACK_RATE: 'CALLBACK from an IP over its budget (a burst of 20, then 5 a second): the server must not become a reflector',
+      PUNCH_UNLIKELY: 'CALLBACK with `punch` when the holder\'s or the requester\'s NAT is seen to rewrite source ports: the downloader goes to a relay at once instead of waiting for a punch that cannot meet',
       INTERNAL: 'the server failed to handle the request (a bug, logged); the client may try again',
     },
   },

@@ -139,6 +139,10 @@ export type Port2 = number;
  */
 export type Port3 = number;
 /**
+ * An IPv4 or IPv6 address literal (no host names, no zone, no brackets).
+ */
+export type IpAddress1 = string;
+/**
  * File size in bytes.
  */
 export type FileSize1 = number;
@@ -673,7 +677,7 @@ export interface WhoAmIDeniedReply {
   reason: Reason;
 }
 /**
- * A downloader that cannot connect to a holder (or knows it is behind a NAT) asks the server to have the holder connect out to it: to the IP this datagram comes from (never a declared one) and `tcpPort`, greeting with `nonce`. Only a registered client may ask, only for a registered holder, and at most a burst of 20 then 5 a second per requester IP.
+ * A downloader that cannot connect to a holder (or knows it is behind a NAT) asks the server to have the holder connect out to it: to the IP this datagram comes from (never a declared one) and `tcpPort`, greeting with `nonce`. With `punch`, both are behind NATs and the two connect to each other at once (TCP simultaneous open): the downloader from its local port `tcpPort` to the holder's observed IP (CALLBACK-SENT's `ip`) at the same port, the holder from its own port `tcpPort` to the downloader. Only a registered client may ask, only for a registered holder, and at most a burst of 20 then 5 a second per requester IP.
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
  * via the `definition` "CallbackRequest".
@@ -687,10 +691,14 @@ export interface CallbackRequest {
   name: PeerName;
   tcpPort: Port3;
   nonce: Nonce;
+  /**
+   * Hole punching: the holder connects from local port `tcpPort` too, and the downloader connects to it at the same time. Refused (PUNCH_UNLIKELY) when either side's NAT is seen to rewrite source ports, since the other side could not know where to aim.
+   */
+  punch?: boolean;
   token?: Token;
 }
 /**
- * CONNECT-BACK went to the holder's observed address. The holder connects within a few seconds if it is up; if nothing arrives, ask again.
+ * CONNECT-BACK went to the holder's observed address. The holder connects within a few seconds if it is up; if nothing arrives, ask again. For a `punch`, `ip` is the holder's observed IP: connect from `tcpPort` to ip:tcpPort now.
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
  * via the `definition` "CallbackSentReply".
@@ -702,6 +710,7 @@ export interface CallbackSentReply {
   type: "CALLBACK-SENT";
   rq: RequestNumber;
   name: PeerName;
+  ip?: IpAddress1;
 }
 /**
  * CALLBACK was refused: the requester or the holder is not registered, the requester asks too often, or the request is invalid.
@@ -718,7 +727,7 @@ export interface CallbackDeniedReply {
   reason: Reason;
 }
 /**
- * Sent by the server, unsolicited, to a holder's observed address (through the NAT mapping its keepalives hold open): connect over TCP to ip:tcpPort, greet with CONNECTED-BACK carrying nonce, then serve the DOWNLOAD that arrives on that connection. `ip` is where the requester's CALLBACK came from.
+ * Sent by the server, unsolicited, to a holder's observed address (through the NAT mapping its keepalives hold open): connect over TCP to ip:tcpPort, greet with CONNECTED-BACK carrying nonce, then serve the DOWNLOAD that arrives on that connection. `ip` is where the requester's CALLBACK came from. With `punch`, connect from local port `tcpPort` (the same port the downloader connects from, TCP simultaneous open): each NAT lets the other side's SYN in because its own side's SYN went out to that address and port.
  *
  * This interface was referenced by `P2FSMessages`'s JSON-Schema
  * via the `definition` "ConnectBackPush".
@@ -733,6 +742,10 @@ export interface ConnectBackPush {
   ip: IpAddress;
   tcpPort: Port;
   nonce: Nonce;
+  /**
+   * Hole punching: bind local port `tcpPort` before connecting, and retry a refused connect until the downloader's SYN has opened its NAT.
+   */
+  punch?: boolean;
 }
 /**
  * Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).

@@ -5568,7 +5568,7 @@ return errors === 0;
 }
 
 export const CallbackRequest = validate53;
-const schema165 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"CallbackRequest","description":"A downloader that cannot connect to a holder (or knows it is behind a NAT) asks the server to have the holder connect out to it: to the IP this datagram comes from (never a declared one) and `tcpPort`, greeting with `nonce`. Only a registered client may ask, only for a registered holder, and at most a burst of 20 then 5 a second per requester IP.","type":"object","required":["type","rq","name","tcpPort","nonce"],"additionalProperties":false,"properties":{"type":{"const":"CALLBACK","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"tcpPort":{"$ref":"../common.json#/$defs/port","description":"Where the requester listens for the holder's connection, on the IP its datagrams come from."},"nonce":{"$ref":"../common.json#/$defs/nonce"},"token":{"$ref":"../common.json#/$defs/token"}}};
+const schema165 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"CallbackRequest","description":"A downloader that cannot connect to a holder (or knows it is behind a NAT) asks the server to have the holder connect out to it: to the IP this datagram comes from (never a declared one) and `tcpPort`, greeting with `nonce`. With `punch`, both are behind NATs and the two connect to each other at once (TCP simultaneous open): the downloader from its local port `tcpPort` to the holder's observed IP (CALLBACK-SENT's `ip`) at the same port, the holder from its own port `tcpPort` to the downloader. Only a registered client may ask, only for a registered holder, and at most a burst of 20 then 5 a second per requester IP.","type":"object","required":["type","rq","name","tcpPort","nonce"],"additionalProperties":false,"properties":{"type":{"const":"CALLBACK","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"tcpPort":{"$ref":"../common.json#/$defs/port","description":"Where the requester listens for the holder's connection, on the IP its datagrams come from."},"nonce":{"$ref":"../common.json#/$defs/nonce"},"punch":{"type":"boolean","description":"Hole punching: the holder connects from local port `tcpPort` too, and the downloader connects to it at the same time. Refused (PUNCH_UNLIKELY) when either side's NAT is seen to rewrite source ports, since the other side could not know where to aim."},"token":{"$ref":"../common.json#/$defs/token"}}};
 const schema169 = {"title":"Nonce","description":"A one-time secret the downloader picks for one callback (128 random bits, lower-case hex): the connection that greets with it is the one it asked for.","type":"string","minLength":32,"maxLength":64,"pattern":"^[0-9a-f]+$","x-rule":"must be 32 to 64 lower-case hex characters"};
 
 function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -5584,7 +5584,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "tcpPort")) || (key0 === "nonce")) || (key0 === "token"))){
+if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "tcpPort")) || (key0 === "nonce")) || (key0 === "punch")) || (key0 === "token"))){
 validate53.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema165,data}];
 return false;
 break;
@@ -5728,38 +5728,52 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.token !== undefined){
-let data5 = data.token;
+if(data.punch !== undefined){
+let data5 = data.punch;
 const _errs15 = errors;
-const _errs16 = errors;
-if(errors === _errs16){
-if(typeof data5 === "string"){
-if(data5.length > 128 && func2(data5) > 128){
-validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data5}];
+if(typeof data5 !== "boolean"){
+validate53.errors = [{instancePath:instancePath+"/punch",schemaPath:"#/properties/punch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema165.properties.punch.type,parentSchema:schema165.properties.punch,data:data5}];
 return false;
-}
-else {
-if(data5.length < 2 * 32 && func2(data5) < 32){
-validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data5}];
-return false;
-}
-else {
-if(!pattern2.test(data5)){
-validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema18,data:data5}];
-return false;
-}
-}
-}
-}
-else {
-validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data5}];
-return false;
-}
 }
 var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.token !== undefined){
+let data6 = data.token;
+const _errs17 = errors;
+const _errs18 = errors;
+if(errors === _errs18){
+if(typeof data6 === "string"){
+if(data6.length > 128 && func2(data6) > 128){
+validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema18,data:data6}];
+return false;
+}
+else {
+if(data6.length < 2 * 32 && func2(data6) < 32){
+validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters",schema:32,parentSchema:schema18,data:data6}];
+return false;
+}
+else {
+if(!pattern2.test(data6)){
+validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]+$"},message:"must match pattern \""+"^[0-9a-f]+$"+"\"",schema:"^[0-9a-f]+$",parentSchema:schema18,data:data6}];
+return false;
+}
+}
+}
+}
+else {
+validate53.errors = [{instancePath:instancePath+"/token",schemaPath:"../common.json#/$defs/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data6}];
+return false;
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -5779,7 +5793,7 @@ return errors === 0;
 }
 
 export const CallbackSentReply = validate54;
-const schema171 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"CallbackSentReply","description":"CONNECT-BACK went to the holder's observed address. The holder connects within a few seconds if it is up; if nothing arrives, ask again.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"CALLBACK-SENT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"}}};
+const schema171 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"CallbackSentReply","description":"CONNECT-BACK went to the holder's observed address. The holder connects within a few seconds if it is up; if nothing arrives, ask again. For a `punch`, `ip` is the holder's observed IP: connect from `tcpPort` to ip:tcpPort now.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"CALLBACK-SENT","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip","description":"The holder's observed IP (only for a `punch`): where the downloader aims its simultaneous open."}}};
 
 function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5794,7 +5808,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "name"))){
+if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "ip"))){
 validate54.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema171,data}];
 return false;
 break;
@@ -5875,6 +5889,41 @@ var valid0 = _errs6 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.ip !== undefined){
+let data3 = data.ip;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data3 === "string"){
+if(data3.length > 45 && func2(data3) > 45){
+validate54.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(data3.length < 2 * 2 && func2(data3) < 2){
+validate54.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters",schema:2,parentSchema:schema15,data:data3}];
+return false;
+}
+else {
+if(!pattern1.test(data3)){
+validate54.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"},message:"must match pattern \""+"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$"+"\"",schema:"^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}|((([0-9a-fA-F]{1,4}:){7}([0-9a-fA-F]{1,4}|:))|(([0-9a-fA-F]{1,4}:){6}(:[0-9a-fA-F]{1,4}|((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){5}(((:[0-9a-fA-F]{1,4}){1,2})|:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3})|:))|(([0-9a-fA-F]{1,4}:){4}(((:[0-9a-fA-F]{1,4}){1,3})|((:[0-9a-fA-F]{1,4})?:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){3}(((:[0-9a-fA-F]{1,4}){1,4})|((:[0-9a-fA-F]{1,4}){0,2}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){2}(((:[0-9a-fA-F]{1,4}){1,5})|((:[0-9a-fA-F]{1,4}){0,3}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(([0-9a-fA-F]{1,4}:){1}(((:[0-9a-fA-F]{1,4}){1,6})|((:[0-9a-fA-F]{1,4}){0,4}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))|(:(((:[0-9a-fA-F]{1,4}){1,7})|((:[0-9a-fA-F]{1,4}){0,5}:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}))|:))))$",parentSchema:schema15,data:data3}];
+return false;
+}
+}
+}
+}
+else {
+validate54.errors = [{instancePath:instancePath+"/ip",schemaPath:"../common.json#/$defs/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data3}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -5890,7 +5939,7 @@ return errors === 0;
 }
 
 export const CallbackDeniedReply = validate55;
-const schema174 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"CallbackDeniedReply","description":"CALLBACK was refused: the requester or the holder is not registered, the requester asks too often, or the request is invalid.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"CALLBACK-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema175 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"CallbackDeniedReply","description":"CALLBACK was refused: the requester or the holder is not registered, the requester asks too often, or the request is invalid.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"CALLBACK-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5899,14 +5948,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema174.required,parentSchema:schema174,data}];
+validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema175.required,parentSchema:schema175,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate55.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema174,data}];
+validate55.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema175,data}];
 return false;
 break;
 }
@@ -5916,7 +5965,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("CALLBACK-DENIED" !== data0){
-validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CALLBACK-DENIED"},message:"must be equal to constant",schema:"CALLBACK-DENIED",parentSchema:schema174.properties.type,data:data0}];
+validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CALLBACK-DENIED"},message:"must be equal to constant",schema:"CALLBACK-DENIED",parentSchema:schema175.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5986,7 +6035,7 @@ var valid0 = true;
 }
 }
 else {
-validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema174.type,parentSchema:schema174,data}];
+validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema175.type,parentSchema:schema175,data}];
 return false;
 }
 }
@@ -5995,7 +6044,7 @@ return errors === 0;
 }
 
 export const ConnectBackPush = validate56;
-const schema177 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ConnectBackPush","description":"Sent by the server, unsolicited, to a holder's observed address (through the NAT mapping its keepalives hold open): connect over TCP to ip:tcpPort, greet with CONNECTED-BACK carrying nonce, then serve the DOWNLOAD that arrives on that connection. `ip` is where the requester's CALLBACK came from.","type":"object","required":["type","rq","from","ip","tcpPort","nonce"],"additionalProperties":false,"properties":{"type":{"const":"CONNECT-BACK","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"from":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"nonce":{"$ref":"../common.json#/$defs/nonce"}}};
+const schema178 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ConnectBackPush","description":"Sent by the server, unsolicited, to a holder's observed address (through the NAT mapping its keepalives hold open): connect over TCP to ip:tcpPort, greet with CONNECTED-BACK carrying nonce, then serve the DOWNLOAD that arrives on that connection. `ip` is where the requester's CALLBACK came from. With `punch`, connect from local port `tcpPort` (the same port the downloader connects from, TCP simultaneous open): each NAT lets the other side's SYN in because its own side's SYN went out to that address and port.","type":"object","required":["type","rq","from","ip","tcpPort","nonce"],"additionalProperties":false,"properties":{"type":{"const":"CONNECT-BACK","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"from":{"$ref":"../common.json#/$defs/peerName"},"ip":{"$ref":"../common.json#/$defs/ip"},"tcpPort":{"$ref":"../common.json#/$defs/port"},"nonce":{"$ref":"../common.json#/$defs/nonce"},"punch":{"type":"boolean","description":"Hole punching: bind local port `tcpPort` before connecting, and retry a refused connect until the downloader's SYN has opened its NAT."}}};
 
 function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6004,14 +6053,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.from === undefined) && (missing0 = "from"))) || ((data.ip === undefined) && (missing0 = "ip"))) || ((data.tcpPort === undefined) && (missing0 = "tcpPort"))) || ((data.nonce === undefined) && (missing0 = "nonce"))){
-validate56.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema177.required,parentSchema:schema177,data}];
+validate56.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema178.required,parentSchema:schema178,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "from")) || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "nonce"))){
-validate56.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema177,data}];
+if(!(((((((key0 === "type") || (key0 === "rq")) || (key0 === "from")) || (key0 === "ip")) || (key0 === "tcpPort")) || (key0 === "nonce")) || (key0 === "punch"))){
+validate56.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema178,data}];
 return false;
 break;
 }
@@ -6021,7 +6070,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("CONNECT-BACK" !== data0){
-validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CONNECT-BACK"},message:"must be equal to constant",schema:"CONNECT-BACK",parentSchema:schema177.properties.type,data:data0}];
+validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CONNECT-BACK"},message:"must be equal to constant",schema:"CONNECT-BACK",parentSchema:schema178.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6187,6 +6236,20 @@ var valid0 = _errs15 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.punch !== undefined){
+let data6 = data.punch;
+const _errs18 = errors;
+if(typeof data6 !== "boolean"){
+validate56.errors = [{instancePath:instancePath+"/punch",schemaPath:"#/properties/punch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema178.properties.punch.type,parentSchema:schema178.properties.punch,data:data6}];
+return false;
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -6196,7 +6259,7 @@ var valid0 = true;
 }
 }
 else {
-validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema177.type,parentSchema:schema177,data}];
+validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema178.type,parentSchema:schema178,data}];
 return false;
 }
 }
@@ -6205,7 +6268,7 @@ return errors === 0;
 }
 
 export const ErrorReply = validate57;
-const schema183 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema184 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ErrorReply","description":"Answer to a JSON object the server cannot treat as a request: unknown or missing type, or an rq it cannot read (then rq is null).","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the request when it could be read, else null."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6214,14 +6277,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema183.required,parentSchema:schema183,data}];
+validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema184.required,parentSchema:schema184,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate57.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema183,data}];
+validate57.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema184,data}];
 return false;
 break;
 }
@@ -6231,7 +6294,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("ERROR" !== data0){
-validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema183.properties.type,data:data0}];
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ERROR"},message:"must be equal to constant",schema:"ERROR",parentSchema:schema184.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6288,7 +6351,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs8 = errors;
 if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema183.properties.rq.anyOf[1].type,parentSchema:schema183.properties.rq.anyOf[1],data:data1};
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema184.properties.rq.anyOf[1].type,parentSchema:schema184.properties.rq.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -6301,7 +6364,7 @@ var _valid0 = _errs8 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema183.properties.rq.anyOf,parentSchema:schema183.properties.rq,data:data1};
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema184.properties.rq.anyOf,parentSchema:schema184.properties.rq,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -6362,7 +6425,7 @@ var valid0 = true;
 }
 }
 else {
-validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema183.type,parentSchema:schema183,data}];
+validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema184.type,parentSchema:schema184,data}];
 return false;
 }
 }
@@ -6371,8 +6434,8 @@ return errors === 0;
 }
 
 export const DownloadRequest = validate58;
-const schema186 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk. With count, only that range of chunks, starting on a piece boundary, each piece preceded by its PIECE frame.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"},"count":{"description":"How many chunks from fromChunk (default 1) to send: a ranged request. The range must start on a piece boundary (fromChunk = 256 k + 1) and end within the file.","type":"integer","minimum":1,"maximum":9007199254740991}}};
-const schema189 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
+const schema187 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadRequest","description":"Ask a peer for a file it published. fromChunk resumes an interrupted download at that chunk. With count, only that range of chunks, starting on a piece boundary, each piece preceded by its PIECE frame.","type":"object","required":["type","rq","file"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"fromChunk":{"$ref":"../common.json#/$defs/chunkNumber"},"count":{"description":"How many chunks from fromChunk (default 1) to send: a ranged request. The range must start on a piece boundary (fromChunk = 256 k + 1) and end within the file.","type":"integer","minimum":1,"maximum":9007199254740991}}};
+const schema190 = {"title":"ChunkNumber","description":"Chunk number, counted from 1 without gaps.","type":"integer","minimum":1,"maximum":9007199254740991};
 
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6381,14 +6444,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))){
-validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema186.required,parentSchema:schema186,data}];
+validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema187.required,parentSchema:schema187,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "fromChunk")) || (key0 === "count"))){
-validate58.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema186,data}];
+validate58.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema187,data}];
 return false;
 break;
 }
@@ -6398,7 +6461,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DOWNLOAD" !== data0){
-validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema186.properties.type,data:data0}];
+validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD"},message:"must be equal to constant",schema:"DOWNLOAD",parentSchema:schema187.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6474,18 +6537,18 @@ let data3 = data.fromChunk;
 const _errs9 = errors;
 const _errs10 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate58.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema189.type,parentSchema:schema189,data:data3}];
+validate58.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema190.type,parentSchema:schema190,data:data3}];
 return false;
 }
 if(errors === _errs10){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 9007199254740991 || isNaN(data3)){
-validate58.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema189,data:data3}];
+validate58.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema190,data:data3}];
 return false;
 }
 else {
 if(data3 < 1 || isNaN(data3)){
-validate58.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema189,data:data3}];
+validate58.errors = [{instancePath:instancePath+"/fromChunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema190,data:data3}];
 return false;
 }
 }
@@ -6501,18 +6564,18 @@ if(data.count !== undefined){
 let data4 = data.count;
 const _errs12 = errors;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-validate58.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema186.properties.count.type,parentSchema:schema186.properties.count,data:data4}];
+validate58.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema187.properties.count.type,parentSchema:schema187.properties.count,data:data4}];
 return false;
 }
 if(errors === _errs12){
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 9007199254740991 || isNaN(data4)){
-validate58.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema186.properties.count,data:data4}];
+validate58.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema187.properties.count,data:data4}];
 return false;
 }
 else {
 if(data4 < 1 || isNaN(data4)){
-validate58.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema186.properties.count,data:data4}];
+validate58.errors = [{instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema187.properties.count,data:data4}];
 return false;
 }
 }
@@ -6531,7 +6594,7 @@ var valid0 = true;
 }
 }
 else {
-validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema186.type,parentSchema:schema186,data}];
+validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema187.type,parentSchema:schema187,data}];
 return false;
 }
 }
@@ -6540,8 +6603,8 @@ return errors === 0;
 }
 
 export const FileFrame = validate59;
-const schema190 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
-const schema194 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
+const schema191 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileFrame","description":"One chunk of the file: exactly 200 characters (code points) of text; base64 of 150 bytes when encoding is base64.","type":"object","required":["type","rq","file","chunk","text"],"additionalProperties":false,"properties":{"type":{"const":"FILE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","minLength":200,"maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"}}};
+const schema195 = {"title":"ChunkEncoding","description":"Present (and \"base64\") when the file is not valid UTF-8 and its bytes travel base64-encoded.","type":"string","enum":["base64"]};
 
 function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6550,14 +6613,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))){
-validate59.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema190.required,parentSchema:schema190,data}];
+validate59.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema191.required,parentSchema:schema191,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding"))){
-validate59.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema190,data}];
+validate59.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema191,data}];
 return false;
 break;
 }
@@ -6567,7 +6630,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("FILE" !== data0){
-validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema190.properties.type,data:data0}];
+validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE"},message:"must be equal to constant",schema:"FILE",parentSchema:schema191.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6643,18 +6706,18 @@ let data3 = data.chunk;
 const _errs9 = errors;
 const _errs10 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate59.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema189.type,parentSchema:schema189,data:data3}];
+validate59.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema190.type,parentSchema:schema190,data:data3}];
 return false;
 }
 if(errors === _errs10){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 9007199254740991 || isNaN(data3)){
-validate59.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema189,data:data3}];
+validate59.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema190,data:data3}];
 return false;
 }
 else {
 if(data3 < 1 || isNaN(data3)){
-validate59.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema189,data:data3}];
+validate59.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema190,data:data3}];
 return false;
 }
 }
@@ -6672,18 +6735,18 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data4 === "string"){
 if(data4.length > 200 && func2(data4) > 200){
-validate59.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema190.properties.text,data:data4}];
+validate59.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema191.properties.text,data:data4}];
 return false;
 }
 else {
 if(data4.length < 2 * 200 && func2(data4) < 200){
-validate59.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema190.properties.text,data:data4}];
+validate59.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/minLength",keyword:"minLength",params:{limit: 200},message:"must NOT have fewer than 200 characters",schema:200,parentSchema:schema191.properties.text,data:data4}];
 return false;
 }
 }
 }
 else {
-validate59.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema190.properties.text.type,parentSchema:schema190.properties.text,data:data4}];
+validate59.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema191.properties.text.type,parentSchema:schema191.properties.text,data:data4}];
 return false;
 }
 }
@@ -6697,11 +6760,11 @@ if(data.encoding !== undefined){
 let data5 = data.encoding;
 const _errs14 = errors;
 if(typeof data5 !== "string"){
-validate59.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema194.type,parentSchema:schema194,data:data5}];
+validate59.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema195.type,parentSchema:schema195,data:data5}];
 return false;
 }
 if(!(data5 === "base64")){
-validate59.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema194.enum},message:"must be equal to one of the allowed values",schema:schema194.enum,parentSchema:schema194,data:data5}];
+validate59.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema195.enum},message:"must be equal to one of the allowed values",schema:schema195.enum,parentSchema:schema195,data:data5}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -6718,7 +6781,7 @@ var valid0 = true;
 }
 }
 else {
-validate59.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema190.type,parentSchema:schema190,data}];
+validate59.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema191.type,parentSchema:schema191,data}];
 return false;
 }
 }
@@ -6727,7 +6790,7 @@ return errors === 0;
 }
 
 export const FileEndFrame = validate60;
-const schema195 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
+const schema196 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"FileEndFrame","description":"The last chunk (0 to 200 characters) with the size in bytes and SHA-256 of the whole file, so the downloader can prove what it received.","type":"object","required":["type","rq","file","chunk","text","size","sha256"],"additionalProperties":false,"properties":{"type":{"const":"FILE-END","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"chunk":{"$ref":"../common.json#/$defs/chunkNumber"},"text":{"type":"string","maxLength":200},"encoding":{"$ref":"../common.json#/$defs/encoding"},"size":{"$ref":"../common.json#/$defs/size"},"sha256":{"$ref":"../common.json#/$defs/sha256"}}};
 
 function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6736,14 +6799,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.chunk === undefined) && (missing0 = "chunk"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.size === undefined) && (missing0 = "size"))) || ((data.sha256 === undefined) && (missing0 = "sha256"))){
-validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema195.required,parentSchema:schema195,data}];
+validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema196.required,parentSchema:schema196,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "chunk")) || (key0 === "text")) || (key0 === "encoding")) || (key0 === "size")) || (key0 === "sha256"))){
-validate60.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema195,data}];
+validate60.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema196,data}];
 return false;
 break;
 }
@@ -6753,7 +6816,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("FILE-END" !== data0){
-validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema195.properties.type,data:data0}];
+validate60.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "FILE-END"},message:"must be equal to constant",schema:"FILE-END",parentSchema:schema196.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -6829,18 +6892,18 @@ let data3 = data.chunk;
 const _errs9 = errors;
 const _errs10 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate60.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema189.type,parentSchema:schema189,data:data3}];
+validate60.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema190.type,parentSchema:schema190,data:data3}];
 return false;
 }
 if(errors === _errs10){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 9007199254740991 || isNaN(data3)){
-validate60.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema189,data:data3}];
+validate60.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema190,data:data3}];
 return false;
 }
 else {
 if(data3 < 1 || isNaN(data3)){
-validate60.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema189,data:data3}];
+validate60.errors = [{instancePath:instancePath+"/chunk",schemaPath:"../common.json#/$defs/chunkNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema190,data:data3}];
 return false;
 }
 }
@@ -6858,12 +6921,12 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data4 === "string"){
 if(data4.length > 200 && func2(data4) > 200){
-validate60.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema195.properties.text,data:data4}];
+validate60.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema196.properties.text,data:data4}];
 return false;
 }
 }
 else {
-validate60.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema195.properties.text.type,parentSchema:schema195.properties.text,data:data4}];
+validate60.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema196.properties.text.type,parentSchema:schema196.properties.text,data:data4}];
 return false;
 }
 }
@@ -6877,11 +6940,11 @@ if(data.encoding !== undefined){
 let data5 = data.encoding;
 const _errs14 = errors;
 if(typeof data5 !== "string"){
-validate60.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema194.type,parentSchema:schema194,data:data5}];
+validate60.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema195.type,parentSchema:schema195,data:data5}];
 return false;
 }
 if(!(data5 === "base64")){
-validate60.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema194.enum},message:"must be equal to one of the allowed values",schema:schema194.enum,parentSchema:schema194,data:data5}];
+validate60.errors = [{instancePath:instancePath+"/encoding",schemaPath:"../common.json#/$defs/encoding/enum",keyword:"enum",params:{allowedValues: schema195.enum},message:"must be equal to one of the allowed values",schema:schema195.enum,parentSchema:schema195,data:data5}];
 return false;
 }
 var valid0 = _errs14 === errors;
@@ -6962,7 +7025,7 @@ var valid0 = true;
 }
 }
 else {
-validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema195.type,parentSchema:schema195,data}];
+validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema196.type,parentSchema:schema196,data}];
 return false;
 }
 }
@@ -6971,7 +7034,7 @@ return errors === 0;
 }
 
 export const DownloadErrorFrame = validate61;
-const schema202 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema203 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"DownloadErrorFrame","description":"The download was refused or cannot go on; the connection closes after it. rq is null when the request could not be read.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"DOWNLOAD-ERROR","description":"The message type."},"rq":{"anyOf":[{"$ref":"../common.json#/$defs/rq"},{"type":"null"}],"tsType":"number | null","description":"The rq of the DOWNLOAD, null when it could not be read."},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6980,14 +7043,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate61.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema202.required,parentSchema:schema202,data}];
+validate61.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema203.required,parentSchema:schema203,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate61.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema202,data}];
+validate61.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema203,data}];
 return false;
 break;
 }
@@ -6997,7 +7060,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("DOWNLOAD-ERROR" !== data0){
-validate61.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema202.properties.type,data:data0}];
+validate61.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "DOWNLOAD-ERROR"},message:"must be equal to constant",schema:"DOWNLOAD-ERROR",parentSchema:schema203.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7054,7 +7117,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs8 = errors;
 if(data1 !== null){
-const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema202.properties.rq.anyOf[1].type,parentSchema:schema202.properties.rq.anyOf[1],data:data1};
+const err3 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema203.properties.rq.anyOf[1].type,parentSchema:schema203.properties.rq.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -7067,7 +7130,7 @@ var _valid0 = _errs8 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema202.properties.rq.anyOf,parentSchema:schema202.properties.rq,data:data1};
+const err4 = {instancePath:instancePath+"/rq",schemaPath:"#/properties/rq/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema203.properties.rq.anyOf,parentSchema:schema203.properties.rq,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -7128,7 +7191,7 @@ var valid0 = true;
 }
 }
 else {
-validate61.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema202.type,parentSchema:schema202,data}];
+validate61.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema203.type,parentSchema:schema203,data}];
 return false;
 }
 }
@@ -7137,7 +7200,7 @@ return errors === 0;
 }
 
 export const PieceFrame = validate62;
-const schema205 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PieceFrame","description":"Sent before the FILE frames of each piece of a ranged reply: where the piece starts and the sibling hashes from its leaf up to the pieces root, so the downloader can verify the piece without trusting the sender.","type":"object","required":["type","rq","file","piece","offset","proof"],"additionalProperties":false,"properties":{"type":{"const":"PIECE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"piece":{"description":"Piece number, from 0: the piece holds chunks 256 piece + 1 to 256 piece + 256.","type":"integer","minimum":0,"maximum":35184372088831},"offset":{"description":"Byte offset in the file where the piece starts.","$ref":"../common.json#/$defs/size"},"proof":{"description":"Sibling hashes (hex) from the piece's leaf up to the root, lowest first.","type":"array","maxItems":64,"items":{"$ref":"../common.json#/$defs/sha256"}}}};
+const schema206 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"PieceFrame","description":"Sent before the FILE frames of each piece of a ranged reply: where the piece starts and the sibling hashes from its leaf up to the pieces root, so the downloader can verify the piece without trusting the sender.","type":"object","required":["type","rq","file","piece","offset","proof"],"additionalProperties":false,"properties":{"type":{"const":"PIECE","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"file":{"$ref":"../common.json#/$defs/fileName"},"piece":{"description":"Piece number, from 0: the piece holds chunks 256 piece + 1 to 256 piece + 256.","type":"integer","minimum":0,"maximum":35184372088831},"offset":{"description":"Byte offset in the file where the piece starts.","$ref":"../common.json#/$defs/size"},"proof":{"description":"Sibling hashes (hex) from the piece's leaf up to the root, lowest first.","type":"array","maxItems":64,"items":{"$ref":"../common.json#/$defs/sha256"}}}};
 
 function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7146,14 +7209,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.file === undefined) && (missing0 = "file"))) || ((data.piece === undefined) && (missing0 = "piece"))) || ((data.offset === undefined) && (missing0 = "offset"))) || ((data.proof === undefined) && (missing0 = "proof"))){
-validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema205.required,parentSchema:schema205,data}];
+validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema206.required,parentSchema:schema206,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((key0 === "type") || (key0 === "rq")) || (key0 === "file")) || (key0 === "piece")) || (key0 === "offset")) || (key0 === "proof"))){
-validate62.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema205,data}];
+validate62.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema206,data}];
 return false;
 break;
 }
@@ -7163,7 +7226,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("PIECE" !== data0){
-validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PIECE"},message:"must be equal to constant",schema:"PIECE",parentSchema:schema205.properties.type,data:data0}];
+validate62.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "PIECE"},message:"must be equal to constant",schema:"PIECE",parentSchema:schema206.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7238,18 +7301,18 @@ if(data.piece !== undefined){
 let data3 = data.piece;
 const _errs9 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate62.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema205.properties.piece.type,parentSchema:schema205.properties.piece,data:data3}];
+validate62.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema206.properties.piece.type,parentSchema:schema206.properties.piece,data:data3}];
 return false;
 }
 if(errors === _errs9){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 35184372088831 || isNaN(data3)){
-validate62.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/maximum",keyword:"maximum",params:{comparison: "<=", limit: 35184372088831},message:"must be <= 35184372088831",schema:35184372088831,parentSchema:schema205.properties.piece,data:data3}];
+validate62.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/maximum",keyword:"maximum",params:{comparison: "<=", limit: 35184372088831},message:"must be <= 35184372088831",schema:35184372088831,parentSchema:schema206.properties.piece,data:data3}];
 return false;
 }
 else {
 if(data3 < 0 || isNaN(data3)){
-validate62.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema205.properties.piece,data:data3}];
+validate62.errors = [{instancePath:instancePath+"/piece",schemaPath:"#/properties/piece/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema206.properties.piece,data:data3}];
 return false;
 }
 }
@@ -7295,7 +7358,7 @@ const _errs14 = errors;
 if(errors === _errs14){
 if(Array.isArray(data5)){
 if(data5.length > 64){
-validate62.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema205.properties.proof,data:data5}];
+validate62.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema206.properties.proof,data:data5}];
 return false;
 }
 else {
@@ -7337,7 +7400,7 @@ break;
 }
 }
 else {
-validate62.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema205.properties.proof.type,parentSchema:schema205.properties.proof,data:data5}];
+validate62.errors = [{instancePath:instancePath+"/proof",schemaPath:"#/properties/proof/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema206.properties.proof.type,parentSchema:schema206.properties.proof,data:data5}];
 return false;
 }
 }
@@ -7355,7 +7418,7 @@ var valid0 = true;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema205.type,parentSchema:schema205,data}];
+validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema206.type,parentSchema:schema206,data}];
 return false;
 }
 }
@@ -7364,7 +7427,7 @@ return errors === 0;
 }
 
 export const ConnectedBackFrame = validate63;
-const schema210 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ConnectedBackFrame","description":"The first line a holder sends on a connection it opened because of CONNECT-BACK: the nonce proves which callback it answers. The downloader then sends DOWNLOAD on the same connection, as if it had connected.","type":"object","required":["type","rq","name","nonce"],"additionalProperties":false,"properties":{"type":{"const":"CONNECTED-BACK","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"nonce":{"$ref":"../common.json#/$defs/nonce"}}};
+const schema211 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ConnectedBackFrame","description":"The first line a holder sends on a connection it opened because of CONNECT-BACK: the nonce proves which callback it answers. The downloader then sends DOWNLOAD on the same connection, as if it had connected.","type":"object","required":["type","rq","name","nonce"],"additionalProperties":false,"properties":{"type":{"const":"CONNECTED-BACK","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"},"nonce":{"$ref":"../common.json#/$defs/nonce"}}};
 
 function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7373,14 +7436,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))) || ((data.nonce === undefined) && (missing0 = "nonce"))){
-validate63.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema210.required,parentSchema:schema210,data}];
+validate63.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema211.required,parentSchema:schema211,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "rq")) || (key0 === "name")) || (key0 === "nonce"))){
-validate63.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema210,data}];
+validate63.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema211,data}];
 return false;
 break;
 }
@@ -7390,7 +7453,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("CONNECTED-BACK" !== data0){
-validate63.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CONNECTED-BACK"},message:"must be equal to constant",schema:"CONNECTED-BACK",parentSchema:schema210.properties.type,data:data0}];
+validate63.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "CONNECTED-BACK"},message:"must be equal to constant",schema:"CONNECTED-BACK",parentSchema:schema211.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7501,7 +7564,7 @@ var valid0 = true;
 }
 }
 else {
-validate63.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema210.type,parentSchema:schema210,data}];
+validate63.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema211.type,parentSchema:schema211,data}];
 return false;
 }
 }
@@ -7510,7 +7573,7 @@ return errors === 0;
 }
 
 export const RelayRequest = validate64;
-const schema214 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RelayRequest","description":"Sent to a relay's relayPort by a downloader that cannot reach `name` (both behind NATs): the relay asks that holder for a callback to itself and, once it connected, joins the two connections. Then the downloader sends DOWNLOAD as if connected to the holder; the relay only carries bytes, and the downloader verifies them end to end.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RELAY","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"}}};
+const schema215 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RelayRequest","description":"Sent to a relay's relayPort by a downloader that cannot reach `name` (both behind NATs): the relay asks that holder for a callback to itself and, once it connected, joins the two connections. Then the downloader sends DOWNLOAD as if connected to the holder; the relay only carries bytes, and the downloader verifies them end to end.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RELAY","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"}}};
 
 function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7519,14 +7582,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
-validate64.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema214.required,parentSchema:schema214,data}];
+validate64.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema215.required,parentSchema:schema215,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "name"))){
-validate64.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema214,data}];
+validate64.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema215,data}];
 return false;
 break;
 }
@@ -7536,7 +7599,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RELAY" !== data0){
-validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RELAY"},message:"must be equal to constant",schema:"RELAY",parentSchema:schema214.properties.type,data:data0}];
+validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RELAY"},message:"must be equal to constant",schema:"RELAY",parentSchema:schema215.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7612,7 +7675,7 @@ var valid0 = true;
 }
 }
 else {
-validate64.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema214.type,parentSchema:schema214,data}];
+validate64.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema215.type,parentSchema:schema215,data}];
 return false;
 }
 }
@@ -7621,7 +7684,7 @@ return errors === 0;
 }
 
 export const RelayReadyFrame = validate65;
-const schema217 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RelayReadyFrame","description":"The holder is connected through the relay: from the next byte on, this connection carries the holder's side of the transfer.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RELAY-READY","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"}}};
+const schema218 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RelayReadyFrame","description":"The holder is connected through the relay: from the next byte on, this connection carries the holder's side of the transfer.","type":"object","required":["type","rq","name"],"additionalProperties":false,"properties":{"type":{"const":"RELAY-READY","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"name":{"$ref":"../common.json#/$defs/peerName"}}};
 
 function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7630,14 +7693,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.name === undefined) && (missing0 = "name"))){
-validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema217.required,parentSchema:schema217,data}];
+validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema218.required,parentSchema:schema218,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "name"))){
-validate65.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema217,data}];
+validate65.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema218,data}];
 return false;
 break;
 }
@@ -7647,7 +7710,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RELAY-READY" !== data0){
-validate65.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RELAY-READY"},message:"must be equal to constant",schema:"RELAY-READY",parentSchema:schema217.properties.type,data:data0}];
+validate65.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RELAY-READY"},message:"must be equal to constant",schema:"RELAY-READY",parentSchema:schema218.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7723,7 +7786,7 @@ var valid0 = true;
 }
 }
 else {
-validate65.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema217.type,parentSchema:schema217,data}];
+validate65.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema218.type,parentSchema:schema218,data}];
 return false;
 }
 }
@@ -7732,7 +7795,7 @@ return errors === 0;
 }
 
 export const RelayDeniedFrame = validate66;
-const schema220 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RelayDeniedFrame","description":"The relay will not or could not join the holder: it is busy (a cap on relayed transfers), the holder is unknown, or it never connected. The relay closes the connection.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RELAY-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
+const schema221 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"RelayDeniedFrame","description":"The relay will not or could not join the holder: it is busy (a cap on relayed transfers), the holder is unknown, or it never connected. The relay closes the connection.","type":"object","required":["type","rq","reason"],"additionalProperties":false,"properties":{"type":{"const":"RELAY-DENIED","description":"The message type."},"rq":{"$ref":"../common.json#/$defs/rq"},"reason":{"$ref":"../common.json#/$defs/reason"}}};
 
 function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7741,14 +7804,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.rq === undefined) && (missing0 = "rq"))) || ((data.reason === undefined) && (missing0 = "reason"))){
-validate66.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema220.required,parentSchema:schema220,data}];
+validate66.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'",schema:schema221.required,parentSchema:schema221,data}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "type") || (key0 === "rq")) || (key0 === "reason"))){
-validate66.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema220,data}];
+validate66.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema221,data}];
 return false;
 break;
 }
@@ -7758,7 +7821,7 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs2 = errors;
 if("RELAY-DENIED" !== data0){
-validate66.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RELAY-DENIED"},message:"must be equal to constant",schema:"RELAY-DENIED",parentSchema:schema220.properties.type,data:data0}];
+validate66.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "RELAY-DENIED"},message:"must be equal to constant",schema:"RELAY-DENIED",parentSchema:schema221.properties.type,data:data0}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -7828,7 +7891,7 @@ var valid0 = true;
 }
 }
 else {
-validate66.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema220.type,parentSchema:schema220,data}];
+validate66.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema221.type,parentSchema:schema221,data}];
 return false;
 }
 }

@@ -218,7 +218,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       if (options.relay) {
         const opened = peer;
         peer.relay = await Relay.open({
-          askCallback: (holder, tcpPort, nonce) => opened.client.callback(holder, tcpPort, nonce),
+          askCallback: (...ask) => opened.client.callback(...ask),
           logger, host: isIPv6(ip) ? '::' : '0.0.0.0', ...options.relay,
         });
         cleanup.push(() => opened.relay!.close());
@@ -339,7 +339,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     try {
       const result = await downloadFile({
         openConnection: reachHolders({
-          askCallback: (holder, tcpPort, nonce) => this.client.callback(holder, tcpPort, nonce),
+          askCallback: (...ask) => this.client.callback(...ask),
           listener,
           logger: this.logger,
           behindNat: () => this.client.seenAs?.behindNat === true,

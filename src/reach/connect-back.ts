@@ -1,15 +1,16 @@
 // The holder's side of a callback: on a CONNECT-BACK from its index server, connect out to the
 // downloader, greet with CONNECTED-BACK (the nonce the downloader chose), and hand the connection to
-// the file server, which serves the DOWNLOAD that arrives on it as if it had accepted it.
+// the file server, which serves the DOWNLOAD that arrives on it as if it had accepted it. A CONNECT-BACK
+// with `punch` connects from the port the downloader punches from (hole-punch.ts).
 //
 // The client listens to its own servers only (src/client), and the server names the requester by
 // its datagram's source; on top of that the holder connects only to a unicast address, at most
 // MAX_CONNECT_BACKS at once, once per nonce.
-import { isIPv4 } from 'node:net';
-import { connect, type Socket } from 'node:net';
+import { connect, isIPv4, type Socket } from 'node:net';
 import type { ConnectBackPush, ConnectedBackFrame } from '../generated/types.js';
 import type { Logger } from '../log/index.js';
 import { encodeLine } from '../protocol/index.js';
+import { simultaneousOpen } from './hole-punch.js';
 import { CONNECT_BACK_TIMEOUT_MS, MAX_CONNECT_BACKS, REMEMBERED_NONCES } from './limits.js';
 
 export interface ConnectBackOptions {
@@ -38,32 +39,31 @@ export class ConnectBacks {
     }
     this.remember(push.nonce);
     this.underWay++;
-    const socket = connect({ host: push.ip, port: push.tcpPort, noDelay: true, allowHalfOpen: true });
-    const done = () => {
-      clearTimeout(timer);
-      socket.off('error', failed);
-      this.underWay--;
-    };
-    const failed = (error: Error) => {
-      done();
-      socket.destroy();
-      logger.warn('peer.connect-back.failed', { from: push.from, target, error: error.message });
-    };
-    const timer = setTimeout(() => failed(new Error(`no connection within ${this.options.connectTimeoutMs ?? CONNECT_BACK_TIMEOUT_MS} ms`)), this.options.connectTimeoutMs ?? CONNECT_BACK_TIMEOUT_MS);
-    socket.once('error', failed);
-    socket.once('connect', () => {
-      done();
-      const greeting: ConnectedBackFrame = { type: 'CONNECTED-BACK', rq: push.rq, name: this.options.name, nonce: push.nonce };
-      socket.write(encodeLine(greeting));
-      logger.info('peer.connect-back.connected', { from: push.from, target });
-      this.options.serve(socket);
-    });
+    const timeoutMs = this.options.connectTimeoutMs ?? CONNECT_BACK_TIMEOUT_MS;
+    // A punch connects from the port the downloader aims at, at the same time as it connects here.
+    const connected = push.punch
+      ? simultaneousOpen({ ip: push.ip, port: push.tcpPort, localPort: push.tcpPort }, timeoutMs)
+      : connectOnce(push.ip, push.tcpPort, timeoutMs);
+    connected.then(
+      (socket) => {
+        this.underWay--;
+        const greeting: ConnectedBackFrame = { type: 'CONNECTED-BACK', rq: push.rq, name: this.options.name, nonce: push.nonce };
+        socket.write(encodeLine(greeting));
+        logger.info('peer.connect-back.connected', { from: push.from, target, ...(push.punch ? { punch: true } : {}) });
+        this.options.serve(socket);
+      },
+      (error: Error) => {
+        this.underWay--;
+        logger.warn('peer.connect-back.failed', { from: push.from, target, error: error.message });
+      },
+    );
   }
 
   private refusal(push: ConnectBackPush): string | undefined {
     if (this.underWay >= MAX_CONNECT_BACKS) return `${MAX_CONNECT_BACKS} connect-backs are under way already`;
     if (this.nonces.has(push.nonce)) return 'this nonce was answered already';
     if (!isUnicast(push.ip)) return `${push.ip} is not a unicast address`;
+    if (push.punch && push.tcpPort < FIRST_UNPRIVILEGED_PORT) return `a punch binds its local port, and ${push.tcpPort} is a privileged one (below ${FIRST_UNPRIVILEGED_PORT})`;
     return undefined;
   }
 
@@ -71,6 +71,28 @@ export class ConnectBacks {
     if (this.nonces.size >= REMEMBERED_NONCES) this.nonces.delete(this.nonces.values().next().value!);
     this.nonces.add(nonce);
   }
+}
+
+/** Ports below this belong to system services; no downloader binds one for a punch. */
+const FIRST_UNPRIVILEGED_PORT = 1024;
+
+/** One plain connect, or why not within `timeoutMs`. */
+function connectOnce(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, noDelay: true, allowHalfOpen: true });
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
 }
 
 /** Not unspecified, broadcast or multicast: an address one host answers for. */

@@ -18,6 +18,16 @@ export const CALLBACK_WAIT_MS = 2_000;
 /** CALLBACKs per holder per download attempt: the push travels UDP, so one loss must not end it. */
 export const CALLBACK_TRIES = 3;
 
+/**
+ * How long the two sides of a hole punch keep trying to meet: the push crosses one UDP hop, and a
+ * SYN dropped before the other side's mapping existed is resent by TCP after its first 1 s timeout.
+ * Past this the NATs are not letting the two meet, and the downloader turns to a relay.
+ */
+export const PUNCH_WAIT_MS = 3_000;
+
+/** Pause between connect attempts of a punch after a refusal (a reset from a NAT or the other host). */
+export const PUNCH_RETRY_MS = 100;
+
 /** A holder's connect-back that does not connect within this is given up (the downloader asks again). */
 export const CONNECT_BACK_TIMEOUT_MS = 5_000;
 

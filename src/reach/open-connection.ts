@@ -1,16 +1,19 @@
 // How a downloader reaches a holder: directly when it can, by callback when it cannot. A holder the
 // index lists as behind a NAT is asked for a callback at once (connecting to its LAN address would
-// only time out); any other holder is connected to, and asked for a callback when that fails.
+// only time out); any other holder is connected to, and asked for a callback when that fails. When
+// both are behind NATs, a hole is punched (hole-punch.ts), and a relay carries what cannot be punched.
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { CallbackSentReply } from '../generated/types.js';
 import type { Logger } from '../log/index.js';
 import { HolderFailure, openTcpConnection, type Holder, type OpenConnection } from '../transfer/index.js';
 import { decodeTcpFrame, encodeLine } from '../protocol/index.js';
 import { readFirstLine } from './first-line.js';
+import { byHolePunch } from './hole-punch.js';
 import { CALLBACK_TRIES, CALLBACK_WAIT_MS, GREETING_TIMEOUT_MS, NONCE_BYTES } from './limits.js';
 
-/** What asks the index server for a callback (IndexClient.callback). */
-export type AskCallback = (holder: string, tcpPort: number, nonce: string) => Promise<void>;
+/** What asks the index server for a callback or a punch (IndexClient.callback): resolves with CALLBACK-SENT. */
+export type AskCallback = (holder: string, tcpPort: number, nonce: string, options?: { punch?: boolean }) => Promise<CallbackSentReply>;
 
 /** Where connections back arrive (CallbackListener): its port, and the connection greeting with a nonce. */
 export interface CallbackWaiter {
@@ -49,14 +52,14 @@ export function reachHolders(options: ReachOptions): OpenConnection {
         before = `${error.message}; `;
       }
     }
-    // Both behind NATs: the holder's connection back could not get in either; only a relay helps.
-    if (!(holder.behindNat && options.behindNat?.())) {
-      try {
-        return await byCallback(holder, options, signal, before);
-      } catch (error) {
-        if (!(error instanceof HolderFailure) || !options.relays) throw error;
-        before = `${error.message}; `;
-      }
+    // Both behind NATs: the holder's connection back could not get in either, but a punch can.
+    const bothBehindNats = holder.behindNat && options.behindNat?.() === true;
+    try {
+      return await (bothBehindNats ? byHolePunch(holder, options, signal, before) : byCallback(holder, options, signal, before));
+    } catch (error) {
+      if (!(error instanceof HolderFailure) || !options.relays) throw error;
+      options.logger.info(bothBehindNats ? 'download.punch-failed' : 'download.callback-failed', { holder: holder.name, reason: error.message });
+      before = `${error.message}; `;
     }
     return byRelay(holder, options, timeoutMs, signal, before);
   };

@@ -6,9 +6,11 @@
 // - each requester IP has its own budget (a burst of 20, then 5 a second);
 // - a push is about as large as the request that caused it (the amplification factor README.md
 //   states, asserted in test/server/callbacks.test.ts).
+// A punch (both behind NATs) is the same push with `punch`: the holder connects from the port the
+// requester connects from, and the reply tells the requester where the holder is seen.
 import type { CallbackRequest, CallbackSentReply, ConnectBackPush } from '../generated/types.js';
 import type { Logger } from '../log/index.js';
-import { showContact, type Registry, type UdpContact } from '../registry/index.js';
+import { showContact, type PeerView, type Registry, type UdpContact } from '../registry/index.js';
 import { Refused } from './handlers.js';
 import { RateLimiter, type RateLimit } from './rate-limit.js';
 
@@ -40,11 +42,24 @@ export class CallbackRelay {
     }
     const holder = registry.peer(request.name);
     if (!holder) return new Refused('PEER_UNKNOWN', `peer ${JSON.stringify(request.name)} is not registered`);
+    if (request.punch) {
+      const rewriter = [holder, requester].find(rewritesPorts);
+      if (rewriter) return new Refused('PUNCH_UNLIKELY', `cannot punch through to ${holder.name}: ${rewriter.name}'s NAT rewrites source ports (UDP ${rewriter.udpPort} is seen as ${rewriter.observedUdpPort}), so neither side could aim at the other's; use a relay`);
+    }
     this.pushes = (this.pushes % 0x7fffffff) + 1;
-    const push: ConnectBackPush = { type: 'CONNECT-BACK', rq: this.pushes, from: requester.name, ip: from.ip, tcpPort: request.tcpPort, nonce: request.nonce };
+    const punch = request.punch ? { punch: true } : {};
+    const push: ConnectBackPush = { type: 'CONNECT-BACK', rq: this.pushes, from: requester.name, ip: from.ip, tcpPort: request.tcpPort, nonce: request.nonce, ...punch };
     const to = { ip: holder.observedIp, port: holder.observedUdpPort };
     this.push(Buffer.from(JSON.stringify(push)), to);
-    this.log.info('connect-back pushed', { from: requester.name, requester: showContact(from), holder: holder.name, to: showContact(to), tcpPort: request.tcpPort });
-    return { type: 'CALLBACK-SENT', rq: request.rq, name: holder.name };
+    this.log.info('connect-back pushed', { from: requester.name, requester: showContact(from), holder: holder.name, to: showContact(to), tcpPort: request.tcpPort, ...punch });
+    return { type: 'CALLBACK-SENT', rq: request.rq, name: holder.name, ...(request.punch ? { ip: holder.observedIp } : {}) };
   }
+}
+
+/**
+ * A NAT that gives the peer's datagrams another source port than the one it registered likely does
+ * the same to its TCP connections: a punch aims at the port the other side binds, and would miss.
+ */
+function rewritesPorts(peer: PeerView): boolean {
+  return peer.behindNat && peer.observedUdpPort !== peer.udpPort;
 }

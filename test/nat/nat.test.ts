@@ -46,7 +46,8 @@ function serveIn(ns: string, name: string, share: string, extra: string[] = []):
 
 async function getIn(ns: string, file: string): Promise<{ code: number | null; stdout: string; stderr: string; content: Buffer | undefined }> {
   const out = await mkdtemp(join(root, 'out-'));
-  const done = await runPeer(['get', file, '--out', out, '--server', SERVER], '', { wrap: net!.wrap(ns) });
+  // Its log (stderr) says how each holder was reached.
+  const done = await runPeer(['get', file, '--out', out, '--server', SERVER, '--log-level', 'info'], '', { wrap: net!.wrap(ns) });
   const content = await readFile(join(out, file)).catch(() => undefined);
   return { ...done, content };
 }
@@ -112,13 +113,19 @@ test('downloader behind a NAT, holder public: the download connects directly', {
   assert.equal(serverLog.split('connect-back pushed').length, pushesBefore, 'no callback was needed');
 });
 
-test('both behind NATs: the download runs through the public peer\'s relay, verified end to end', { skip }, async () => {
-  const relayedBefore = serverLog.split(`"requester":"${PUBLIC_IP}:`).length;
+/** How often the relay (at the public address) has asked for a holder's callback to itself. */
+const relayCallbacks = () => serverLog.split(`"requester":"${PUBLIC_IP}:`).length;
+const punches = () => serverLog.split('"punch":true').length;
+
+test('both behind NATs that keep source ports: a hole is punched (TCP simultaneous open), no relay', { skip }, async () => {
+  const [relayedBefore, punchesBefore] = [relayCallbacks(), punches()];
   const got = await getIn(net!.lans[1].ns, 'home.txt');
   assert.equal(got.code, 0, got.stderr);
   assert.equal(got.content?.toString(), homeText);
-  // The relay (at the public address) asked for the holder's callback: to itself, not to the downloader.
-  assert.ok(serverLog.split(`"requester":"${PUBLIC_IP}:`).length > relayedBefore, 'the relay asked for the callback');
+  assert.equal(punches(), punchesBefore + 1, 'one punch was coordinated by the server');
+  assert.match(serverLog, new RegExp(`connect-back pushed.*"requester":"${net!.lans[1].publicIp.replaceAll('.', '\\.')}:\\d+".*"punch":true`));
+  assert.equal(relayCallbacks(), relayedBefore, `the relay was not needed: ${got.stderr}`);
+  assert.match(got.stderr, /"event":"download\.punched","role":"get","holder":"home"/);
 });
 
 test('the NAT mapping expires and changes while the peers run: the observed address follows', { skip }, async () => {
@@ -132,6 +139,17 @@ test('the NAT mapping expires and changes while the peers run: the observed addr
   const got = await getIn(net!.pub, 'home.txt');
   assert.equal(got.code, 0, got.stderr);
   assert.equal(got.content?.toString(), homeText);
+});
+
+test('both behind NATs, one rewriting source ports: the server refuses the punch, and the relay carries it, verified end to end', { skip }, async () => {
+  // Runs after the mapping test: the holder's router now maps to ports 41000-41999.
+  const relayedBefore = relayCallbacks();
+  const got = await getIn(net!.lans[1].ns, 'home.txt');
+  assert.equal(got.code, 0, got.stderr);
+  assert.equal(got.content?.toString(), homeText);
+  assert.match(got.stderr, /"event":"download\.punch-failed".*home's NAT rewrites source ports/, 'the server refused the punch at once');
+  // The relay (at the public address) asked for the holder's callback: to itself, not to the downloader.
+  assert.ok(relayCallbacks() > relayedBefore, 'the relay asked for the holder\'s callback');
 });
 
 test('a connect-back to a forged address is refused: nothing connects to the victim', { skip }, async () => {

@@ -108,10 +108,16 @@ export async function createNatNetwork(): Promise<NatNetwork> {
   };
 }
 
-/** A home router: masquerade out of `wan` (from `ports` when given), and no new connection in. */
+/**
+ * A home router: masquerade out of `wan` (from `ports` when given), and no new connection in, neither
+ * passed on nor to the router itself: an unsolicited SYN is dropped, not answered with a reset (the
+ * "stealth" default of home routers, and what lets a punch's crossing SYNs meet).
+ */
 function natRules(wan: string, ports: string): string {
   // A port range needs the protocol matched first; other protocols (ICMP) keep a plain masquerade.
   const masquerade = ports ? `oifname "${wan}" meta l4proto { tcp, udp } masquerade to :${ports}; oifname "${wan}" masquerade` : `oifname "${wan}" masquerade`;
+  const noNewFromOutside = `policy accept; iifname "${wan}" ct state new drop;`;
   return `table ip p2fs_nat { chain out { type nat hook postrouting priority srcnat; policy accept; ${masquerade}; }; ` +
-    `chain inbound { type filter hook forward priority filter; policy accept; iifname "${wan}" ct state new drop; }; }`;
+    `chain inbound { type filter hook forward priority filter; ${noNewFromOutside} }; ` +
+    `chain to_router { type filter hook input priority filter; ${noNewFromOutside} }; }`;
 }

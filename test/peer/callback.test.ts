@@ -49,6 +49,7 @@ test('a holder whose direct connect fails is asked for a callback', async (t) =>
     const socket = connect({ host: '127.0.0.1', port: tcpPort });
     socket.write(encodeLine({ type: 'CONNECTED-BACK', rq: 1, name: holder, nonce }));
     t.after(() => socket.destroy());
+    return { type: 'CALLBACK-SENT' as const, rq: 1, name: holder };
   };
   const open = reachHolders({ askCallback, listener, logger: silentLogger });
   const socket = await open({ name: 'alice', ip: '127.0.0.1', tcpPort: closedPort }, { timeoutMs: 1000 });

@@ -126,11 +126,12 @@ function assertStructure(direction: Direction, m: Record<string, unknown>): void
         if (type === 'UPDATE-DENIED') assert.ok(v === null || (typeof v === 'string' && codePoints(v) <= 64), 'UPDATE-DENIED name');
         else assert.ok(typeof v === 'string' && PEER_NAME.test(v), `name ${JSON.stringify(v)} is a peer name`);
         break;
-      // YOU-ARE names a UDP side (ip, udpPort), not a TCP contact.
-      case 'ip': if (type === 'YOU-ARE' || type === 'CONNECT-BACK') assertIp(v, key); else assertPeerContact(m, ''); break;
+      // YOU-ARE names a UDP side; CONNECT-BACK and CALLBACK-SENT an address to connect to or punch towards.
+      case 'ip': if (type === 'YOU-ARE' || type === 'CONNECT-BACK' || type === 'CALLBACK-SENT') assertIp(v, key); else assertPeerContact(m, ''); break;
       case 'observedIp': assertIp(v, key); break;
       case 'udpPort': case 'tcpPort': case 'observedUdpPort': case 'relayPort': assert.ok(isInt(v, 1, 65535), `${key} ${String(v)} is a port`); break;
       case 'behindNat': assert.equal(typeof v, 'boolean', 'behindNat is a boolean'); break;
+      case 'punch': assert.ok(type === 'CALLBACK' || type === 'CONNECT-BACK', `punch only in CALLBACK and CONNECT-BACK, not ${type}`); assert.equal(typeof v, 'boolean', 'punch is a boolean'); break;
       case 'nonce': assert.ok(typeof v === 'string' && v.length >= 32 && v.length <= 64 && HEX.test(v), 'nonce is 32 to 64 hex'); break;
       case 'from': assert.ok(typeof v === 'string' && PEER_NAME.test(v), `from ${JSON.stringify(v)} is a peer name`); break;
       case 'token': assert.ok(typeof v === 'string' && v.length >= 32 && v.length <= 128 && HEX.test(v), 'token is 32+ hex'); break;
