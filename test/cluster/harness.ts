@@ -6,7 +6,8 @@ import { after } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { StoredPeer } from '../../src/registry/index.js';
-import { RawClient } from '../helpers/server.js';
+import type { UdpReply } from '../../src/generated/catalogue.js';
+import { RawClient, type WireRequest } from '../helpers/server.js';
 import { freeUdpPort, startServerProcess, type ServerProcess, type ServerProcessOptions } from '../reliability/server-process.js';
 import { service } from '../stores/helpers/services.js';
 
@@ -105,6 +106,21 @@ export async function startCluster(count: number, db: string, options: ServerPro
     }
   });
   return instances;
+}
+
+/**
+ * Sends `message` from `client` to `instance` until it is answered (five tries, 2 s each: a cluster
+ * server under test load may drop a datagram), and returns the reply.
+ */
+export async function ask(client: RawClient, instance: Instance, message: WireRequest): Promise<UdpReply & Record<string, unknown>> {
+  const bytes = Buffer.from(JSON.stringify(message));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const seen = client.received().length;
+    client.socket.send(bytes, instance.port, '127.0.0.1');
+    const got = await client.waitFor((r, i) => i >= seen && r.rq === message.rq, 2000);
+    if (got?.reply) return got.reply as UdpReply & Record<string, unknown>;
+  }
+  throw new Error(`no reply from ${instance.label} to ${JSON.stringify(message)}`);
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes; returns whether it did. */

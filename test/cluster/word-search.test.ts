@@ -3,9 +3,8 @@
 // longer found, by SEARCH-WORDS through the other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { UdpReply } from '../../src/generated/catalogue.js';
-import { RawClient, uniqueName, type WireRequest } from '../helpers/server.js';
-import { clusterDatabase, eventually, startCluster, type Instance } from './harness.js';
+import { RawClient, uniqueName } from '../helpers/server.js';
+import { ask, clusterDatabase, eventually, startCluster, type Instance } from './harness.js';
 
 const db = await clusterDatabase();
 const skip = db.skip;
@@ -15,16 +14,6 @@ const [a, b] = cluster as [Instance, Instance];
 let nextRq = 1;
 const rq = () => nextRq++;
 
-async function ask(client: RawClient, instance: Instance, message: WireRequest): Promise<UdpReply> {
-  const bytes = Buffer.from(JSON.stringify(message));
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const seen = client.received().length;
-    client.socket.send(bytes, instance.port, '127.0.0.1');
-    const got = await client.waitFor((r, i) => i >= seen && r.rq === message.rq, 2000);
-    if (got?.reply) return got.reply;
-  }
-  throw new Error(`no reply from ${instance.label} to ${JSON.stringify(message)}`);
-}
 
 /** The names SEARCH-WORDS lists through `instance`, every page. */
 async function found(client: RawClient, instance: Instance, words: string, token: string): Promise<string[]> {

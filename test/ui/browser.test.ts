@@ -6,14 +6,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startWebUi } from '../../src/ui/index.js';
-import { startSlowHolder, startUiNet, type UiPeer } from './helpers.js';
+import { startSlowHolder, startUiNet, webUiWithSilentServer, type UiPeer } from './helpers.js';
 
 const RESULTS = 'test-results';
 const README_SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : undefined;
@@ -174,13 +171,7 @@ test('web UI in Chromium', { skip: executablePath ? false : 'chromium is not ins
   });
 
   await t.test('an index server that does not answer: a red error within 2 s, with Retry', async (st: TestContext) => {
-    const silent = createSocket('udp4');
-    silent.bind(0, '127.0.0.1');
-    await once(silent, 'listening');
-    st.after(() => silent.close());
-    const lonely = await net.openPeer({ name: 'lonely', server: { host: '127.0.0.1', port: silent.address().port } });
-    const ui = await startWebUi(lonely, { downloadDir: carol.downloads });
-    st.after(() => ui.close());
+    const ui = await webUiWithSilentServer(st, net, carol.downloads);
     const page = await open({ ui }, DESKTOP, 'with-errors');
     st.after(() => page.close());
     await page.locator('#st-answers.bad', { hasText: 'does not answer' }).waitFor();

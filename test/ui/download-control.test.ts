@@ -3,13 +3,10 @@
 // server that does not answer, said within 2 s.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startWebUi } from '../../src/ui/index.js';
-import { call, eventually, startSlowHolder, startUiNet } from './helpers.js';
+import { call, eventually, startSlowHolder, startUiNet, webUiWithSilentServer } from './helpers.js';
 
 const MOVIE = randomBytes(3_000_000);
 
@@ -94,13 +91,7 @@ test('web UI API: words, every file, pause / resume / cancel, a silent server', 
   });
 
   await t.test('an index server that does not answer is said within 2 s, in plain words', async (st) => {
-    const silent = createSocket('udp4');
-    silent.bind(0, '127.0.0.1');
-    await once(silent, 'listening');
-    st.after(() => silent.close());
-    const lonely = await net.openPeer({ name: 'lonely', server: { host: '127.0.0.1', port: silent.address().port } });
-    const ui = await startWebUi(lonely, { downloadDir: carol.downloads });
-    st.after(() => ui.close());
+    const ui = await webUiWithSilentServer(st, net, carol.downloads);
     // SERVER_SILENT comes from the page's 2 s deadline alone: the client's own retries end in TIMEOUT
     // after 11.5 s. (How long it took is reported, not asserted: timing goals live in benchmarks.)
     for (const path of ['/api/peers', '/api/network-files', '/api/words?q=bunny']) {

@@ -1,6 +1,8 @@
 // Test plumbing for the web UI: a testnet whose peers each serve their page, a raw HTTP client
 // that controls every header (Host, Origin, token), and a poll-until helper.
 import { randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { Transform } from 'node:stream';
@@ -31,6 +33,21 @@ export async function startUiNet(
     peers.push({ ...peer, ui });
   }
   return { net, peers };
+}
+
+/**
+ * A peer named `lonely` whose index server never answers (a UDP socket that reads nothing), with its
+ * web page downloading into `downloadDir`: what the page shows when the server is down.
+ */
+export async function webUiWithSilentServer(t: TestContext, net: Testnet, downloadDir: string): Promise<WebUi> {
+  const silent = createSocket('udp4');
+  silent.bind(0, '127.0.0.1');
+  await once(silent, 'listening');
+  t.after(() => silent.close());
+  const lonely = await net.openPeer({ name: 'lonely', server: { host: '127.0.0.1', port: silent.address().port } });
+  const ui = await startWebUi(lonely, { downloadDir });
+  t.after(() => ui.close());
+  return ui;
 }
 
 export interface Reply {
