@@ -361,6 +361,22 @@ export class IndexClient {
     return this.seenAs;
   }
 
+  /**
+   * WHO-AM-I to every other server of the list, one try each. Behind a NAT, each datagram opens the
+   * mapping towards that server, so a CONNECT-BACK it pushes gets in: most NATs pass back only what
+   * comes from an address the mapping was made for. Resolves with how each answering server sees
+   * this client (this.seenAs stays the current server's view).
+   */
+  async whoAmIAtTheOthers(): Promise<SeenAs[]> {
+    const once = { ...this.retry, attempts: 1, failoverAfter: 1 };
+    const others = this.targets.filter((target) => target !== this.targets[this.current]);
+    const replies = await Promise.all(others.map((target) => {
+      const message = this.stamp({ type: 'WHO-AM-I' });
+      return this.exchange(message, encodeDatagram(message), target, once).catch(() => undefined);
+    }));
+    return replies.flatMap((reply) => (reply?.type === 'YOU-ARE' ? [{ observedIp: reply.observedIp, observedUdpPort: reply.observedUdpPort, behindNat: reply.behindNat }] : []));
+  }
+
   /** DE-REGISTER; the token is forgotten (the registration it proved is gone). */
   async deregister(): Promise<void> {
     await this.ask({ type: 'DE-REGISTER', name: this.requireName('DE-REGISTER') });

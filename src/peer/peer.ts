@@ -131,6 +131,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private lastHeard: Date | undefined;
   private keepalive: NodeJS.Timeout | undefined;
   private natKeepalive: NodeJS.Timeout | undefined;
+  /** This peer's NAT gives each index server another mapping: keepalives go to the current one only. */
+  private natMapsPerServer = false;
   private refreshing: Promise<void> | undefined;
   private needsReconcile = false;
   private readonly downloads = new Map<number, DownloadInfo>();
@@ -518,6 +520,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.stopKeepalive();
     this.keepalive = setInterval(() => void this.refresh(), this.options.keepaliveMs ?? KEEPALIVE_MS).unref();
     this.natKeepalive = setInterval(() => void this.keepMappingOpen(), this.options.natKeepaliveMs ?? NAT_KEEPALIVE_MS).unref();
+    // At once, not a period from now: a cluster's other servers cannot push through until it has run.
+    void this.keepMappingOpen();
   }
 
   private stopKeepalive(): void {
@@ -529,16 +533,31 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   /**
    * Behind a NAT: WHO-AM-I with the token keeps the mapping open, and when the NAT gave us a new one
-   * the server's observed address follows it. A lost answer is retried at the next tick.
+   * the server's observed address follows it. A lost answer is retried at the next tick. With a
+   * cluster's several servers, every one of them gets a WHO-AM-I too, so a push from whichever one a
+   * downloader asks gets through the NAT; unless the NAT maps each server to another port, since
+   * then each WHO-AM-I would move the shared observed address to its own mapping.
    */
   private async keepMappingOpen(): Promise<void> {
     if (!this.client.seenAs?.behindNat) return;
     try {
       const before = this.client.seenAs;
       const now = await this.client.whoAmI();
-      if (now.observedIp !== before.observedIp || now.observedUdpPort !== before.observedUdpPort) {
+      if (!sameMapping(now, before)) {
         this.logger.info('peer.nat.mapping-moved', { from: `${before.observedIp}:${before.observedUdpPort}`, to: `${now.observedIp}:${now.observedUdpPort}` });
       }
+      if (this.natMapsPerServer) return;
+      const elsewhere = await this.client.whoAmIAtTheOthers();
+      const differing = elsewhere.find((seen) => !sameMapping(seen, now));
+      if (!differing) return;
+      this.natMapsPerServer = true;
+      this.logger.warn('peer.nat.mapped-per-server', {
+        current: `${now.observedIp}:${now.observedUdpPort}`,
+        another: `${differing.observedIp}:${differing.observedUdpPort}`,
+        consequence: 'only the current index server can push callbacks through this NAT',
+      });
+      // The others moved the shared observed address to their own mappings: move it back.
+      await this.client.whoAmI();
     } catch (error) {
       this.logger.warn('peer.nat.keepalive-failed', { error });
     }
@@ -597,6 +616,7 @@ export class Peer extends EventEmitter<PeerEvents> {
  */
 const serverKey = (server: ServerAddress | readonly ServerAddress[]) => serverList(server).map(({ host, port }) => `${host}:${port}`).join(',');
 const sameRegistry = (a: string, b: string): boolean => a.split(',').some((server) => b.split(',').includes(server));
+const sameMapping = (a: SeenAs, b: SeenAs): boolean => a.observedIp === b.observedIp && a.observedUdpPort === b.observedUdpPort;
 
 function noHolderMessage(file: string, everyone: readonly FileHolder[], from: string | undefined, self: string): string {
   const others = everyone.filter((h) => h.name !== self).map((h) => h.name);
