@@ -39,7 +39,7 @@ export interface ReachOptions {
   relays?: () => Promise<readonly RelayContact[]>;
 }
 
-/** An OpenConnection for downloadFile: direct, else by callback. */
+/** An OpenConnection for downloadFile: direct, else by callback (or a punch), else through a relay. */
 export function reachHolders(options: ReachOptions): OpenConnection {
   return async (holder, { timeoutMs, signal }) => {
     let before = '';
@@ -61,7 +61,8 @@ export function reachHolders(options: ReachOptions): OpenConnection {
       options.logger.info(bothBehindNats ? 'download.punch-failed' : 'download.callback-failed', { holder: holder.name, reason: error.message });
       before = `${error.message}; `;
     }
-    return byRelay(holder, options, timeoutMs, signal, before);
+    const why = bothBehindNats ? `both ${holder.name} and this peer are behind NATs` : `${holder.name} answers neither a connection nor a callback`;
+    return byRelay(holder, options, timeoutMs, signal, `${before}${why}, and `);
   };
 }
 
@@ -87,7 +88,7 @@ async function byRelay(holder: Holder, options: ReachOptions, connectTimeoutMs: 
     socket?.destroy();
   }
   const tried = why.length === 0 ? 'no peer offers relaying (serve --relay)' : `no relay joined us: ${why.join('; ')}`;
-  throw new HolderFailure('CONNECT_FAILED', `${before}both ${holder.name} and this peer are behind NATs, and ${tried}`);
+  throw new HolderFailure('CONNECT_FAILED', `${before}${tried}`);
 }
 
 /** CALLBACK, then the holder's connection back; asks again when none came (the push is a datagram). */
