@@ -13,6 +13,9 @@ import {
 /** A guard against a hang (a socket that never closes), not a timing goal. */
 const HANG_GUARD = { timeout: 120_000 };
 
+/** The download child's holder list: one holder on 127.0.0.1 at `port`. */
+const onlyHolder = (port: number) => JSON.stringify([{ name: 'holder', ip: '127.0.0.1', tcpPort: port }]);
+
 test('the uploading peer is killed -9 mid-transfer: the download resumes at the next holder', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const outDir = await tempDir(t);
@@ -136,7 +139,7 @@ test('a downloader killed -9 mid-file resumes from its .part file with fromChunk
   const sentChunks = 4000;
   // First run: a holder that sends the first 4,000 chunks, then keeps the connection open.
   const slow = await startFakeHolder(t, (socket, request) => socket.write(framesFor(data, request).slice(0, sentChunks).join('')));
-  const first = startFixture(t, 'download-child.ts', ['resume me.txt', String(slow.address.port), outDir]);
+  const first = startFixture(t, 'download-child.ts', ['resume me.txt', outDir, onlyHolder(slow.address.port)]);
   for (;;) {
     const { progress } = await nextLine(first.lines);
     if (progress.chunk === sentChunks) break;
@@ -149,7 +152,7 @@ test('a downloader killed -9 mid-file resumes from its .part file with fromChunk
   // Second run: an honest holder; the download must ask it for the rest only.
   const starts: number[] = [];
   const honest = await startServer(t, { shareDir, onUpload: (event) => event.kind === 'started' && starts.push(event.upload.fromChunk) });
-  const second = startFixture(t, 'download-child.ts', ['resume me.txt', String(honest.address.port), outDir]);
+  const second = startFixture(t, 'download-child.ts', ['resume me.txt', outDir, onlyHolder(honest.address.port)]);
   let line = await nextLine(second.lines);
   while (line.progress) line = await nextLine(second.lines);
 

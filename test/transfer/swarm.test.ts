@@ -135,7 +135,7 @@ test('kill -9 of the downloader, then the same download again: only verified pie
   t.after(() => Promise.all(relays.map((relay) => relay.close())));
   const holders = relays.map((relay, i) => ({ ...honest[i]!, name: ['alice', 'bob', 'carol'][i]!, tcpPort: relay.port }));
   const outDir = await tempDir(t);
-  const child = startFixture(t, 'swarm-download-child.ts', ['big.bin', outDir, JSON.stringify(holders)]);
+  const child = startFixture(t, 'download-child.ts', ['big.bin', outDir, JSON.stringify(holders)]);
   for (;;) {
     const line = await nextLine<{ progress?: { bytes: number } }>(child.lines);
     if ((line.progress?.bytes ?? 0) >= 2_000_000) break;
