@@ -112,6 +112,12 @@ export const FIRST_WINDOW_PIECES = 2;
 /** 64 pieces are 2.4 MB of binary (up to 12.5 MB of text): a window keeps a fast holder busy. */
 export const MAX_WINDOW_PIECES = 64;
 
+/**
+ * Windows asked of one holder at a time: the one arriving and the next, so the holder starts on the
+ * next window as soon as it finished the last, without waiting a round trip for the request.
+ */
+export const WINDOWS_IN_FLIGHT = 2;
+
 /** Holders a swarm download uses at once by default (`--max-holders`). */
 export const DEFAULT_MAX_HOLDERS = 8;
 

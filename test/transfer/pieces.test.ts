@@ -191,7 +191,7 @@ test('the index lists each file with its pieces root and chunk count, and PUBLIS
   assert.deepEqual((await client.retrieveInfo(`carol-${process.pid}`)).files, listed);
 });
 
-test('several pieces completed by one block from the socket are each handed over, in order, within their range', HANG_GUARD, async (t) => {
+test('ranges asked ahead, and several pieces completed by one block from the socket, are each handed over, in order, within their range', HANG_GUARD, async (t) => {
   const shareDir = await tempDir(t);
   const data = randomBytes(3 * 38_400 + 10); // four pieces
   await share(shareDir, 'four.bin', data);
@@ -214,8 +214,10 @@ test('several pieces completed by one block from the socket are each handed over
   }) as unknown as Socket;
   const connection = new HolderConnection(fake, { holder: { name: 'h', ip: '127.0.0.1', tcpPort: 1 }, file: 'four.bin', chunks: facts.chunks, stallTimeoutMs: 10_000, log: silentLogger });
   const got: number[] = [];
-  for (const [first, last] of [[0, 1], [2, 3]] as const) {
-    for await (const piece of connection.fetch(first, last)) {
+  connection.ask(0, 1);
+  connection.ask(2, 3); // before the first range arrived: both replies come back to back
+  for (let range = 0; range < 2; range++) {
+    for await (const piece of connection.receive()) {
       got.push(piece.piece);
       assert.ok(piece.data.equals(data.subarray(piece.offset, piece.offset + piece.data.length)));
     }

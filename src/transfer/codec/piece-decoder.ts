@@ -3,7 +3,8 @@
 // fast path (no JSON.parse) and their data lands straight in a shared slab, so a piece is handed
 // over without copying. Holds the holder to the rules: the rq and file asked for, a PIECE frame for
 // each piece in order, chunks numbered on without gaps, one encoding, FILE-END exactly at the file's
-// last chunk. Whether the piece's bytes are right is for the Merkle proof to say, not this decoder.
+// last chunk. Ranges asked ahead queue up and are held to their rules in the order they were asked.
+// Whether the piece's bytes are right is for the Merkle proof to say, not this decoder.
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
@@ -35,7 +36,16 @@ const MAX_PIECE_BYTES = CHUNKS_PER_PIECE * MAX_TEXT_CHUNK_BYTES;
 /** Pieces are decoded into slabs this large; a slab is dropped once its pieces are written. */
 const SLAB_BYTES = 2 * (MAX_PIECE_BYTES + MAX_LINE_BYTES);
 
+/** A ranged DOWNLOAD whose reply is due: its rq, and pieces first..last. */
+interface AskedRange {
+  rq: number;
+  first: number;
+  last: number;
+}
+
 export class PieceDecoder {
+  /** Ranges asked for after the one being received, oldest first. */
+  private readonly queued: AskedRange[] = [];
   private rq = -1;
   private filePrefix: Buffer = Buffer.alloc(0);
   private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8' };
@@ -55,18 +65,29 @@ export class PieceDecoder {
 
   constructor(private readonly options: PieceDecoderOptions) {}
 
-  /** Prepares for the reply to a new ranged DOWNLOAD (rq) for pieces first..last. */
+  /**
+   * Expects the reply to a ranged DOWNLOAD (rq) for pieces first..last, after the replies to the
+   * ranges expected before it.
+   */
   expect(rq: number, first: number, last: number): void {
-    if (this.carryBytes > 0 || this.current) throw new Error('the previous range is not complete');
-    this.rq = rq;
-    this.filePrefix = Buffer.concat([FILE_OPEN, Buffer.from(String(rq)), FILE_KEY, Buffer.from(JSON.stringify(this.options.file)), CHUNK_KEY]);
-    this.nextPiece = first;
-    this.lastPiece = last;
+    this.queued.push({ rq, first, last });
+    if (this.rangeDone) this.startNextRange();
   }
 
-  /** Whether every piece of the range arrived. */
-  get rangeDone(): boolean {
+  /** Whether every piece of the range being received arrived. */
+  private get rangeDone(): boolean {
     return this.nextPiece > this.lastPiece && this.current === undefined;
+  }
+
+  /** Moves on to the oldest queued range; false when none is queued. */
+  private startNextRange(): boolean {
+    const range = this.queued.shift();
+    if (!range) return false;
+    this.rq = range.rq;
+    this.filePrefix = Buffer.concat([FILE_OPEN, Buffer.from(String(range.rq)), FILE_KEY, Buffer.from(JSON.stringify(this.options.file)), CHUNK_KEY]);
+    this.nextPiece = range.first;
+    this.lastPiece = range.last;
+    return true;
   }
 
   /**
@@ -78,7 +99,7 @@ export class PieceDecoder {
     const view = viewOf(data);
     let start = 0;
     while (start < data.length) {
-      if (this.rangeDone) throw this.bad(`sent more after the last piece asked for (${this.lastPiece})`);
+      if (this.rangeDone && !this.startNextRange()) throw this.bad(`sent more after the last piece asked for (${this.lastPiece})`);
       const newline = data.indexOf(NEWLINE, start);
       if (newline === -1) {
         this.keep(data.subarray(start));

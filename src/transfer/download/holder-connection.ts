@@ -1,7 +1,8 @@
-// One connection to one holder, reused for window after window: a ranged DOWNLOAD goes out, and the
-// reply's pieces come back through `readFrames`, a `for await` over the socket (reading pauses
-// while the consumer works, which is the back-pressure). A holder that sends nothing for the stall
-// timeout, or hangs up mid-range, ends the iteration with a HolderFailure.
+// One connection to one holder, reused for window after window: ranged DOWNLOADs go out, the next
+// asked before the last one's reply is in, and the replies' pieces come back through `readFrames`,
+// a `for await` over the socket (reading pauses while the consumer works: the back-pressure).
+// A holder that sends nothing for the stall timeout, or hangs up mid-range, ends the iteration
+// with a HolderFailure.
 import { randomInt } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import type { DownloadRequest } from '../../generated/types.js';
@@ -62,6 +63,7 @@ export interface HolderConnectionOptions {
 export class HolderConnection {
   private readonly decoder: PieceDecoder;
   private readonly frames: AsyncGenerator<ReceivedPiece>;
+  private readonly asked: Array<{ first: number; last: number }> = [];
 
   constructor(
     private readonly socket: Socket,
@@ -74,15 +76,27 @@ export class HolderConnection {
     });
   }
 
-  /** Asks for pieces first..last (inclusive) and yields each as it arrives, in order. */
-  async *fetch(first: number, last: number): AsyncGenerator<ReceivedPiece> {
+  /**
+   * Asks for pieces first..last (inclusive). Ranges may be asked ahead, before the earlier ones
+   * arrived, so the holder never waits a round trip between them; receive() hands them over in the
+   * order they were asked.
+   */
+  ask(first: number, last: number): void {
     const rq = randomInt(0, MAX_RQ + 1);
     const fromChunk = firstChunkOf(first);
     const count = Math.min(this.options.chunks, firstChunkOf(last + 1) - 1) - fromChunk + 1;
     const request: DownloadRequest = { type: 'DOWNLOAD', rq, file: this.options.file, fromChunk, count };
     this.decoder.expect(rq, first, last);
+    this.asked.push({ first, last });
     if (this.options.log.enabled('debug')) this.options.log.debug('tcp.send', { holder: this.options.holder.name, message: request });
     this.socket.write(encodeLine(request));
+  }
+
+  /** Yields each piece of the oldest range asked for and not yet received, as it arrives. */
+  async *receive(): AsyncGenerator<ReceivedPiece> {
+    const range = this.asked.shift();
+    if (!range) throw new Error('receive() without a range asked for');
+    const { first, last } = range;
     // Counted as yielded, not as decoded: one block from the socket can complete several pieces,
     // and readFrames hands them over one at a time.
     for (let yielded = 0; yielded <= last - first; yielded++) {

@@ -8,13 +8,13 @@ import { show } from '../../protocol/index.js';
 import type { ChunkEncoding } from '../codec/layout.js';
 import type { ReceivedPiece } from '../codec/piece-decoder.js';
 import { DownloadError, HolderFailure, type HolderAttempt } from '../errors.js';
-import { MAX_HOLDER_FAILURES, MAX_QUEUED_WRITE_BYTES } from '../limits.js';
+import { MAX_HOLDER_FAILURES, MAX_QUEUED_WRITE_BYTES, WINDOWS_IN_FLIGHT } from '../limits.js';
 import { firstChunkOf } from '../pieces/merkle.js';
 import { PieceVerifier } from '../pieces/verify-piece.js';
 import { asConnectFailure, HolderConnection, type OpenConnection } from './holder-connection.js';
 import { describeHolder, holderKey, type Holder } from './holders.js';
 import type { PartFile } from './part-file.js';
-import { PieceScheduler } from './piece-scheduler.js';
+import { PieceScheduler, type Window } from './piece-scheduler.js';
 
 /** What a swarm download verifies against: the published file. */
 export interface PieceTarget {
@@ -136,7 +136,7 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
 
   async function work(holder: Holder): Promise<void> {
     const key = holderKey(holder);
-    let window = { first: 0, last: -1 };
+    let window: Window = { first: 0, last: -1, duplicate: false };
     let connection: HolderConnection | undefined;
     try {
       const socket = await options.openConnection(holder, { timeoutMs: options.connectTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) }).catch(asConnectFailure);
@@ -144,14 +144,22 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
       connections.add(connection);
       if (scheduler.complete) return;
       log.info('download.holder-started', { holder: describeHolder(holder) });
+      const asked: Window[] = [];
       while (!scheduler.complete && fatal === undefined) {
-        const next = scheduler.next(key);
-        if (!next) {
+        // The next window is asked while this one arrives, so the holder never idles a round trip.
+        while (asked.length < WINDOWS_IN_FLIGHT) {
+          const next = scheduler.next(key);
+          if (!next) break;
+          connection.ask(next.first, next.last);
+          asked.push(next);
+        }
+        const current = asked.shift();
+        if (!current) {
           await scheduler.waitForChange();
           continue;
         }
-        window = next;
-        for await (const received of connection.fetch(next.first, next.last)) {
+        window = current;
+        for await (const received of connection.receive()) {
           await accept(holder, key, received);
           if (scheduler.complete) break;
         }
