@@ -102,10 +102,33 @@ export async function createNatNetwork(): Promise<NatNetwork> {
     wrap: (ns) => ['ip', 'netns', 'exec', ns],
     remap: async (l, ports) => {
       await exec(l.router, ['nft', `flush ruleset; ${natRules(l.wan, ports)}`]);
-      await exec(l.router, ['conntrack', '-F']).catch(() => {}); // exits 1 when the table was empty already
+      await forgetMappings(exec, l, ports);
     },
     remove,
   };
+}
+
+/**
+ * Flushes the router's connection tracking until no mapping from outside `ports` is left, and says
+ * which entry stayed when one does. A UDP entry that survived a flush would keep its old port for
+ * good, since the peer's keepalives refresh it: one CI rehearsal failed that way, with a silent
+ * flush, the mapping never moving, and a punch refused by the new rules.
+ */
+async function forgetMappings(exec: NatNetwork['exec'], lan: Lan, ports: string): Promise<void> {
+  const [low, high] = ports.split('-').map(Number) as [number, number];
+  let stale: string[] = [];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await exec(lan.router, ['conntrack', '-F']).catch(() => {}); // exits 1 when the table was empty already
+    const entries = await exec(lan.router, ['conntrack', '-L']).catch(() => '');
+    stale = entries.split('\n').filter((entry) => {
+      // The reply direction comes second: its dport is the port the router mapped the flow to.
+      const mapped = [...entry.matchAll(/dport=(\d+)/g)][1]?.[1];
+      return mapped !== undefined && entry.includes(`dst=${lan.publicIp} `) && (Number(mapped) < low || Number(mapped) > high);
+    });
+    if (stale.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${lan.router} kept mappings from before the remap to ${ports}: ${stale.join(' | ')}`);
 }
 
 /**
