@@ -63,7 +63,13 @@ export interface HolderConnectionOptions {
 export class HolderConnection {
   private readonly decoder: PieceDecoder;
   private readonly frames: AsyncGenerator<ReceivedPiece>;
+  /**
+   * Ranges asked for whose pieces receive() has not started handing over. The decoder keeps its own
+   * queue: it may be decoding a later range while an earlier one's pieces still wait to be taken.
+   */
   private readonly asked: Array<{ first: number; last: number }> = [];
+  /** The range receive() hands over (or last handed over). */
+  private receiving = { first: 0, last: -1 };
 
   constructor(
     private readonly socket: Socket,
@@ -92,10 +98,21 @@ export class HolderConnection {
     this.socket.write(encodeLine(request));
   }
 
+  /** Ranges asked for and not yet being received. */
+  get rangesWaiting(): number {
+    return this.asked.length;
+  }
+
+  /** The first piece of the range being received (or last received): where a failure happened. */
+  get receivingFrom(): number {
+    return this.receiving.first;
+  }
+
   /** Yields each piece of the oldest range asked for and not yet received, as it arrives. */
   async *receive(): AsyncGenerator<ReceivedPiece> {
     const range = this.asked.shift();
     if (!range) throw new Error('receive() without a range asked for');
+    this.receiving = range;
     const { first, last } = range;
     // Counted as yielded, not as decoded: one block from the socket can complete several pieces,
     // and readFrames hands them over one at a time.

@@ -14,7 +14,7 @@ import { PieceVerifier } from '../pieces/verify-piece.js';
 import { asConnectFailure, HolderConnection, type OpenConnection } from './holder-connection.js';
 import { describeHolder, holderKey, type Holder } from './holders.js';
 import type { PartFile } from './part-file.js';
-import { PieceScheduler, type Window } from './piece-scheduler.js';
+import { PieceScheduler } from './piece-scheduler.js';
 
 /** What a swarm download verifies against: the published file. */
 export interface PieceTarget {
@@ -136,7 +136,6 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
 
   async function work(holder: Holder): Promise<void> {
     const key = holderKey(holder);
-    let window: Window = { first: 0, last: -1, duplicate: false };
     let connection: HolderConnection | undefined;
     try {
       const socket = await options.openConnection(holder, { timeoutMs: options.connectTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) }).catch(asConnectFailure);
@@ -144,21 +143,17 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
       connections.add(connection);
       if (scheduler.complete) return;
       log.info('download.holder-started', { holder: describeHolder(holder) });
-      const asked: Window[] = [];
       while (!scheduler.complete && fatal === undefined) {
         // The next window is asked while this one arrives, so the holder never idles a round trip.
-        while (asked.length < WINDOWS_IN_FLIGHT) {
+        while (connection.rangesWaiting < WINDOWS_IN_FLIGHT) {
           const next = scheduler.next(key);
           if (!next) break;
           connection.ask(next.first, next.last);
-          asked.push(next);
         }
-        const current = asked.shift();
-        if (!current) {
+        if (connection.rangesWaiting === 0) {
           await scheduler.waitForChange();
           continue;
         }
-        window = current;
         for await (const received of connection.receive()) {
           await accept(holder, key, received);
           if (scheduler.complete) break;
@@ -171,7 +166,7 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
         fatal ??= error;
         return;
       }
-      const attempt = { holder: describeHolder(holder), code: error.code, reason: error.message, fromChunk: firstChunkOf(window.first), chunksReceived: 0 };
+      const attempt = { holder: describeHolder(holder), code: error.code, reason: error.message, fromChunk: firstChunkOf(connection?.receivingFrom ?? 0), chunksReceived: 0 };
       outcome.attempts.push(attempt);
       if (DROP.has(error.code)) {
         droppedKeys.add(key);
