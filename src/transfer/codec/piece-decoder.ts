@@ -67,11 +67,10 @@ export class PieceDecoder {
 
   /**
    * Expects the reply to a ranged DOWNLOAD (rq) for pieces first..last, after the replies to the
-   * ranges expected before it.
+   * ranges expected before it (push() moves on to it once the range before it is done).
    */
   expect(rq: number, first: number, last: number): void {
     this.queued.push({ rq, first, last });
-    if (this.rangeDone) this.startNextRange();
   }
 
   /** Whether every piece of the range being received arrived. */
