@@ -10,7 +10,7 @@ import { decodeBase64Into, encodeBase64Into } from '../../src/transfer/codec/bas
 import { FrameDecoder } from '../../src/transfer/codec/frame-decoder.js';
 import { FrameEncoder } from '../../src/transfer/codec/frame-encoder.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type FastFrameFields } from '../../src/transfer/codec/frame-parser.js';
-import { CHUNK_KEY, FILE_KEY, FILE_OPEN, type ChunkEncoding } from '../../src/transfer/codec/layout.js';
+import { canonicalPrefix, type ChunkEncoding } from '../../src/transfer/codec/layout.js';
 import { countCodePoints, incompleteTailLength, Utf8StreamCheck } from '../../src/transfer/codec/utf8.js';
 import type { HolderFailure } from '../../src/transfer/errors.js';
 import { sha256 } from './helpers.js';
@@ -134,14 +134,22 @@ function applyDamage(line: Buffer, changes: Array<{ kind: 'replace' | 'insert' |
   return Buffer.from(bytes);
 }
 
-const PREFIX = Buffer.concat([FILE_OPEN, Buffer.from(String(RQ)), FILE_KEY, Buffer.from(JSON.stringify(FILE)), CHUNK_KEY]);
+const PREFIX = canonicalPrefix(RQ, FILE);
 
-function fast(line: Buffer): { chunk: number; encoding: ChunkEncoding; bytes: Buffer } | null {
-  const out = Buffer.alloc(line.length + 8);
-  const fields: FastFrameFields = { chunk: 0, encoding: 'utf8' };
+/**
+ * The fast path over the line followed by a newline and more bytes, as in a socket block. It finds
+ * the line's end itself: what it read is `line` up to that end (a damaged line may end early).
+ */
+function fast(line: Buffer): { chunk: number; encoding: ChunkEncoding; bytes: Buffer; read: Buffer } | null {
+  const block = Buffer.concat([line, Buffer.from('\n{"type":"FILE"')]);
+  const out = Buffer.alloc(block.length + 8);
+  const fields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0 };
   const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const end = parseCanonicalFile(line, view(line), 0, line.length, PREFIX, out, view(out), 4, fields);
-  return end < 0 ? null : { chunk: fields.chunk, encoding: fields.encoding, bytes: out.subarray(4, end) };
+  const end = parseCanonicalFile(block, view(block), 0, block.length, PREFIX, out, view(out), 4, fields);
+  if (end < 0) return null;
+  assert.equal(block[fields.lineEnd], 0x0a, 'the fast path ended a line where there is no newline');
+  assert.equal(block.subarray(0, fields.lineEnd).indexOf(0x0a), -1, 'the fast path read past a newline');
+  return { chunk: fields.chunk, encoding: fields.encoding, bytes: out.subarray(4, end), read: block.subarray(0, fields.lineEnd) };
 }
 
 function slow(line: Buffer): { type: string; rq: number; file: string; chunk: number; encoding: ChunkEncoding; bytes: Buffer } | string {
@@ -167,9 +175,10 @@ test('fast path ≡ slow path: the fast path never accepts a line the schema ref
       if (quick === null) return;
       fastAccepted++;
       if (!damaged.equals(line)) damagedAccepted++;
-      const careful = slow(damaged);
-      assert.notEqual(typeof careful, 'string', `fast path accepted a line the slow path refuses (${careful}): ${damaged}`);
-      assert.deepEqual(careful, { type: 'FILE', rq: RQ, file: FILE, ...quick });
+      const { read, ...decoded } = quick;
+      const careful = slow(read);
+      assert.notEqual(typeof careful, 'string', `fast path accepted a line the slow path refuses (${careful}): ${read}`);
+      assert.deepEqual(careful, { type: 'FILE', rq: RQ, file: FILE, ...decoded });
     }),
     { seed: SEED, numRuns: 4000 },
   );
@@ -183,9 +192,11 @@ test('fast path ≡ slow path on FILE frames JSON.stringify builds from arbitrar
       const line = Buffer.from(JSON.stringify(frame));
       const quick = fast(line);
       if (quick === null) return;
+      const { read, ...decoded } = quick;
+      assert.deepEqual(read, line);
       const careful = slow(line);
       assert.notEqual(typeof careful, 'string', `fast path accepted a line the slow path refuses (${careful}): ${line}`);
-      assert.deepEqual(careful, { type: 'FILE', rq: RQ, file: FILE, ...quick });
+      assert.deepEqual(careful, { type: 'FILE', rq: RQ, file: FILE, ...decoded });
     }),
     { seed: SEED, numRuns: 2000 },
   );

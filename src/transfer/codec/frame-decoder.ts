@@ -7,7 +7,7 @@ import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
 import { PART_FLUSH_BYTES } from '../limits.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
-import { CHUNK_KEY, FILE_KEY, FILE_OPEN, NEWLINE, type ChunkEncoding } from './layout.js';
+import { canonicalPrefix, NEWLINE, type CanonicalPrefix, type ChunkEncoding } from './layout.js';
 
 export interface FrameDecoderOptions {
   rq: number;
@@ -29,8 +29,8 @@ export interface FileEndInfo {
 
 export class FrameDecoder {
   /** `{"type":"FILE","rq":R,"file":F,"chunk":` — how each of the holder's FILE frames starts. */
-  private readonly filePrefix: Buffer;
-  private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8' };
+  private readonly filePrefix: CanonicalPrefix;
+  private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0 };
   private out: Buffer;
   private outView: DataView;
   private used = 0;
@@ -43,7 +43,7 @@ export class FrameDecoder {
   slowFrames = 0;
 
   constructor(private readonly options: FrameDecoderOptions) {
-    this.filePrefix = Buffer.concat([FILE_OPEN, Buffer.from(String(options.rq)), FILE_KEY, Buffer.from(JSON.stringify(options.file)), CHUNK_KEY]);
+    this.filePrefix = canonicalPrefix(options.rq, options.file);
     this.expectedChunk = options.fromChunk;
     this.encodingSeen = options.encoding;
     this.out = Buffer.allocUnsafe(PART_FLUSH_BYTES + 2 * MAX_LINE_BYTES);
@@ -78,21 +78,24 @@ export class FrameDecoder {
     const view = viewOf(data);
     let start = 0;
     while (start < data.length && this.endInfo === undefined) {
-      const newline = data.indexOf(NEWLINE, start);
-      if (newline === -1) {
-        this.keep(data.subarray(start));
-        return;
-      }
       if (this.carryBytes > 0) {
-        this.keep(data.subarray(start, newline));
+        // The line began in an earlier block: join it up once its newline is here.
+        const newline = data.indexOf(NEWLINE, start);
+        this.keep(data.subarray(start, newline === -1 ? data.length : newline + 1));
+        if (newline === -1) return;
         const line = Buffer.concat(this.carry, this.carryBytes);
         this.carry = [];
         this.carryBytes = 0;
         this.decodeLine(line, viewOf(line), 0, line.length);
-      } else {
-        this.decodeLine(data, view, start, newline);
+        start = newline + 1;
+        continue;
       }
-      start = newline + 1;
+      const next = this.decodeLine(data, view, start, data.length);
+      if (next === -1) {
+        this.keep(data.subarray(start));
+        return;
+      }
+      start = next;
     }
   }
 
@@ -107,28 +110,39 @@ export class FrameDecoder {
 
   private keep(part: Buffer): void {
     this.carryBytes += part.length;
-    if (this.carryBytes > MAX_LINE_BYTES) {
+    if (this.carryBytes > MAX_LINE_BYTES + 1) {
       throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
     }
     this.carry.push(part);
   }
 
-  private decodeLine(line: Uint8Array, lineView: DataView, start: number, end: number): void {
-    if (end - start > MAX_LINE_BYTES) {
-      throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit`);
-    }
-    if (this.out.length - this.used < end - start) this.grow(end - start);
-    const dataEnd = parseCanonicalFile(line, lineView, start, end, this.filePrefix, this.out, this.outView, this.used, this.fastFields);
+  /**
+   * Decodes the line at line[start..], which ends with a newline before `limit` or is not complete
+   * yet. Returns where the next line starts, or -1 when the line is not complete.
+   */
+  private decodeLine(line: Uint8Array, lineView: DataView, start: number, limit: number): number {
+    if (this.out.length - this.used < MAX_LINE_BYTES) this.grow(MAX_LINE_BYTES);
+    const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.out, this.outView, this.used, this.fastFields);
     if (dataEnd >= 0) {
       this.checkSequence('FILE', this.fastFields.chunk, this.fastFields.encoding);
       this.used = dataEnd;
       this.expectedChunk++;
-      return;
+      return this.fastFields.lineEnd + 1;
+    }
+    const newline = line.indexOf(NEWLINE, start);
+    if (newline === -1 || newline >= limit) {
+      if (limit - start > MAX_LINE_BYTES) {
+        throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
+      }
+      return -1;
+    }
+    if (newline - start > MAX_LINE_BYTES) {
+      throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit`);
     }
     this.slowFrames++;
     let frame: DataFrame | PieceFrame;
     try {
-      frame = parseFrameSlow(line.subarray(start, end), this.out, this.used);
+      frame = parseFrameSlow(line.subarray(start, newline), this.out, this.used);
     } catch (error) {
       if (!(error instanceof FrameRejected)) throw error;
       if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${error.refusal.reason}`);
@@ -139,6 +153,7 @@ export class FrameDecoder {
     this.used = frame.dataEnd;
     this.expectedChunk++;
     if (frame.type === 'FILE-END') this.endInfo = { size: frame.size!, sha256: frame.sha256!, chunk: frame.chunk };
+    return newline + 1;
   }
 
   private check(frame: DataFrame): void {

@@ -144,12 +144,13 @@ export class FrameEncoder {
   }
 
   private consumeBinary(bytes: Uint8Array, start: number, end: number): number {
+    const view = viewOf(bytes);
     let at = start;
     // `>` and not `>=`: a last chunk of exactly 150 bytes goes in FILE-END.
     while (end - at > BASE64_CHUNK_BYTES) {
       if (this.chunk >= this.fromChunk) {
         this.ensureRoom(this.maxFrameBytes);
-        const o = encodeBase64Into(bytes, at, at + BASE64_CHUNK_BYTES, this.batch, this.openFrame());
+        const o = encodeBase64Into(bytes, at, at + BASE64_CHUNK_BYTES, this.batch, this.openFrame(), view, this.batchView);
         this.used = writeBytes(this.batch, o, this.frameSuffix);
       }
       at += BASE64_CHUNK_BYTES;
@@ -159,7 +160,7 @@ export class FrameEncoder {
   }
 
   private consumeText(bytes: Uint8Array, start: number, end: number): number {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const view = viewOf(bytes);
     let at = start;
     for (;;) {
       let next: number;

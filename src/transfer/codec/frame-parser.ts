@@ -10,7 +10,7 @@ import { decodeTcpFrame, type TcpFrame } from '../../protocol/index.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../limits.js';
 import { decodeBase64Into } from './base64.js';
 import { jsonSpecialBytes, leadBytes } from './utf8.js';
-import { BACKSLASH, ENCODING_BASE64, MAX_SAFE, QUOTE, TEXT_OPEN, type ChunkEncoding } from './layout.js';
+import { BACKSLASH, ENCODING_BASE64, MAX_SAFE, QUOTE, TEXT_OPEN, withView, type CanonicalPrefix, type ChunkEncoding } from './layout.js';
 
 /** A FILE or FILE-END frame; its decoded bytes were written to the caller's buffer. */
 export interface DataFrame {
@@ -38,10 +38,12 @@ export class FrameRejected extends P2fsError<ErrorCode<'FrameRejected'>> {
   }
 }
 
-/** What the fast path read besides the data: the chunk number and the encoding. */
+/** What the fast path read besides the data: the chunk number, the encoding and where the line ends. */
 export interface FastFrameFields {
   chunk: number;
   encoding: ChunkEncoding;
+  /** Index of the frame's closing newline. */
+  lineEnd: number;
 }
 
 /**
@@ -51,45 +53,51 @@ export interface FastFrameFields {
 const TEXT_CLASS = Uint8Array.from({ length: 256 }, (_, byte) =>
   byte === BACKSLASH ? 2 : byte === QUOTE || byte < 0x20 ? 3 : (byte & 0xc0) === 0x80 ? 0 : 1,
 );
-const BASE64_SUFFIX = Buffer.concat([Buffer.from([QUOTE]), ENCODING_BASE64, Buffer.from('}')]);
-const TEXT_SUFFIX = Buffer.from('"}');
+const BASE64_END = withView(Buffer.concat([Buffer.from([QUOTE]), ENCODING_BASE64, Buffer.from('}\n')]));
+const TEXT_END = withView(Buffer.from('"}\n'));
+const TEXT_START = withView(TEXT_OPEN);
+/** Most bytes 200 characters of text take in a frame: each escaped as \u00XX. */
+const MAX_TEXT_FIELD_BYTES = CHUNK_CHARS * 6;
 
 /**
- * Parses a FILE frame in the canonical layout, whose bytes up to the chunk number must be exactly
- * `prefix` (`{"type":"FILE","rq":R,"file":F,"chunk":`, known to the downloader). Decodes its data
- * into out at `at` and returns where the data ends, filling `fields`; returns -1 when the line is
- * anything else, laid out otherwise, or doubtful (the slow path then accepts it or says why not).
+ * Parses a FILE frame in the canonical layout that starts at `start`, whose bytes up to the chunk
+ * number must be exactly `prefix`, and ends with a newline before `limit`. Decodes its data into
+ * out at `at` (which must have room for MAX_TEXT_CHUNK_BYTES) and returns where the data ends,
+ * filling `fields`; returns -1 when the line is anything else, laid out otherwise, doubtful or not
+ * complete before `limit` (the caller then finds the newline and takes the slow path).
+ *
+ * The frame's end is found by its layout, not by searching for the newline: every byte up to the
+ * newline is one the layout allows, and none of them is a newline.
  */
 export function parseCanonicalFile(
-  line: Uint8Array, lineView: DataView, start: number, end: number, prefix: Uint8Array,
+  line: Uint8Array, lineView: DataView, start: number, limit: number, prefix: CanonicalPrefix,
   out: Uint8Array, outView: DataView, at: number, fields: FastFrameFields,
 ): number {
-  if (!matches(line, start, end, prefix)) return -1;
-  const chunk = readInteger(line, start + prefix.length, end, MAX_SAFE);
+  if (!matches(line, lineView, start, limit, prefix)) return -1;
+  const chunk = readInteger(line, start + prefix.bytes.length, limit, MAX_SAFE);
   if (chunk < 1) return -1;
   const textStart = integerEnd + TEXT_OPEN.length;
-  if (!matches(line, integerEnd, end, TEXT_OPEN)) return -1;
+  if (!matches(line, lineView, integerEnd, limit, TEXT_START)) return -1;
   fields.chunk = chunk;
 
-  if (matches(line, end - BASE64_SUFFIX.length, end, BASE64_SUFFIX)) {
-    // 200 characters of base64 = 150 bytes; the decoder refuses anything outside the alphabet,
-    // which includes every escape and raw control character.
-    const textEnd = end - BASE64_SUFFIX.length;
-    if (textEnd - textStart !== CHUNK_CHARS) return -1;
+  // 200 characters of base64 = 150 bytes; the decoder refuses anything outside the alphabet,
+  // which includes every escape and raw control character.
+  const base64End = textStart + CHUNK_CHARS;
+  if (matches(line, lineView, base64End, limit, BASE64_END)) {
     fields.encoding = 'base64';
-    const dataEnd = decodeBase64Into(line, textStart, textEnd, out, at);
+    fields.lineEnd = base64End + BASE64_END.bytes.length - 1;
+    const dataEnd = decodeBase64Into(line, textStart, base64End, out, at, lineView, outView);
     return dataEnd - at === BASE64_CHUNK_BYTES ? dataEnd : -1;
   }
-  if (!matches(line, end - TEXT_SUFFIX.length, end, TEXT_SUFFIX)) return -1;
-  const textEnd = end - TEXT_SUFFIX.length;
-  if (textEnd < textStart) return -1;
   fields.encoding = 'utf8';
+  const scanEnd = Math.min(limit, textStart + MAX_TEXT_FIELD_BYTES);
   let o = at;
   let chars = 0;
   let highBits = 0; // any byte ≥ 0x80 seen: only then can the text be invalid UTF-8
   let i = textStart;
-  while (i < textEnd) {
-    if (i + 4 <= textEnd) {
+  let textEnd = -1;
+  while (i < scanEnd) {
+    if (i + 4 <= scanEnd) {
       const word = lineView.getUint32(i, true);
       if (jsonSpecialBytes(word) === 0) {
         outView.setUint32(o, word, true);
@@ -109,17 +117,21 @@ export function parseCanonicalFile(
       i++;
       continue;
     }
-    if (kind === 3) return -1;
-    // Only the escapes JSON.stringify writes for ASCII are taken here; a backslash just before the
-    // closing quote means the quote was escaped and the text does not end where it seemed to.
-    const unescaped = readEscape(line, i + 1, textEnd);
+    if (kind === 3) {
+      if (byte !== QUOTE) return -1;
+      textEnd = i;
+      break;
+    }
+    // Only the escapes JSON.stringify writes for ASCII are taken here.
+    const unescaped = readEscape(line, i + 1, scanEnd);
     if (unescaped < 0) return -1;
     out[o++] = unescaped;
     chars++;
     i = escapeEnd;
   }
-  if (chars !== CHUNK_CHARS) return -1;
+  if (textEnd < 0 || chars !== CHUNK_CHARS || !matches(line, lineView, textEnd, limit, TEXT_END)) return -1;
   if ((highBits & 0x80808080) !== 0 && !isUtf8(out.subarray(at, o))) return -1;
+  fields.lineEnd = textEnd + TEXT_END.bytes.length - 1;
   return o;
 }
 
@@ -161,9 +173,14 @@ export function parseFrameSlow(line: Uint8Array, out: Uint8Array, at: number): D
   return frame.type === 'FILE-END' ? { ...base, size: frame.size, sha256: frame.sha256 } : base;
 }
 
-function matches(line: Uint8Array, at: number, end: number, expected: Uint8Array): boolean {
-  if (at < 0 || end - at < expected.length) return false;
-  for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected[i]) return false;
+/** Whether `expected` is at line[at..], wholly before `limit`; compared four bytes at a time. */
+function matches(line: Uint8Array, lineView: DataView, at: number, limit: number, expected: CanonicalPrefix): boolean {
+  const { bytes, view } = expected;
+  const length = bytes.length;
+  if (at < 0 || limit - at < length) return false;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) if (lineView.getUint32(at + i) !== view.getUint32(i)) return false;
+  for (; i < length; i++) if (line[at + i] !== bytes[i]) return false;
   return true;
 }
 

@@ -23,6 +23,18 @@ export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;
 export const NEWLINE = 0x0a;
 
+/** Bytes the fast path compares a word at a time: the bytes and a view of them. */
+export interface CanonicalPrefix {
+  bytes: Uint8Array;
+  view: DataView;
+}
+
+export const withView = (bytes: Uint8Array): CanonicalPrefix => ({ bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+
+/** How every FILE frame answering DOWNLOAD rq for `file` (NFC) starts: `{"type":"FILE","rq":R,"file":F,"chunk":`. */
+export const canonicalPrefix = (rq: number, file: string): CanonicalPrefix =>
+  withView(Buffer.concat([FILE_OPEN, Buffer.from(String(rq)), FILE_KEY, Buffer.from(JSON.stringify(file)), CHUNK_KEY]));
+
 /** Largest chunk number (2^53-1) the schemas allow. */
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 

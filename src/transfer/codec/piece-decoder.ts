@@ -11,7 +11,7 @@ import { HolderFailure } from '../errors.js';
 import { MAX_TEXT_CHUNK_BYTES } from '../limits.js';
 import { CHUNKS_PER_PIECE, firstChunkOf } from '../pieces/merkle.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
-import { CHUNK_KEY, FILE_KEY, FILE_OPEN, NEWLINE, type ChunkEncoding } from './layout.js';
+import { canonicalPrefix, NEWLINE, type ChunkEncoding } from './layout.js';
 
 /** One piece as it arrived: what its PIECE frame said, and its decoded bytes. */
 export interface ReceivedPiece {
@@ -47,8 +47,8 @@ export class PieceDecoder {
   /** Ranges asked for after the one being received, oldest first. */
   private readonly queued: AskedRange[] = [];
   private rq = -1;
-  private filePrefix: Buffer = Buffer.alloc(0);
-  private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8' };
+  private filePrefix = canonicalPrefix(-1, '');
+  private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0 };
   private slab = Buffer.allocUnsafe(SLAB_BYTES);
   private slabView = viewOf(this.slab);
   private used = 0;
@@ -83,7 +83,7 @@ export class PieceDecoder {
     const range = this.queued.shift();
     if (!range) return false;
     this.rq = range.rq;
-    this.filePrefix = Buffer.concat([FILE_OPEN, Buffer.from(String(range.rq)), FILE_KEY, Buffer.from(JSON.stringify(this.options.file)), CHUNK_KEY]);
+    this.filePrefix = canonicalPrefix(range.rq, this.options.file);
     this.nextPiece = range.first;
     this.lastPiece = range.last;
     return true;
@@ -99,52 +99,70 @@ export class PieceDecoder {
     let start = 0;
     while (start < data.length) {
       if (this.rangeDone && !this.startNextRange()) throw this.bad(`sent more after the last piece asked for (${this.lastPiece})`);
-      const newline = data.indexOf(NEWLINE, start);
-      if (newline === -1) {
-        this.keep(data.subarray(start));
-        break;
-      }
-      let piece: ReceivedPiece | undefined;
       if (this.carryBytes > 0) {
-        this.keep(data.subarray(start, newline));
+        // The line began in an earlier block: join it up once its newline is here.
+        const newline = data.indexOf(NEWLINE, start);
+        this.keep(data.subarray(start, newline === -1 ? data.length : newline + 1));
+        if (newline === -1) break;
         const line = Buffer.concat(this.carry, this.carryBytes);
         this.carry = [];
         this.carryBytes = 0;
-        piece = this.decodeLine(line, viewOf(line), 0, line.length);
-      } else {
-        piece = this.decodeLine(data, view, start, newline);
+        this.decodeLine(line, viewOf(line), 0, line.length, done);
+        start = newline + 1;
+        continue;
       }
-      if (piece) done.push(piece);
-      start = newline + 1;
+      const next = this.decodeLine(data, view, start, data.length, done);
+      if (next === -1) {
+        this.keep(data.subarray(start));
+        break;
+      }
+      start = next;
     }
     return done;
   }
 
   private keep(part: Buffer): void {
     this.carryBytes += part.length;
-    if (this.carryBytes > MAX_LINE_BYTES) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
+    if (this.carryBytes > MAX_LINE_BYTES + 1) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
     this.carry.push(part);
   }
 
-  private decodeLine(line: Uint8Array, lineView: DataView, start: number, end: number): ReceivedPiece | undefined {
-    if (end - start > MAX_LINE_BYTES) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit`);
+  /**
+   * Decodes the line at line[start..], which ends with a newline before `limit` or is not complete
+   * yet; a piece it completes goes to `done`. Returns where the next line starts, or -1 when the
+   * line is not complete.
+   */
+  private decodeLine(line: Uint8Array, lineView: DataView, start: number, limit: number, done: ReceivedPiece[]): number {
+    if (this.current !== undefined) {
+      const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.slab, this.slabView, this.used, this.fastFields);
+      if (dataEnd >= 0) {
+        this.checkChunk('FILE', this.fastFields.chunk, this.fastFields.encoding);
+        this.used = dataEnd;
+        const piece = this.chunkDone();
+        if (piece) done.push(piece);
+        return this.fastFields.lineEnd + 1;
+      }
+    }
+    const newline = line.indexOf(NEWLINE, start);
+    if (newline === -1 || newline >= limit) {
+      if (limit - start > MAX_LINE_BYTES) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
+      return -1;
+    }
+    if (newline - start > MAX_LINE_BYTES) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit`);
+    const frame = this.parseSlow(line.subarray(start, newline));
     if (this.current === undefined) {
-      this.startPiece(this.parseSlow(line.subarray(start, end)));
-      return undefined;
+      this.startPiece(frame);
+      return newline + 1;
     }
-    const dataEnd = parseCanonicalFile(line, lineView, start, end, this.filePrefix, this.slab, this.slabView, this.used, this.fastFields);
-    if (dataEnd >= 0) {
-      this.checkChunk('FILE', this.fastFields.chunk, this.fastFields.encoding);
-      this.used = dataEnd;
-      return this.chunkDone();
-    }
-    const frame = this.parseSlow(line.subarray(start, end));
     if (frame.type === 'PIECE') throw this.bad(`PIECE frame for piece ${frame.piece} arrived inside piece ${this.current.piece}, at chunk ${this.expectedChunk}`);
     this.checkChunk(frame.type, frame.chunk, frame.encoding);
     this.used = frame.dataEnd;
     const piece = this.chunkDone();
-    if (frame.type === 'FILE-END') piece!.fileEnd = { size: frame.size!, sha256: frame.sha256! };
-    return piece;
+    if (piece) {
+      if (frame.type === 'FILE-END') piece.fileEnd = { size: frame.size!, sha256: frame.sha256! };
+      done.push(piece);
+    }
+    return newline + 1;
   }
 
   private parseSlow(line: Uint8Array): DataFrame | PieceFrame {
