@@ -35,6 +35,12 @@ export const SEND_BATCH_BYTES = 256 * 1024;
 export const SEND_QUEUE_BYTES = 1024 * 1024;
 
 /**
+ * Send buffers a file server keeps for reuse between batches (see SendBuffers): enough for a few
+ * uploads' queues in flight, and at most ~4.5 MB held while idle.
+ */
+export const IDLE_SEND_BUFFERS = 16;
+
+/**
  * The downloader writes verified data to the .part file in blocks of this size, or sooner when the
  * sender pauses (see PART_FLUSH_INTERVAL_MS), so a crash loses at most this much work.
  */

@@ -10,7 +10,7 @@ import { decodeBase64Into, encodeBase64Into } from '../../src/transfer/codec/bas
 import { FrameDecoder } from '../../src/transfer/codec/frame-decoder.js';
 import { FrameEncoder } from '../../src/transfer/codec/frame-encoder.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type FastFrameFields } from '../../src/transfer/codec/frame-parser.js';
-import { canonicalPrefix, type ChunkEncoding } from '../../src/transfer/codec/layout.js';
+import { canonicalPrefix, viewOf, type ChunkEncoding } from '../../src/transfer/codec/layout.js';
 import { countCodePoints, incompleteTailLength, Utf8StreamCheck } from '../../src/transfer/codec/utf8.js';
 import type { HolderFailure } from '../../src/transfer/errors.js';
 import { sha256 } from './helpers.js';
@@ -144,8 +144,7 @@ function fast(line: Buffer): { chunk: number; encoding: ChunkEncoding; bytes: Bu
   const block = Buffer.concat([line, Buffer.from('\n{"type":"FILE"')]);
   const out = Buffer.alloc(block.length + 8);
   const fields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0 };
-  const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const end = parseCanonicalFile(block, view(block), 0, block.length, PREFIX, out, view(out), 4, fields);
+  const end = parseCanonicalFile(block, viewOf(block), 0, block.length, PREFIX, out, viewOf(out), 4, fields);
   if (end < 0) return null;
   assert.equal(block[fields.lineEnd], 0x0a, 'the fast path ended a line where there is no newline');
   assert.equal(block.subarray(0, fields.lineEnd).indexOf(0x0a), -1, 'the fast path read past a newline');
@@ -231,7 +230,11 @@ test('the decoder holds the holder to rq, file, chunk numbering and one encoding
 });
 
 test('base64 decoding is strict: alphabet, padding only at the end, zero padding bits', () => {
-  const decode = (text: string) => decodeBase64Into(Buffer.from(text, 'latin1'), 0, text.length, Buffer.alloc(300), 0);
+  const out = Buffer.alloc(300);
+  const decode = (text: string) => {
+    const src = Buffer.from(text, 'latin1');
+    return decodeBase64Into(src, viewOf(src), 0, text.length, out, viewOf(out), 0);
+  };
   assert.equal(decode('QUJD'), 3);
   assert.equal(decode('QUI='), 2);
   assert.equal(decode('QQ=='), 1);
@@ -240,10 +243,10 @@ test('base64 decoding is strict: alphabet, padding only at the end, zero padding
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
       const encoded = Buffer.alloc(Math.ceil(bytes.length / 3) * 4);
-      assert.equal(encodeBase64Into(bytes, 0, bytes.length, encoded, 0), encoded.length);
+      assert.equal(encodeBase64Into(bytes, viewOf(bytes), 0, bytes.length, encoded, viewOf(encoded), 0), encoded.length);
       assert.equal(encoded.toString('latin1'), Buffer.from(bytes).toString('base64'));
       const decoded = Buffer.alloc(bytes.length);
-      assert.equal(decodeBase64Into(encoded, 0, encoded.length, decoded, 0), bytes.length);
+      assert.equal(decodeBase64Into(encoded, viewOf(encoded), 0, encoded.length, decoded, viewOf(decoded), 0), bytes.length);
       assert.deepEqual(new Uint8Array(decoded), bytes);
     }),
     { seed: SEED, numRuns: 300 },

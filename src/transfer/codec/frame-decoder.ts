@@ -7,7 +7,7 @@ import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
 import { PART_FLUSH_BYTES } from '../limits.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
-import { canonicalPrefix, NEWLINE, type CanonicalPrefix, type ChunkEncoding } from './layout.js';
+import { canonicalPrefix, NEWLINE, viewOf, type CanonicalPrefix, type ChunkEncoding } from './layout.js';
 
 export interface FrameDecoderOptions {
   rq: number;
@@ -189,5 +189,3 @@ export class FrameDecoder {
     this.outView = viewOf(bigger);
   }
 }
-
-const viewOf = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

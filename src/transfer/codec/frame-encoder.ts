@@ -7,7 +7,7 @@ import { BASE64_CHUNK_BYTES, CHUNK_CHARS, MAX_TEXT_CHUNK_BYTES, SEND_BATCH_BYTES
 import { encodeBase64Into } from './base64.js';
 import {
   CHUNK_KEY, ENCODING_BASE64, ESCAPES, FILE_CLOSE, FILE_KEY, FILE_OPEN, NEEDS_ESCAPE, QUOTE, TEXT_OPEN,
-  writeBytes, writeDecimal, type ChunkEncoding,
+  viewOf, writeBytes, writeDecimal, type ChunkEncoding,
 } from './layout.js';
 import { jsonSpecialBytes, leadBytes, Utf8StreamCheck } from './utf8.js';
 
@@ -25,6 +25,11 @@ export interface FrameEncoderOptions {
   startChunk?: number;
   /** Target size of each returned buffer. */
   batchBytes?: number;
+  /**
+   * Where batches come from: each batch is then a buffer of its own, handed out once (the caller
+   * gives it back when the socket is done with it). Without, batches share fresh buffers.
+   */
+  buffers?: { take(bytes: number): Buffer };
 }
 
 /** A FILE frame's text is at most 200 × 6 bytes (every character a \u00xx escape). */
@@ -33,6 +38,9 @@ const MAX_ESCAPED_TEXT_BYTES = CHUNK_CHARS * 6;
 const MAX_DECIMAL_DIGITS = 16;
 /** 0 for a continuation byte, 1 for a byte that starts a character, 2 for one JSON must escape. */
 const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, byte) => ((byte & 0xc0) === 0x80 ? 0 : byte < 0x80 && NEEDS_ESCAPE[byte] ? 2 : 1));
+
+/** Stands for "no batch taken yet": ensureRoom finds no room in it and takes one. */
+const NO_BATCH = Buffer.alloc(0);
 
 /** Enough bytes to complete any partly collected chunk and see whether one more character follows. */
 const LOOKAHEAD_BYTES = MAX_TEXT_CHUNK_BYTES + 1;
@@ -63,7 +71,8 @@ export class FrameEncoder {
     this.frameSuffix = Buffer.concat([Buffer.from([QUOTE]), ...(options.encoding === 'base64' ? [ENCODING_BASE64] : []), FILE_CLOSE]);
     this.maxFrameBytes = this.framePrefix.length + MAX_DECIMAL_DIGITS + TEXT_OPEN.length + MAX_ESCAPED_TEXT_BYTES + this.frameSuffix.length;
     this.batchBytes = Math.max(options.batchBytes ?? SEND_BATCH_BYTES, this.maxFrameBytes);
-    this.batch = this.newBatch();
+    // With a buffer pool, a batch is taken when the first frame needs one (ensureRoom).
+    this.batch = options.buffers ? NO_BATCH : this.newBatch();
     this.batchView = viewOf(this.batch);
     this.utf8Check = options.encoding === 'utf8' ? new Utf8StreamCheck() : undefined;
     this.fromChunk = options.fromChunk ?? 1;
@@ -150,7 +159,7 @@ export class FrameEncoder {
     while (end - at > BASE64_CHUNK_BYTES) {
       if (this.chunk >= this.fromChunk) {
         this.ensureRoom(this.maxFrameBytes);
-        const o = encodeBase64Into(bytes, at, at + BASE64_CHUNK_BYTES, this.batch, this.openFrame(), view, this.batchView);
+        const o = encodeBase64Into(bytes, view, at, at + BASE64_CHUNK_BYTES, this.batch, this.batchView, this.openFrame());
         this.used = writeBytes(this.batch, o, this.frameSuffix);
       }
       at += BASE64_CHUNK_BYTES;
@@ -233,7 +242,8 @@ export class FrameEncoder {
   private takeBatches(): Buffer[] {
     if (this.used > 0) {
       this.done.push(this.batch.subarray(0, this.used));
-      this.setBatch(this.batch.length - this.used >= this.maxFrameBytes ? this.batch.subarray(this.used) : this.newBatch());
+      const tailServes = this.options.buffers === undefined && this.batch.length - this.used >= this.maxFrameBytes;
+      this.setBatch(tailServes ? this.batch.subarray(this.used) : this.options.buffers ? NO_BATCH : this.newBatch());
       this.used = 0;
     }
     const batches = this.done;
@@ -247,15 +257,14 @@ export class FrameEncoder {
   }
 
   private newBatch(): Buffer {
-    return Buffer.allocUnsafe(this.batchBytes + this.maxFrameBytes);
+    const bytes = this.batchBytes + this.maxFrameBytes;
+    return this.options.buffers ? this.options.buffers.take(bytes) : Buffer.allocUnsafe(bytes);
   }
 
   private notUtf8(): UploadError {
     return new UploadError('CHANGED', `file ${show(this.options.file)} is no longer valid UTF-8: it changed while being sent`);
   }
 }
-
-const viewOf = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** Position after the 200 code points at bytes[at..), or -1 when no byte after them is in range. */
 function skipChunk(bytes: Uint8Array, at: number, end: number): number {

@@ -10,7 +10,7 @@ import { decodeTcpFrame, type TcpFrame } from '../../protocol/index.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../limits.js';
 import { decodeBase64Into } from './base64.js';
 import { jsonSpecialBytes, leadBytes } from './utf8.js';
-import { BACKSLASH, ENCODING_BASE64, MAX_SAFE, QUOTE, TEXT_OPEN, withView, type CanonicalPrefix, type ChunkEncoding } from './layout.js';
+import { BACKSLASH, ENCODING_BASE64, MAX_SAFE, QUOTE, TEXT_OPEN, viewOf, withView, type CanonicalPrefix, type ChunkEncoding } from './layout.js';
 
 /** A FILE or FILE-END frame; its decoded bytes were written to the caller's buffer. */
 export interface DataFrame {
@@ -86,7 +86,7 @@ export function parseCanonicalFile(
   if (matches(line, lineView, base64End, limit, BASE64_END)) {
     fields.encoding = 'base64';
     fields.lineEnd = base64End + BASE64_END.bytes.length - 1;
-    const dataEnd = decodeBase64Into(line, textStart, base64End, out, at, lineView, outView);
+    const dataEnd = decodeBase64Into(line, lineView, textStart, base64End, out, outView, at);
     return dataEnd - at === BASE64_CHUNK_BYTES ? dataEnd : -1;
   }
   fields.encoding = 'utf8';
@@ -159,7 +159,8 @@ export function parseFrameSlow(line: Uint8Array, out: Uint8Array, at: number): D
   if (encoding === 'base64') {
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(frame.text)) throw new FrameRejected(`chunk ${frame.chunk}: text is not base64`);
     const written = Buffer.from(out.buffer, out.byteOffset, out.length).write(frame.text, at, 'latin1');
-    dataEnd = decodeBase64Into(out, at, at + written, out, at);
+    const outView = viewOf(out);
+    dataEnd = decodeBase64Into(out, outView, at, at + written, out, outView, at);
     if (dataEnd < 0) throw new FrameRejected(`chunk ${frame.chunk}: text is not canonical base64 (length ${frame.text.length})`);
     if (frame.type === 'FILE' && dataEnd - at !== BASE64_CHUNK_BYTES) {
       throw new FrameRejected(`chunk ${frame.chunk}: a base64 FILE frame must carry ${BASE64_CHUNK_BYTES} bytes, got ${dataEnd - at}`);

@@ -8,10 +8,10 @@
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
-import { MAX_TEXT_CHUNK_BYTES } from '../limits.js';
+import { BASE64_CHUNK_BYTES, MAX_TEXT_CHUNK_BYTES } from '../limits.js';
 import { CHUNKS_PER_PIECE, firstChunkOf } from '../pieces/merkle.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
-import { canonicalPrefix, NEWLINE, type ChunkEncoding } from './layout.js';
+import { canonicalPrefix, NEWLINE, viewOf, type ChunkEncoding } from './layout.js';
 
 /** One piece as it arrived: what its PIECE frame said, and its decoded bytes. */
 export interface ReceivedPiece {
@@ -33,6 +33,8 @@ export interface PieceDecoderOptions {
 
 /** The most bytes one piece can decode to: 256 chunks of 200 four-byte characters. */
 const MAX_PIECE_BYTES = CHUNKS_PER_PIECE * MAX_TEXT_CHUNK_BYTES;
+/** The most bytes one piece of a base64 file decodes to: 256 chunks of 150 bytes. */
+const MAX_BASE64_PIECE_BYTES = CHUNKS_PER_PIECE * BASE64_CHUNK_BYTES;
 /** Pieces are decoded into slabs this large; a slab is dropped once its pieces are written. */
 const SLAB_BYTES = 2 * (MAX_PIECE_BYTES + MAX_LINE_BYTES);
 
@@ -185,7 +187,10 @@ export class PieceDecoder {
     this.current = frame;
     this.expectedChunk = firstChunkOf(frame.piece);
     this.lastChunkOfPiece = Math.min(this.options.chunks, this.expectedChunk + CHUNKS_PER_PIECE - 1);
-    if (this.slab.length - this.used < MAX_PIECE_BYTES + MAX_LINE_BYTES) {
+    // Room for the largest piece this file's encoding allows (a base64 piece is a fifth of a text
+    // one's worst case), so a slab of a binary file carries five times as many pieces.
+    const room = (this.encodingSeen === 'base64' ? MAX_BASE64_PIECE_BYTES : MAX_PIECE_BYTES) + MAX_LINE_BYTES;
+    if (this.slab.length - this.used < room) {
       // Earlier pieces keep their part of the old slab alive until they are written.
       this.slab = Buffer.allocUnsafe(SLAB_BYTES);
       this.slabView = viewOf(this.slab);
@@ -216,5 +221,3 @@ export class PieceDecoder {
     return new HolderFailure('BAD_FRAME', why);
   }
 }
-
-const viewOf = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -10,6 +10,7 @@ import type { ChunkEncoding } from '../codec/layout.js';
 import { Utf8StreamCheck } from '../codec/utf8.js';
 import { UploadError } from '../errors.js';
 import { READ_BLOCK_BYTES, SCAN_BLOCK_BYTES } from '../limits.js';
+import type { SendBuffers } from './send-buffers.js';
 import { write } from './socket-writes.js';
 
 export interface SendFileOptions {
@@ -21,6 +22,8 @@ export interface SendFileOptions {
   file: string;
   encoding: ChunkEncoding;
   fromChunk: number;
+  /** The file server's send buffers, reused from batch to batch. */
+  buffers: SendBuffers;
   /** Called after each block handed to the socket: file bytes read so far, next chunk number. */
   onProgress?: (bytes: number, nextChunk: number) => void;
 }
@@ -33,13 +36,13 @@ export interface SentFile {
 
 /** Sends FILE frames from fromChunk on, then FILE-END. Rejects if the socket closes first. */
 export async function sendFile(options: SendFileOptions): Promise<SentFile> {
-  const { socket, handle, size, file } = options;
-  const encoder = new FrameEncoder({ rq: options.rq, file, encoding: options.encoding, fromChunk: options.fromChunk });
+  const { socket, handle, size, file, buffers } = options;
+  const encoder = new FrameEncoder({ rq: options.rq, file, encoding: options.encoding, fromChunk: options.fromChunk, buffers });
   const hash = createHash('sha256');
-  const buffers = [Buffer.allocUnsafe(READ_BLOCK_BYTES), Buffer.allocUnsafe(READ_BLOCK_BYTES)];
+  const readBuffers = [Buffer.allocUnsafe(READ_BLOCK_BYTES), Buffer.allocUnsafe(READ_BLOCK_BYTES)];
   let which = 0;
   let position = 0;
-  const readNext = () => handle.read(buffers[which]!, 0, Math.min(READ_BLOCK_BYTES, size - position), position);
+  const readNext = () => handle.read(readBuffers[which]!, 0, Math.min(READ_BLOCK_BYTES, size - position), position);
   let reading = position < size ? readNext() : undefined;
   try {
     while (reading) {
@@ -52,7 +55,7 @@ export async function sendFile(options: SendFileOptions): Promise<SentFile> {
       reading = position < size ? readNext() : undefined;
       const block = buffer.subarray(0, bytesRead);
       hash.update(block);
-      await write(socket, encoder.push(block));
+      await write(socket, encoder.push(block), buffers);
       options.onProgress?.(position, encoder.nextChunk);
     }
   } finally {
@@ -61,7 +64,7 @@ export async function sendFile(options: SendFileOptions): Promise<SentFile> {
   }
   const sha256 = hash.digest('hex');
   const chunks = encoder.nextChunk;
-  await write(socket, encoder.end(size, sha256));
+  await write(socket, encoder.end(size, sha256), buffers);
   return { sha256, chunks };
 }
 

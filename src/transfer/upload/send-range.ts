@@ -9,6 +9,7 @@ import { UploadError } from '../errors.js';
 import { READ_BLOCK_BYTES } from '../limits.js';
 import { firstChunkOf, pieceOfChunk } from '../pieces/merkle.js';
 import type { FileFacts } from '../pieces/scan-file.js';
+import type { SendBuffers } from './send-buffers.js';
 import { write } from './socket-writes.js';
 
 export interface SendRangeOptions {
@@ -21,16 +22,18 @@ export interface SendRangeOptions {
   fromChunk: number;
   /** Chunks to send: up to the end of a piece, or of the file. */
   count: number;
+  /** The file server's send buffers, reused from batch to batch. */
+  buffers: SendBuffers;
   /** Called after each block handed to the socket: file bytes up to there, next chunk number. */
   onProgress?: (bytes: number, nextChunk: number) => void;
 }
 
 export async function sendRange(options: SendRangeOptions): Promise<void> {
-  const { socket, handle, facts, rq, file } = options;
+  const { socket, handle, facts, rq, file, buffers } = options;
   const { tree } = facts;
   const first = pieceOfChunk(options.fromChunk);
   const last = pieceOfChunk(options.fromChunk + options.count - 1);
-  const encoder = new FrameEncoder({ rq, file, encoding: facts.utf8 ? 'utf8' : 'base64', startChunk: firstChunkOf(first) });
+  const encoder = new FrameEncoder({ rq, file, encoding: facts.utf8 ? 'utf8' : 'base64', startChunk: firstChunkOf(first), buffers });
   const pieceFrame = (piece: number) => Buffer.from(encodeLine({ type: 'PIECE', rq, file, piece, offset: tree.offsets[piece]!, proof: tree.proof(piece) }));
   /** Ends `piece`: its last chunk as FILE, or FILE-END when it is the file's last piece. */
   const endOf = (piece: number) => (piece === tree.pieces - 1 ? encoder.end(facts.size, facts.sha256) : encoder.endPiece());
@@ -46,17 +49,17 @@ export async function sendRange(options: SendRangeOptions): Promise<void> {
       at += take;
       position += take;
       if (position < tree.offsets[piece + 1]!) {
-        await write(socket, batches);
+        await write(socket, batches, buffers);
         continue;
       }
       batches.push(...endOf(piece));
       if (piece < last) encoder.line(pieceFrame(++piece));
-      await write(socket, batches);
+      await write(socket, batches, buffers);
     }
     options.onProgress?.(position, encoder.nextChunk);
   }
   // An empty piece (only an empty file has one) has no bytes to read.
-  if (position === tree.offsets[last + 1]! && tree.offsets[last]! === tree.offsets[last + 1]!) await write(socket, endOf(last));
+  if (position === tree.offsets[last + 1]! && tree.offsets[last]! === tree.offsets[last + 1]!) await write(socket, endOf(last), buffers);
 }
 
 /** The bytes [start, end) of the file in blocks; the next read runs while a block is sent. */

@@ -2,10 +2,12 @@
 // once its queue passed SEND_QUEUE_BYTES, so the next block is encoded while the kernel still sends.
 import type { Socket } from 'node:net';
 import { SEND_QUEUE_BYTES } from '../limits.js';
+import type { SendBuffers } from './send-buffers.js';
 
-export async function write(socket: Socket, batches: Buffer[]): Promise<void> {
+/** Queues the batches on the socket; each goes back to `buffers` once the kernel has it. */
+export async function write(socket: Socket, batches: Buffer[], buffers: SendBuffers): Promise<void> {
   if (socket.destroyed) throw new Error('the downloader closed the connection');
-  for (const batch of batches) socket.write(batch);
+  for (const batch of batches) socket.write(batch, () => buffers.give(batch));
   if (socket.writableLength > SEND_QUEUE_BYTES) await drained(socket);
 }
 

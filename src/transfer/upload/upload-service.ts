@@ -13,6 +13,7 @@ import type { FileFacts } from '../pieces/scan-file.js';
 import { openSharedFile, type OpenedFile, type ShareCatalog } from './open-shared-file.js';
 import { PieceFactsCache } from './piece-facts.js';
 import { isUtf8File, sendFile } from './send-file.js';
+import { SendBuffers } from './send-buffers.js';
 import { sendRange } from './send-range.js';
 
 export interface UploadInfo {
@@ -60,6 +61,7 @@ export class UploadService {
   private readonly running = new Map<number, UploadInfo>();
   private readonly encodings = new Map<string, ChunkEncoding>();
   private readonly pieceFacts = new PieceFactsCache();
+  private readonly sendBuffers = new SendBuffers();
   private readonly idleWatched = new WeakSet<Socket>();
   private starting = 0;
   private nextId = 1;
@@ -103,7 +105,7 @@ export class UploadService {
     const { rq, file } = request;
     const fromChunk = request.fromChunk ?? 1;
     await this.track(socket, peer, request, opened, () => this.encodingOf(opened), async (upload, onProgress) => {
-      const sent = await sendFile({ socket, handle: opened.handle, size: opened.size, rq, file, encoding: upload.encoding, fromChunk, onProgress });
+      const sent = await sendFile({ socket, handle: opened.handle, size: opened.size, rq, file, encoding: upload.encoding, fromChunk, buffers: this.sendBuffers, onProgress });
       upload.nextChunk = sent.chunks + 1;
       socket.end();
       if (sent.sha256 !== opened.entry.sha256) {
@@ -122,7 +124,7 @@ export class UploadService {
       checkRange(file, fromChunk, count, facts.chunks);
       return facts.utf8 ? 'utf8' : 'base64';
     }, async (_upload, onProgress) => {
-      await sendRange({ socket, handle: opened.handle, facts: facts!, rq, file, fromChunk, count, onProgress });
+      await sendRange({ socket, handle: opened.handle, facts: facts!, rq, file, fromChunk, count, buffers: this.sendBuffers, onProgress });
     });
     return ok ? 'next' : 'close';
   }
