@@ -267,3 +267,19 @@ test('UTF-8 checked block by block agrees with isUtf8 over the whole, wherever t
   assert.equal(incompleteTailLength(Buffer.from('a😀')), 0);
   assert.equal(incompleteTailLength(Buffer.from('é').subarray(0, 1)), 1);
 });
+
+test('a text too long for a frame is refused as BAD_FRAME wherever it lands in the output buffer', () => {
+  // The fast path decodes a text while it scans it (up to 1,200 bytes) before it knows the text is
+  // too long; at any fill level of the decoder's output there must be room for that.
+  const frame = (chunk: number, text: string) => `${JSON.stringify({ type: 'FILE', rq: RQ, file: FILE, chunk, text })}\n`;
+  for (const valid of [5398, 5400, 5401, 5402, 5404]) {
+    const decoder = new FrameDecoder({ rq: RQ, file: FILE, fromChunk: 1 });
+    decoder.push(Buffer.from(Array.from({ length: valid }, (_, i) => frame(i + 1, 'x'.repeat(200))).join('')));
+    assert.equal(decoder.nextChunk, valid + 1);
+    assert.throws(
+      () => decoder.push(Buffer.from(frame(valid + 1, 'y'.repeat(1100)))),
+      (error: HolderFailure) => error.code === 'BAD_FRAME',
+      `after ${valid} frames`,
+    );
+  }
+});

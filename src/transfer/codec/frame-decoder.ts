@@ -6,7 +6,7 @@ import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
 import { PART_FLUSH_BYTES } from '../limits.js';
-import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
+import { FAST_PATH_OUTPUT_BYTES, FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
 import { canonicalPrefix, NEWLINE, viewOf, type CanonicalPrefix, type ChunkEncoding } from './layout.js';
 
 export interface FrameDecoderOptions {
@@ -121,7 +121,8 @@ export class FrameDecoder {
    * yet. Returns where the next line starts, or -1 when the line is not complete.
    */
   private decodeLine(line: Uint8Array, lineView: DataView, start: number, limit: number): number {
-    if (this.out.length - this.used < MAX_LINE_BYTES) this.grow(MAX_LINE_BYTES);
+    // Room for what a fast-path frame decodes to; the slow path makes room for its own line below.
+    if (this.out.length - this.used < FAST_PATH_OUTPUT_BYTES) this.grow(FAST_PATH_OUTPUT_BYTES);
     const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.out, this.outView, this.used, this.fastFields);
     if (dataEnd >= 0) {
       this.checkSequence('FILE', this.fastFields.chunk, this.fastFields.encoding);
@@ -139,6 +140,7 @@ export class FrameDecoder {
     if (newline - start > MAX_LINE_BYTES) {
       throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit`);
     }
+    if (this.out.length - this.used < newline - start) this.grow(newline - start);
     this.slowFrames++;
     let frame: DataFrame | PieceFrame;
     try {

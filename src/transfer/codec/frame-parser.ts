@@ -60,9 +60,15 @@ const TEXT_START = withView(TEXT_OPEN);
 const MAX_TEXT_FIELD_BYTES = CHUNK_CHARS * 6;
 
 /**
+ * Room the fast path needs in its output: it decodes a text as it scans it, before it knows whether
+ * the text is too long, and scans at most MAX_TEXT_FIELD_BYTES.
+ */
+export const FAST_PATH_OUTPUT_BYTES = MAX_TEXT_FIELD_BYTES;
+
+/**
  * Parses a FILE frame in the canonical layout that starts at `start`, whose bytes up to the chunk
  * number must be exactly `prefix`, and ends with a newline before `limit`. Decodes its data into
- * out at `at` (which must have room for MAX_TEXT_CHUNK_BYTES) and returns where the data ends,
+ * out at `at` (which must have room for FAST_PATH_OUTPUT_BYTES) and returns where the data ends,
  * filling `fields`; returns -1 when the line is anything else, laid out otherwise, doubtful or not
  * complete before `limit` (the caller then finds the newline and takes the slow path).
  *
