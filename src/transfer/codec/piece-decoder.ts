@@ -9,7 +9,7 @@ import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
 import { BASE64_CHUNK_BYTES, MAX_TEXT_CHUNK_BYTES } from '../limits.js';
-import { CHUNKS_PER_PIECE, firstChunkOf } from '../pieces/merkle.js';
+import { CHUNKS_PER_PIECE, firstChunkOf, LEAF_PREFIX_BYTES, writeLeafPrefix } from '../pieces/merkle.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
 import { canonicalPrefix, NEWLINE, viewOf, type ChunkEncoding } from './layout.js';
 
@@ -19,6 +19,8 @@ export interface ReceivedPiece {
   offset: number;
   proof: string[];
   data: Buffer;
+  /** What the piece's leaf hashes: its offset (LEAF_PREFIX_BYTES) and then `data`, in one run of memory. */
+  leaf: Buffer;
   encoding: ChunkEncoding;
   /** The file's last piece: what its FILE-END said about the whole file. */
   fileEnd?: { size: number; sha256: string };
@@ -189,14 +191,17 @@ export class PieceDecoder {
     this.lastChunkOfPiece = Math.min(this.options.chunks, this.expectedChunk + CHUNKS_PER_PIECE - 1);
     // Room for the largest piece this file's encoding allows (a base64 piece is a fifth of a text
     // one's worst case), so a slab of a binary file carries five times as many pieces.
-    const room = (this.encodingSeen === 'base64' ? MAX_BASE64_PIECE_BYTES : MAX_PIECE_BYTES) + MAX_LINE_BYTES;
+    const room = LEAF_PREFIX_BYTES + (this.encodingSeen === 'base64' ? MAX_BASE64_PIECE_BYTES : MAX_PIECE_BYTES) + MAX_LINE_BYTES;
     if (this.slab.length - this.used < room) {
       // Earlier pieces keep their part of the old slab alive until they are written.
       this.slab = Buffer.allocUnsafe(SLAB_BYTES);
       this.slabView = viewOf(this.slab);
       this.used = 0;
     }
-    this.pieceStart = this.used;
+    // The leaf's offset prefix goes right before the piece's bytes, so the leaf is hashed in one call.
+    writeLeafPrefix(frame.offset, this.slabView, this.used);
+    this.pieceStart = this.used + LEAF_PREFIX_BYTES;
+    this.used = this.pieceStart;
   }
 
   private checkChunk(type: DataFrame['type'], chunk: number, encoding: ChunkEncoding): void {
@@ -214,7 +219,10 @@ export class PieceDecoder {
     const frame = this.current!;
     this.current = undefined;
     this.nextPiece++;
-    return { piece: frame.piece, offset: frame.offset, proof: frame.proof, data: this.slab.subarray(this.pieceStart, this.used), encoding: this.encodingSeen! };
+    return {
+      piece: frame.piece, offset: frame.offset, proof: frame.proof, encoding: this.encodingSeen!,
+      data: this.slab.subarray(this.pieceStart, this.used), leaf: this.slab.subarray(this.pieceStart - LEAF_PREFIX_BYTES, this.used),
+    };
   }
 
   private bad(why: string): HolderFailure {

@@ -23,10 +23,19 @@ export const pieceCount = (chunks: number): number => Math.ceil(chunks / CHUNKS_
 /** How many chunks piece `piece` of a file of `chunks` chunks holds. */
 export const chunksInPiece = (piece: number, chunks: number): number => Math.min(CHUNKS_PER_PIECE, chunks - piece * CHUNKS_PER_PIECE);
 
+/** A leaf hashes the piece's byte offset, as this many bytes big-endian, then the piece's bytes. */
+export const LEAF_PREFIX_BYTES = 8;
+
+/** Writes a leaf's offset prefix at out[at..at + 8). */
+export function writeLeafPrefix(offset: number, out: DataView, at: number): void {
+  out.setUint32(at, Math.floor(offset / 2 ** 32));
+  out.setUint32(at + 4, offset >>> 0);
+}
+
 /** A leaf hash in the making: the piece's offset, then its bytes as they come. */
 export function startLeaf(offset: number): ReturnType<typeof createHash> {
-  const prefix = Buffer.allocUnsafe(8);
-  prefix.writeBigUInt64BE(BigInt(offset));
+  const prefix = Buffer.allocUnsafe(LEAF_PREFIX_BYTES);
+  writeLeafPrefix(offset, new DataView(prefix.buffer, prefix.byteOffset, LEAF_PREFIX_BYTES), 0);
   return createHash('sha256').update(prefix);
 }
 

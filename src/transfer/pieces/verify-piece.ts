@@ -2,14 +2,17 @@
 // root the index lists. The holder's word counts for nothing; a wrong offset fails like wrong bytes.
 // Every node a proof establishes is remembered, so the next piece's proof stops as soon as it meets
 // one: a piece next to a verified one costs one hash above its leaf instead of the tree's depth.
-import { createHash } from 'node:crypto';
-import { HASH_BYTES, startLeaf, treeDepth } from './merkle.js';
+import { hash } from 'node:crypto';
+import { HASH_BYTES, LEAF_PREFIX_BYTES, treeDepth } from './merkle.js';
 
 export interface PieceClaim {
   piece: number;
-  offset: number;
   proof: readonly string[];
-  data: Uint8Array;
+  /**
+   * What the leaf hashes, in one run of memory: the piece's claimed byte offset (LEAF_PREFIX_BYTES,
+   * big-endian), then its bytes. One call hashes it, with no hash object per piece.
+   */
+  leaf: Uint8Array;
 }
 
 export class PieceVerifier {
@@ -18,6 +21,8 @@ export class PieceVerifier {
   private readonly nodes: Buffer;
   private readonly known: Uint8Array;
   private readonly width: number;
+  /** Two sibling hashes side by side: what their parent hashes. */
+  private readonly pair = Buffer.allocUnsafe(2 * HASH_BYTES);
 
   constructor(
     root: string,
@@ -33,19 +38,22 @@ export class PieceVerifier {
 
   verifies(claim: PieceClaim): boolean {
     if (claim.proof.length !== this.depth || !Number.isInteger(claim.piece) || claim.piece < 0 || claim.piece >= this.pieces) return false;
-    let hash = startLeaf(claim.offset).update(claim.data).digest();
+    if (claim.leaf.length < LEAF_PREFIX_BYTES) return false;
+    let node = hash('sha256', claim.leaf, 'buffer');
     const learned: Array<[number, Buffer]> = [];
     for (let index = this.width + claim.piece, level = 0; ; index >>= 1, level++) {
       if (this.known[index]) {
-        if (!hash.equals(this.nodeAt(index))) return false;
+        if (!node.equals(this.nodeAt(index))) return false;
         // Everything on the way up (and the siblings that led there) is now proven too.
         for (const [at, value] of learned) this.learn(at, value);
         return true;
       }
       if (index === 1) return false; // the root is always known: unreachable
       const sibling = Buffer.from(claim.proof[level]!, 'hex');
-      learned.push([index, hash], [index ^ 1, sibling]);
-      hash = createHash('sha256').update(index & 1 ? sibling : hash).update(index & 1 ? hash : sibling).digest();
+      learned.push([index, node], [index ^ 1, sibling]);
+      (index & 1 ? sibling : node).copy(this.pair, 0);
+      (index & 1 ? node : sibling).copy(this.pair, HASH_BYTES);
+      node = hash('sha256', this.pair, 'buffer');
     }
   }
 
