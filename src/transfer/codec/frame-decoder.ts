@@ -7,7 +7,7 @@ import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
 import { PART_FLUSH_BYTES } from '../limits.js';
 import { FAST_PATH_OUTPUT_BYTES, FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
-import { canonicalPrefix, NEWLINE, viewOf, type CanonicalPrefix, type ChunkEncoding } from './layout.js';
+import { canonicalPrefix, NEWLINE, viewOf, type FixedBytes, type ChunkEncoding } from './layout.js';
 
 export interface FrameDecoderOptions {
   rq: number;
@@ -29,7 +29,7 @@ export interface FileEndInfo {
 
 export class FrameDecoder {
   /** `{"type":"FILE","rq":R,"file":F,"chunk":` — how each of the holder's FILE frames starts. */
-  private readonly filePrefix: CanonicalPrefix;
+  private readonly filePrefix: FixedBytes;
   private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0 };
   private out: Buffer;
   private outView: DataView;

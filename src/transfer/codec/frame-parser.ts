@@ -10,7 +10,7 @@ import { decodeTcpFrame, type TcpFrame } from '../../protocol/index.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../limits.js';
 import { decodeBase64Into } from './base64.js';
 import { jsonSpecialBytes, leadBytes } from './utf8.js';
-import { BACKSLASH, ENCODING_BASE64, MAX_SAFE, QUOTE, TEXT_OPEN, viewOf, withView, type CanonicalPrefix, type ChunkEncoding } from './layout.js';
+import { BACKSLASH, ENCODING_BASE64, MAX_SAFE, QUOTE, TEXT_OPEN, viewOf, withView, type FixedBytes, type ChunkEncoding } from './layout.js';
 
 /** A FILE or FILE-END frame; its decoded bytes were written to the caller's buffer. */
 export interface DataFrame {
@@ -76,7 +76,7 @@ export const FAST_PATH_OUTPUT_BYTES = MAX_TEXT_FIELD_BYTES;
  * newline is one the layout allows, and none of them is a newline.
  */
 export function parseCanonicalFile(
-  line: Uint8Array, lineView: DataView, start: number, limit: number, prefix: CanonicalPrefix,
+  line: Uint8Array, lineView: DataView, start: number, limit: number, prefix: FixedBytes,
   out: Uint8Array, outView: DataView, at: number, fields: FastFrameFields,
 ): number {
   if (!matches(line, lineView, start, limit, prefix)) return -1;
@@ -181,7 +181,7 @@ export function parseFrameSlow(line: Uint8Array, out: Uint8Array, at: number): D
 }
 
 /** Whether `expected` is at line[at..], wholly before `limit`; compared four bytes at a time. */
-function matches(line: Uint8Array, lineView: DataView, at: number, limit: number, expected: CanonicalPrefix): boolean {
+function matches(line: Uint8Array, lineView: DataView, at: number, limit: number, expected: FixedBytes): boolean {
   const { bytes, view } = expected;
   const length = bytes.length;
   if (at < 0 || limit - at < length) return false;

@@ -23,8 +23,8 @@ export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;
 export const NEWLINE = 0x0a;
 
-/** Bytes the fast path compares a word at a time: the bytes and a view of them. */
-export interface CanonicalPrefix {
+/** Fixed bytes of the canonical layout (a prefix, a suffix) the fast path compares a word at a time, with a view of them. */
+export interface FixedBytes {
   bytes: Uint8Array;
   view: DataView;
 }
@@ -32,10 +32,10 @@ export interface CanonicalPrefix {
 /** A DataView of exactly these bytes: the hot loops read and write whole words through it. */
 export const viewOf = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-export const withView = (bytes: Uint8Array): CanonicalPrefix => ({ bytes, view: viewOf(bytes) });
+export const withView = (bytes: Uint8Array): FixedBytes => ({ bytes, view: viewOf(bytes) });
 
 /** How every FILE frame answering DOWNLOAD rq for `file` (NFC) starts: `{"type":"FILE","rq":R,"file":F,"chunk":`. */
-export const canonicalPrefix = (rq: number, file: string): CanonicalPrefix =>
+export const canonicalPrefix = (rq: number, file: string): FixedBytes =>
   withView(Buffer.concat([FILE_OPEN, Buffer.from(String(rq)), FILE_KEY, Buffer.from(JSON.stringify(file)), CHUNK_KEY]));
 
 /** Largest chunk number (2^53-1) the schemas allow. */
