@@ -9,6 +9,7 @@ import { decodeTcpFrame } from '../../src/protocol/index.js';
 import { decodeBase64Into, encodeBase64Into } from '../../src/transfer/codec/base64.js';
 import { FrameDecoder } from '../../src/transfer/codec/frame-decoder.js';
 import { FrameEncoder } from '../../src/transfer/codec/frame-encoder.js';
+import { PieceDecoder } from '../../src/transfer/codec/piece-decoder.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type FastFrameFields } from '../../src/transfer/codec/frame-parser.js';
 import { canonicalPrefix, viewOf, type ChunkEncoding } from '../../src/transfer/codec/layout.js';
 import { countCodePoints, incompleteTailLength, Utf8StreamCheck } from '../../src/transfer/codec/utf8.js';
@@ -143,9 +144,11 @@ const PREFIX = canonicalPrefix(RQ, FILE);
 function fast(line: Buffer): { chunk: number; encoding: ChunkEncoding; bytes: Buffer; read: Buffer } | null {
   const block = Buffer.concat([line, Buffer.from('\n{"type":"FILE"')]);
   const out = Buffer.alloc(block.length + 8);
-  const fields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0 };
+  const fields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0, utf8Unchecked: false };
   const end = parseCanonicalFile(block, viewOf(block), 0, block.length, PREFIX, out, viewOf(out), 4, fields);
   if (end < 0) return null;
+  // The UTF-8 check the fast path leaves to its caller, made as a caller makes it.
+  if (fields.utf8Unchecked && !isUtf8(out.subarray(4, end))) return null;
   assert.equal(block[fields.lineEnd], 0x0a, 'the fast path ended a line where there is no newline');
   assert.equal(block.subarray(0, fields.lineEnd).indexOf(0x0a), -1, 'the fast path read past a newline');
   return { chunk: fields.chunk, encoding: fields.encoding, bytes: out.subarray(4, end), read: block.subarray(0, fields.lineEnd) };
@@ -281,5 +284,41 @@ test('a text too long for a frame is refused as BAD_FRAME wherever it lands in t
       (error: HolderFailure) => error.code === 'BAD_FRAME',
       `after ${valid} frames`,
     );
+  }
+});
+
+test('UTF-8 the fast path leaves to its caller is checked: frame by frame for a whole file, piece by piece for ranges', () => {
+  const fileFrame = (chunk: number, text: Buffer) =>
+    Buffer.concat([Buffer.from(`{"type":"FILE","rq":${RQ},"file":${JSON.stringify(FILE)},"chunk":${chunk},"text":"`), text, Buffer.from('"}\n')]);
+  const a = Buffer.alloc(199, 'a');
+  const b = Buffer.alloc(200, 'b');
+  const texts = {
+    valid: [Buffer.concat([a, Buffer.from('é')]), b],
+    // 0xff counts as a character to the fast path, and is no UTF-8 at all.
+    invalidByte: [Buffer.concat([a, Buffer.from([0xff])]), b],
+    // 日 cut between two frames: the bytes are valid UTF-8 together, each frame's text is not alone.
+    splitCharacter: [Buffer.concat([a, Buffer.from('日').subarray(0, 1)]), Buffer.concat([Buffer.from('日').subarray(1), b])],
+  };
+  const fields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0, utf8Unchecked: false };
+  const out = Buffer.alloc(2000);
+  const line = fileFrame(1, texts.invalidByte[0]!);
+  assert.ok(parseCanonicalFile(line, viewOf(line), 0, line.length, PREFIX, out, viewOf(out), 0, fields) > 0);
+  assert.equal(fields.utf8Unchecked, true, 'the fast path took a text with a byte ≥ 0x80 without saying it left UTF-8 to the caller');
+
+  const piece = (pair: Buffer[]) => {
+    const decoder = new PieceDecoder({ file: FILE, chunks: 3 });
+    decoder.expect(RQ, 0, 0);
+    const last = JSON.stringify({ type: 'FILE-END', rq: RQ, file: FILE, chunk: 3, text: 'c', size: 402, sha256: '0'.repeat(64) });
+    const proofless = JSON.stringify({ type: 'PIECE', rq: RQ, file: FILE, piece: 0, offset: 0, proof: [] });
+    return () => decoder.push(Buffer.concat([Buffer.from(`${proofless}\n`), fileFrame(1, pair[0]!), fileFrame(2, pair[1]!), Buffer.from(`${last}\n`)]));
+  };
+  const whole = (pair: Buffer[]) => () => new FrameDecoder({ rq: RQ, file: FILE, fromChunk: 1 }).push(Buffer.concat([fileFrame(1, pair[0]!), fileFrame(2, pair[1]!)]));
+
+  const [received] = piece(texts.valid)();
+  assert.deepEqual(received!.data, Buffer.concat([...texts.valid, Buffer.from('c')]));
+  assert.doesNotThrow(whole(texts.valid));
+  for (const [name, pair] of [['invalidByte', texts.invalidByte], ['splitCharacter', texts.splitCharacter]] as const) {
+    assert.throws(piece(pair), (error: HolderFailure) => error.code === 'BAD_FRAME' && /UTF-8/.test(error.message), `piece decoder, ${name}`);
+    assert.throws(whole(pair), (error: HolderFailure) => error.code === 'BAD_FRAME' && /UTF-8/.test(error.message), `whole-file decoder, ${name}`);
   }
 });

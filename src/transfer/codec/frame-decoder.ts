@@ -2,6 +2,7 @@
 // the protocol's line-length ceiling), parses each frame (fast path, else the protocol edge), and
 // holds the holder to the transfer rules: the rq and file it asked for, chunks numbered on from
 // fromChunk without gaps, one encoding throughout.
+import { isUtf8 } from 'node:buffer';
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
@@ -30,7 +31,7 @@ export interface FileEndInfo {
 export class FrameDecoder {
   /** `{"type":"FILE","rq":R,"file":F,"chunk":` — how each of the holder's FILE frames starts. */
   private readonly filePrefix: FixedBytes;
-  private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0 };
+  private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0, utf8Unchecked: false };
   private out: Buffer;
   private outView: DataView;
   private used = 0;
@@ -124,7 +125,9 @@ export class FrameDecoder {
     // Room for what a fast-path frame decodes to; the slow path makes room for its own line below.
     if (this.out.length - this.used < FAST_PATH_OUTPUT_BYTES) this.grow(FAST_PATH_OUTPUT_BYTES);
     const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.out, this.outView, this.used, this.fastFields);
-    if (dataEnd >= 0) {
+    // UTF-8 is checked frame by frame here: a frame that is not goes on to the slow path, which
+    // names its chunk in the error.
+    if (dataEnd >= 0 && (!this.fastFields.utf8Unchecked || isUtf8(this.out.subarray(this.used, dataEnd)))) {
       this.checkSequence('FILE', this.fastFields.chunk, this.fastFields.encoding);
       this.used = dataEnd;
       this.expectedChunk++;

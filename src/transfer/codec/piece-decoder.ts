@@ -5,6 +5,7 @@
 // each piece in order, chunks numbered on without gaps, one encoding, FILE-END exactly at the file's
 // last chunk. Ranges asked ahead queue up and are held to their rules in the order they were asked.
 // Whether the piece's bytes are right is for the Merkle proof to say, not this decoder.
+import { isUtf8 } from 'node:buffer';
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
@@ -52,7 +53,7 @@ export class PieceDecoder {
   private readonly queued: AskedRange[] = [];
   private rq = -1;
   private filePrefix = canonicalPrefix(-1, '');
-  private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0 };
+  private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0, utf8Unchecked: false };
   private slab = Buffer.allocUnsafe(SLAB_BYTES);
   private slabView = viewOf(this.slab);
   private used = 0;
@@ -66,6 +67,8 @@ export class PieceDecoder {
   private expectedChunk = 0;
   private lastChunkOfPiece = 0;
   private encodingSeen: ChunkEncoding | undefined;
+  /** A frame of the current piece left its UTF-8 unchecked: the whole piece is checked at its end. */
+  private utf8Unchecked = false;
 
   constructor(private readonly options: PieceDecoderOptions) {}
 
@@ -141,6 +144,7 @@ export class PieceDecoder {
       const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.slab, this.slabView, this.used, this.fastFields);
       if (dataEnd >= 0) {
         this.checkChunk('FILE', this.fastFields.chunk, this.fastFields.encoding);
+        this.utf8Unchecked ||= this.fastFields.utf8Unchecked;
         this.used = dataEnd;
         const piece = this.chunkDone();
         if (piece) done.push(piece);
@@ -187,6 +191,7 @@ export class PieceDecoder {
     if (frame.type !== 'PIECE') throw this.bad(`${frame.type} chunk ${frame.chunk} arrived where the PIECE frame of piece ${this.nextPiece} was due`);
     if (frame.piece !== this.nextPiece) throw this.bad(`PIECE frame for piece ${frame.piece}, expected piece ${this.nextPiece}`);
     this.current = frame;
+    this.utf8Unchecked = false;
     this.expectedChunk = firstChunkOf(frame.piece);
     this.lastChunkOfPiece = Math.min(this.options.chunks, this.expectedChunk + CHUNKS_PER_PIECE - 1);
     // Room for the largest piece this file's encoding allows (a base64 piece is a fifth of a text
@@ -217,11 +222,13 @@ export class PieceDecoder {
   private chunkDone(): ReceivedPiece | undefined {
     if (this.expectedChunk++ < this.lastChunkOfPiece) return undefined;
     const frame = this.current!;
+    const data = this.slab.subarray(this.pieceStart, this.used);
+    if (this.utf8Unchecked && !isUtf8(data)) throw this.bad(`piece ${frame.piece}: the text of its FILE frames is not valid UTF-8`);
     this.current = undefined;
     this.nextPiece++;
     return {
       piece: frame.piece, offset: frame.offset, proof: frame.proof, encoding: this.encodingSeen!,
-      data: this.slab.subarray(this.pieceStart, this.used), leaf: this.slab.subarray(this.pieceStart - LEAF_PREFIX_BYTES, this.used),
+      data, leaf: this.slab.subarray(this.pieceStart - LEAF_PREFIX_BYTES, this.used),
     };
   }
 
