@@ -6,8 +6,8 @@ import { UploadError } from '../errors.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS, MAX_TEXT_CHUNK_BYTES, SEND_BATCH_BYTES } from '../limits.js';
 import { encodeBase64Into } from './base64.js';
 import {
-  CHUNK_KEY, ENCODING_BASE64, ESCAPES, FILE_CLOSE, FILE_KEY, FILE_OPEN, NEEDS_ESCAPE, QUOTE, TEXT_OPEN,
-  viewOf, writeBytes, writeDecimal, type ChunkEncoding,
+  canonicalPrefix, ENCODING_BASE64, ESCAPES, FILE_CLOSE, NEEDS_ESCAPE, QUOTE, TEXT_OPEN, TEXT_START,
+  viewOf, withView, writeBytes, writeDecimal, writeFixed, type ChunkEncoding, type FixedBytes,
 } from './layout.js';
 import { jsonSpecialBytes, leadBytes, Utf8StreamCheck } from './utf8.js';
 
@@ -51,8 +51,8 @@ const LOOKAHEAD_BYTES = MAX_TEXT_CHUNK_BYTES + 1;
  * travels as FILE-END, so a chunk is held back until the next byte shows it is not the last.
  */
 export class FrameEncoder {
-  private readonly framePrefix: Buffer;
-  private readonly frameSuffix: Buffer;
+  private readonly framePrefix: FixedBytes;
+  private readonly frameSuffix: FixedBytes;
   private readonly maxFrameBytes: number;
   private readonly batchBytes: number;
   private readonly utf8Check: Utf8StreamCheck | undefined;
@@ -66,10 +66,9 @@ export class FrameEncoder {
   private chunk = 1;
 
   constructor(private readonly options: FrameEncoderOptions) {
-    const fileJson = Buffer.from(JSON.stringify(options.file));
-    this.framePrefix = Buffer.concat([FILE_OPEN, Buffer.from(String(options.rq)), FILE_KEY, fileJson, CHUNK_KEY]);
-    this.frameSuffix = Buffer.concat([Buffer.from([QUOTE]), ...(options.encoding === 'base64' ? [ENCODING_BASE64] : []), FILE_CLOSE]);
-    this.maxFrameBytes = this.framePrefix.length + MAX_DECIMAL_DIGITS + TEXT_OPEN.length + MAX_ESCAPED_TEXT_BYTES + this.frameSuffix.length;
+    this.framePrefix = canonicalPrefix(options.rq, options.file);
+    this.frameSuffix = withView(Buffer.concat([Buffer.from([QUOTE]), ...(options.encoding === 'base64' ? [ENCODING_BASE64] : []), FILE_CLOSE]));
+    this.maxFrameBytes = this.framePrefix.bytes.length + MAX_DECIMAL_DIGITS + TEXT_OPEN.length + MAX_ESCAPED_TEXT_BYTES + this.frameSuffix.bytes.length;
     this.batchBytes = Math.max(options.batchBytes ?? SEND_BATCH_BYTES, this.maxFrameBytes);
     // With a buffer pool, a batch is taken when the first frame needs one (ensureRoom).
     this.batch = options.buffers ? NO_BATCH : this.newBatch();
@@ -160,7 +159,7 @@ export class FrameEncoder {
       if (this.chunk >= this.fromChunk) {
         this.ensureRoom(this.maxFrameBytes);
         const o = encodeBase64Into(bytes, view, at, at + BASE64_CHUNK_BYTES, this.batch, this.batchView, this.openFrame());
-        this.used = writeBytes(this.batch, o, this.frameSuffix);
+        this.used = writeFixed(this.batch, this.batchView, o, this.frameSuffix);
       }
       at += BASE64_CHUNK_BYTES;
       this.chunk++;
@@ -195,40 +194,59 @@ export class FrameEncoder {
     let o = this.openFrame();
     let chars = 0;
     let i = at;
+    const wordEnd = end - 4;
     while (i < end) {
-      if (i + 4 <= end) {
+      while (i <= wordEnd) {
         const word = view.getUint32(i, true);
-        if (jsonSpecialBytes(word) === 0) {
+        const special = jsonSpecialBytes(word);
+        if (special === 0) {
           const leads = leadBytes(word);
-          if (chars + leads <= CHUNK_CHARS) {
-            outView.setUint32(o, word, true);
-            o += 4;
-            i += 4;
-            chars += leads;
-            continue;
-          }
+          if (chars + leads > CHUNK_CHARS) break;
+          outView.setUint32(o, word, true);
+          o += 4;
+          i += 4;
+          chars += leads;
+          continue;
         }
+        // The bytes below the first one to escape (the lowest flagged byte is exact) go as they are.
+        const plain = (31 - Math.clz32(special & -special)) >>> 3;
+        if (plain > 0) {
+          const kept = word & (0xffffffff >>> (32 - 8 * plain));
+          const leads = leadBytes(kept) - (4 - plain);
+          if (chars + leads > CHUNK_CHARS) break;
+          outView.setUint32(o, kept, true);
+          o += plain;
+          i += plain;
+          chars += leads;
+        }
+        break;
       }
+      if (i >= end) break;
       const byte = bytes[i]!;
       const kind = BYTE_CLASS[byte]!;
       if (kind !== 0) {
         if (chars === CHUNK_CHARS) break;
         chars++;
       }
-      if (kind === 2) o = writeBytes(out, o, ESCAPES[byte]!);
-      else out[o++] = byte;
+      if (kind === 2) {
+        // Two to six bytes: a loop, not `set`, whose call costs more than the copy.
+        const escaped = ESCAPES[byte]!;
+        for (let k = 0; k < escaped.length; k++) out[o++] = escaped[k]!;
+      } else {
+        out[o++] = byte;
+      }
       i++;
     }
     if (i === end) return -1;
-    this.used = writeBytes(out, o, this.frameSuffix);
+    this.used = writeFixed(out, outView, o, this.frameSuffix);
     return i;
   }
 
   /** Writes `{"type":"FILE",…,"chunk":N,"text":"` at the end of the batch; returns where text goes. */
   private openFrame(): number {
-    let o = writeBytes(this.batch, this.used, this.framePrefix);
+    let o = writeFixed(this.batch, this.batchView, this.used, this.framePrefix);
     o = writeDecimal(this.batch, o, this.chunk);
-    return writeBytes(this.batch, o, TEXT_OPEN);
+    return writeFixed(this.batch, this.batchView, o, TEXT_START);
   }
 
   private ensureRoom(bytes: number): void {

@@ -10,7 +10,7 @@ import { decodeTcpFrame, type TcpFrame } from '../../protocol/index.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../limits.js';
 import { decodeBase64Into } from './base64.js';
 import { jsonSpecialBytes, leadBytes } from './utf8.js';
-import { BACKSLASH, ENCODING_BASE64, MAX_SAFE, QUOTE, TEXT_OPEN, viewOf, withView, type FixedBytes, type ChunkEncoding } from './layout.js';
+import { BACKSLASH, ENCODING_BASE64, MAX_SAFE, QUOTE, TEXT_OPEN, TEXT_START, viewOf, withView, type FixedBytes, type ChunkEncoding } from './layout.js';
 
 /** A FILE or FILE-END frame; its decoded bytes were written to the caller's buffer. */
 export interface DataFrame {
@@ -62,7 +62,6 @@ const TEXT_CLASS = Uint8Array.from({ length: 256 }, (_, byte) =>
 );
 const BASE64_END = withView(Buffer.concat([Buffer.from([QUOTE]), ENCODING_BASE64, Buffer.from('}\n')]));
 const TEXT_END = withView(Buffer.from('"}\n'));
-const TEXT_START = withView(TEXT_OPEN);
 /** Most bytes 200 characters of text take in a frame: each escaped as \u00XX. */
 const MAX_TEXT_FIELD_BYTES = CHUNK_CHARS * 6;
 
@@ -111,18 +110,32 @@ export function parseCanonicalFile(
   let highBits = 0; // any byte ≥ 0x80 seen: only then can the text be invalid UTF-8
   let i = textStart;
   let textEnd = -1;
-  while (i < scanEnd) {
-    if (i + 4 <= scanEnd) {
+  const wordEnd = scanEnd - 4;
+  for (;;) {
+    let special = 0;
+    while (i <= wordEnd) {
       const word = lineView.getUint32(i, true);
-      if (jsonSpecialBytes(word) === 0) {
-        outView.setUint32(o, word, true);
-        o += 4;
-        i += 4;
-        chars += leadBytes(word);
-        highBits |= word;
-        continue;
+      special = jsonSpecialBytes(word);
+      if (special !== 0) {
+        // The lowest flagged byte is exact: copy the bytes before it and go on from it.
+        const before = (31 - Math.clz32(special & -special)) >>> 3;
+        if (before > 0) {
+          const kept = word & (0xffffffff >>> (32 - 8 * before));
+          outView.setUint32(o, kept, true);
+          o += before;
+          i += before;
+          chars += leadBytes(kept) - (4 - before);
+          highBits |= kept;
+        }
+        break;
       }
+      outView.setUint32(o, word, true);
+      o += 4;
+      i += 4;
+      chars += leadBytes(word);
+      highBits |= word;
     }
+    if (i >= scanEnd) break;
     const byte = line[i]!;
     const kind = TEXT_CLASS[byte]!;
     if (kind < 2) {
