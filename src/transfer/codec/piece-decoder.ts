@@ -1,6 +1,6 @@
 // The downloader's side of a ranged reply: bytes from one connection → whole pieces, each with the
 // PIECE frame that announced it. Lines are split with the protocol's ceiling; FILE frames take the
-// fast path (no JSON.parse) and their data lands straight in a shared slab, so a piece is handed
+// fast path (no JSON.parse) and their data lands straight in a shared slab (slabs.ts), so a piece is handed
 // over without copying. Holds the holder to the rules: the rq and file asked for, a PIECE frame for
 // each piece in order, chunks numbered on without gaps, one encoding, FILE-END exactly at the file's
 // last chunk. Ranges asked ahead queue up and are held to their rules in the order they were asked.
@@ -13,6 +13,7 @@ import { BASE64_CHUNK_BYTES, MAX_TEXT_CHUNK_BYTES } from '../limits.js';
 import { CHUNKS_PER_PIECE, firstChunkOf, LEAF_PREFIX_BYTES, writeLeafPrefix } from '../pieces/merkle.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
 import { canonicalPrefix, NEWLINE, viewOf, type ChunkEncoding } from './layout.js';
+import { SlabPool, type Slab } from './slabs.js';
 
 /** One piece as it arrived: what its PIECE frame said, and its decoded bytes. */
 export interface ReceivedPiece {
@@ -25,6 +26,11 @@ export interface ReceivedPiece {
   encoding: ChunkEncoding;
   /** The file's last piece: what its FILE-END said about the whole file. */
   fileEnd?: { size: number; sha256: string };
+  /**
+   * Says the downloader is done with `data` and `leaf` (written to disk, or dropped): their memory
+   * is decoded into again. Call it once nothing reads them any more, never before.
+   */
+  release: () => void;
 }
 
 export interface PieceDecoderOptions {
@@ -38,8 +44,10 @@ export interface PieceDecoderOptions {
 const MAX_PIECE_BYTES = CHUNKS_PER_PIECE * MAX_TEXT_CHUNK_BYTES;
 /** The most bytes one piece of a base64 file decodes to: 256 chunks of 150 bytes. */
 const MAX_BASE64_PIECE_BYTES = CHUNKS_PER_PIECE * BASE64_CHUNK_BYTES;
-/** Pieces are decoded into slabs this large; a slab is dropped once its pieces are written. */
+/** Pieces are decoded into slabs this large, used again once their pieces are released. */
 const SLAB_BYTES = 2 * (MAX_PIECE_BYTES + MAX_LINE_BYTES);
+/** Released slabs a decoder keeps for its next pieces. */
+const IDLE_SLABS = 2;
 
 /** A ranged DOWNLOAD whose reply is due: its rq, and pieces first..last. */
 interface AskedRange {
@@ -54,8 +62,8 @@ export class PieceDecoder {
   private rq = -1;
   private filePrefix = canonicalPrefix(-1, '');
   private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0, utf8Unchecked: false };
-  private slab = Buffer.allocUnsafe(SLAB_BYTES);
-  private slabView = viewOf(this.slab);
+  private readonly slabs = new SlabPool(SLAB_BYTES, IDLE_SLABS);
+  private slab: Slab = this.slabs.take();
   private used = 0;
   private pieceStart = 0;
   private carry: Buffer[] = [];
@@ -141,7 +149,7 @@ export class PieceDecoder {
    */
   private decodeLine(line: Uint8Array, lineView: DataView, start: number, limit: number, done: ReceivedPiece[]): number {
     if (this.current !== undefined) {
-      const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.slab, this.slabView, this.used, this.fastFields);
+      const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.slab.bytes, this.slab.view, this.used, this.fastFields);
       if (dataEnd >= 0) {
         this.checkChunk('FILE', this.fastFields.chunk, this.fastFields.encoding);
         this.utf8Unchecked ||= this.fastFields.utf8Unchecked;
@@ -176,7 +184,7 @@ export class PieceDecoder {
   private parseSlow(line: Uint8Array): DataFrame | PieceFrame {
     let frame: DataFrame | PieceFrame;
     try {
-      frame = parseFrameSlow(line, this.slab, this.used);
+      frame = parseFrameSlow(line, this.slab.bytes, this.used);
     } catch (error) {
       if (!(error instanceof FrameRejected)) throw error;
       if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${error.refusal.reason}`);
@@ -197,14 +205,14 @@ export class PieceDecoder {
     // Room for the largest piece this file's encoding allows (a base64 piece is a fifth of a text
     // one's worst case), so a slab of a binary file carries five times as many pieces.
     const room = LEAF_PREFIX_BYTES + (this.encodingSeen === 'base64' ? MAX_BASE64_PIECE_BYTES : MAX_PIECE_BYTES) + MAX_LINE_BYTES;
-    if (this.slab.length - this.used < room) {
-      // Earlier pieces keep their part of the old slab alive until they are written.
-      this.slab = Buffer.allocUnsafe(SLAB_BYTES);
-      this.slabView = viewOf(this.slab);
+    if (this.slab.bytes.length - this.used < room) {
+      // Earlier pieces keep the old slab from reuse until they are released.
+      this.slabs.retire(this.slab);
+      this.slab = this.slabs.take();
       this.used = 0;
     }
     // The leaf's offset prefix goes right before the piece's bytes, so the leaf is hashed in one call.
-    writeLeafPrefix(frame.offset, this.slabView, this.used);
+    writeLeafPrefix(frame.offset, this.slab.view, this.used);
     this.pieceStart = this.used + LEAF_PREFIX_BYTES;
     this.used = this.pieceStart;
   }
@@ -222,13 +230,13 @@ export class PieceDecoder {
   private chunkDone(): ReceivedPiece | undefined {
     if (this.expectedChunk++ < this.lastChunkOfPiece) return undefined;
     const frame = this.current!;
-    const data = this.slab.subarray(this.pieceStart, this.used);
+    const data = this.slab.bytes.subarray(this.pieceStart, this.used);
     if (this.utf8Unchecked && !isUtf8(data)) throw this.bad(`piece ${frame.piece}: the text of its FILE frames is not valid UTF-8`);
     this.current = undefined;
     this.nextPiece++;
     return {
       piece: frame.piece, offset: frame.offset, proof: frame.proof, encoding: this.encodingSeen!,
-      data, leaf: this.slab.subarray(this.pieceStart - LEAF_PREFIX_BYTES, this.used),
+      data, leaf: this.slab.bytes.subarray(this.pieceStart - LEAF_PREFIX_BYTES, this.used), release: this.slabs.handOut(this.slab),
     };
   }
 

@@ -200,7 +200,10 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
       }
       outcome.fileEnd = received.fileEnd;
     }
-    if (!scheduler.verify(received.piece, key)) return;
+    if (!scheduler.verify(received.piece, key)) {
+      received.release(); // another holder's copy of it verified first
+      return;
+    }
     if (outcome.encoding === undefined) {
       outcome.encoding = received.encoding;
       await part.adoptEncoding(received.encoding);
@@ -208,7 +211,7 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
     outcome.bytesByHolder[holder.name] = (outcome.bytesByHolder[holder.name] ?? 0) + received.data.length;
     outcome.lastHolder = holder.name;
     const written = part.writePiece(received.piece, received.offset, received.data);
-    written.catch((error: unknown) => {
+    written.then(received.release, (error: unknown) => {
       fatal ??= new DownloadError('IO', `download of ${show(file)} failed writing to disk: ${(error as Error).message}`, file, [], { cause: error });
     });
     if (part.queuedBytes > MAX_QUEUED_WRITE_BYTES) await written;
