@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { silentLogger } from '../../src/log/index.js';
+import { pieceSlabPool } from '../../src/transfer/codec/piece-decoder.js';
 import { HolderConnection } from '../../src/transfer/download/holder-connection.js';
 import { IndexClient } from '../../src/client/index.js';
 import { CHUNKS_PER_PIECE, startLeaf, verifyProof } from '../../src/transfer/pieces/merkle.js';
@@ -212,7 +213,7 @@ test('ranges asked ahead, and several pieces completed by one block from the soc
       return true;
     },
   }) as unknown as Socket;
-  const connection = new HolderConnection(fake, { holder: { name: 'h', ip: '127.0.0.1', tcpPort: 1 }, file: 'four.bin', chunks: facts.chunks, stallTimeoutMs: 10_000, log: silentLogger });
+  const connection = new HolderConnection(fake, { holder: { name: 'h', ip: '127.0.0.1', tcpPort: 1 }, file: 'four.bin', chunks: facts.chunks, stallTimeoutMs: 10_000, slabs: pieceSlabPool(), log: silentLogger });
   const got: number[] = [];
   connection.ask(0, 1);
   connection.ask(2, 3); // before the first range arrived: both replies come back to back

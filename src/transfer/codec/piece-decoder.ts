@@ -38,6 +38,8 @@ export interface PieceDecoderOptions {
   file: string;
   /** The file's chunk count, as published. */
   chunks: number;
+  /** Where pieces are decoded: the holders of one download share a pool (default: one of its own). */
+  slabs?: SlabPool;
 }
 
 /** The most bytes one piece can decode to: 256 chunks of 200 four-byte characters. */
@@ -46,8 +48,11 @@ const MAX_PIECE_BYTES = CHUNKS_PER_PIECE * MAX_TEXT_CHUNK_BYTES;
 const MAX_BASE64_PIECE_BYTES = CHUNKS_PER_PIECE * BASE64_CHUNK_BYTES;
 /** Pieces are decoded into slabs this large, used again once their pieces are released. */
 const SLAB_BYTES = 2 * (MAX_PIECE_BYTES + MAX_LINE_BYTES);
-/** Released slabs a decoder keeps for its next pieces. */
-const IDLE_SLABS = 2;
+/** Released slabs a download keeps for its next pieces, whatever the number of holders. */
+const IDLE_SLABS = 4;
+
+/** The slabs of one download's piece decoders. */
+export const pieceSlabPool = (): SlabPool => new SlabPool(SLAB_BYTES, IDLE_SLABS);
 
 /** A ranged DOWNLOAD whose reply is due: its rq, and pieces first..last. */
 interface AskedRange {
@@ -62,8 +67,8 @@ export class PieceDecoder {
   private rq = -1;
   private filePrefix = canonicalPrefix(-1, '');
   private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0, utf8Unchecked: false };
-  private readonly slabs = new SlabPool(SLAB_BYTES, IDLE_SLABS);
-  private slab: Slab = this.slabs.take();
+  private readonly slabs: SlabPool;
+  private slab: Slab;
   private used = 0;
   private pieceStart = 0;
   private carry: Buffer[] = [];
@@ -78,7 +83,10 @@ export class PieceDecoder {
   /** A frame of the current piece left its UTF-8 unchecked: the whole piece is checked at its end. */
   private utf8Unchecked = false;
 
-  constructor(private readonly options: PieceDecoderOptions) {}
+  constructor(private readonly options: PieceDecoderOptions) {
+    this.slabs = options.slabs ?? pieceSlabPool();
+    this.slab = this.slabs.take();
+  }
 
   /**
    * Expects the reply to a ranged DOWNLOAD (rq) for pieces first..last, after the replies to the

@@ -9,6 +9,7 @@ import type { DownloadRequest } from '../../generated/types.js';
 import type { Logger } from '../../log/index.js';
 import { encodeLine, MAX_RQ } from '../../protocol/index.js';
 import { PieceDecoder, type ReceivedPiece } from '../codec/piece-decoder.js';
+import type { SlabPool } from '../codec/slabs.js';
 import { DownloadError, HolderFailure } from '../errors.js';
 import { firstChunkOf } from '../pieces/merkle.js';
 import type { Holder } from './holders.js';
@@ -57,6 +58,8 @@ export interface HolderConnectionOptions {
   /** The file's chunk count (from the listing). */
   chunks: number;
   stallTimeoutMs: number;
+  /** The download's slabs, shared by its holders' decoders. */
+  slabs: SlabPool;
   log: Logger;
 }
 
@@ -75,7 +78,7 @@ export class HolderConnection {
     private readonly socket: Socket,
     private readonly options: HolderConnectionOptions,
   ) {
-    this.decoder = new PieceDecoder({ file: options.file, chunks: options.chunks });
+    this.decoder = new PieceDecoder({ file: options.file, chunks: options.chunks, slabs: options.slabs });
     this.frames = readFrames(socket, this.decoder);
     socket.setTimeout(options.stallTimeoutMs, () => {
       socket.destroy(new HolderFailure('STALLED', `sent nothing for ${options.stallTimeoutMs} ms`));

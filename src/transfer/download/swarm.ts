@@ -6,7 +6,7 @@
 import type { Logger } from '../../log/index.js';
 import { show } from '../../protocol/index.js';
 import type { ChunkEncoding } from '../codec/layout.js';
-import type { ReceivedPiece } from '../codec/piece-decoder.js';
+import { pieceSlabPool, type ReceivedPiece } from '../codec/piece-decoder.js';
 import { DownloadError, HolderFailure, type HolderAttempt } from '../errors.js';
 import { MAX_HOLDER_FAILURES, MAX_QUEUED_WRITE_BYTES, WINDOWS_IN_FLIGHT } from '../limits.js';
 import { firstChunkOf } from '../pieces/merkle.js';
@@ -82,6 +82,7 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
   const { file, target, part, log } = options;
   const scheduler = new PieceScheduler(target.pieces, (piece) => part.hasPiece(piece));
   const verifier = new PieceVerifier(target.root, target.pieces);
+  const slabs = pieceSlabPool();
   const known = new Map<string, Holder>();
   const active = new Map<string, Holder>();
   const connections = new Set<HolderConnection>();
@@ -139,7 +140,7 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
     let connection: HolderConnection | undefined;
     try {
       const socket = await options.openConnection(holder, { timeoutMs: options.connectTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) }).catch(asConnectFailure);
-      connection = new HolderConnection(socket, { holder, file, chunks: target.chunks, stallTimeoutMs: options.stallTimeoutMs, log });
+      connection = new HolderConnection(socket, { holder, file, chunks: target.chunks, stallTimeoutMs: options.stallTimeoutMs, slabs, log });
       connections.add(connection);
       if (scheduler.complete) return;
       log.info('download.holder-started', { holder: describeHolder(holder) });
