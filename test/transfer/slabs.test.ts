@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { FrameEncoder } from '../../src/transfer/codec/frame-encoder.js';
 import { PieceDecoder, type ReceivedPiece } from '../../src/transfer/codec/piece-decoder.js';
 import { SlabPool } from '../../src/transfer/codec/slabs.js';
-import { BASE64_CHUNK_BYTES } from '../../src/transfer/limits.js';
+import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../../src/transfer/limits.js';
+import { countCodePoints } from '../../src/transfer/codec/utf8.js';
 import { CHUNKS_PER_PIECE } from '../../src/transfer/pieces/merkle.js';
 import { sha256 } from './helpers.js';
 
@@ -35,14 +36,10 @@ test('a slab is reused only once retired and every piece from it released; a sec
   assert.equal(taken.filter((slab) => extra.includes(slab)).length, 1, 'more idle slabs were kept than the pool allows');
 });
 
-test('pieces held on to keep their bytes while later pieces reuse the slabs of released ones', () => {
-  const pieceBytes = CHUNKS_PER_PIECE * BASE64_CHUNK_BYTES;
-  const pieces = 60;
-  const data = randomBytes(pieces * pieceBytes - 1000);
-  const chunks = Math.ceil(data.length / BASE64_CHUNK_BYTES);
-  const file = 'big.bin';
-  const rq = 9;
-  const encoder = new FrameEncoder({ rq, file, encoding: 'base64' });
+/** A ranged reply for every piece of `data` (pieces of `pieceBytes` each), as a holder sends it. */
+function rangedReply(data: Buffer, encoding: 'utf8' | 'base64', pieceBytes: number, file: string, rq: number): Buffer {
+  const encoder = new FrameEncoder({ rq, file, encoding });
+  const pieces = Math.ceil(data.length / pieceBytes);
   const wire: Buffer[] = [];
   for (let piece = 0; piece < pieces; piece++) {
     const offset = piece * pieceBytes;
@@ -50,28 +47,51 @@ test('pieces held on to keep their bytes while later pieces reuse the slabs of r
     wire.push(...encoder.push(data.subarray(offset, offset + pieceBytes)));
     wire.push(...(piece === pieces - 1 ? encoder.end(data.length, sha256(data)) : encoder.endPiece()));
   }
-  const bytes = Buffer.concat(wire);
-  /** Decodes the whole reply in socket-sized blocks; pieces `hold` picks are kept, the rest released at once. */
-  const decodeAll = (hold: (piece: number) => boolean) => {
-    const decoder = new PieceDecoder({ file, chunks });
-    decoder.expect(rq, 0, pieces - 1);
-    const held: ReceivedPiece[] = [];
-    const slabs = new Set<ArrayBufferLike>();
-    for (let at = 0; at < bytes.length; at += 65_536) {
-      for (const piece of decoder.push(bytes.subarray(at, at + 65_536))) {
-        slabs.add(piece.data.buffer);
-        assert.deepEqual(piece.data, data.subarray(piece.offset, piece.offset + pieceBytes), `piece ${piece.piece} as decoded`);
-        if (hold(piece.piece)) held.push(piece);
-        else piece.release();
-      }
+  return Buffer.concat(wire);
+}
+
+/**
+ * Decodes a whole ranged reply in socket-sized blocks; pieces `hold` picks are kept, the rest
+ * released at once. Every piece must be byte-exact when it arrives, and the held ones still at the end.
+ */
+function decodeAll(data: Buffer, encoding: 'utf8' | 'base64', pieceBytes: number, hold: (piece: number) => boolean): { held: number; slabs: number } {
+  const file = 'big.bin';
+  const rq = 9;
+  const bytes = rangedReply(data, encoding, pieceBytes, file, rq);
+  const chunks = encoding === 'base64' ? Math.ceil(data.length / BASE64_CHUNK_BYTES) : Math.ceil(countCodePoints(data) / CHUNK_CHARS);
+  const pieces = Math.ceil(data.length / pieceBytes);
+  const decoder = new PieceDecoder({ file, chunks });
+  decoder.expect(rq, 0, pieces - 1);
+  const held: ReceivedPiece[] = [];
+  const slabs = new Set<ArrayBufferLike>();
+  for (let at = 0; at < bytes.length; at += 65_536) {
+    for (const piece of decoder.push(bytes.subarray(at, at + 65_536))) {
+      slabs.add(piece.data.buffer);
+      assert.deepEqual(piece.data, data.subarray(piece.offset, piece.offset + pieceBytes), `piece ${piece.piece} as decoded`);
+      if (hold(piece.piece)) held.push(piece);
+      else piece.release();
     }
-    for (const piece of held) assert.deepEqual(piece.data, data.subarray(piece.offset, piece.offset + pieceBytes), `piece ${piece.piece}, held while later pieces were decoded`);
-    return { held: held.length, slabs: slabs.size };
-  };
-  const everyPieceHeld = decodeAll(() => true);
+  }
+  for (const piece of held) assert.deepEqual(piece.data, data.subarray(piece.offset, piece.offset + pieceBytes), `piece ${piece.piece}, held while later pieces were decoded`);
+  return { held: held.length, slabs: slabs.size };
+}
+
+test('pieces held on to keep their bytes while later pieces reuse the slabs of released ones', () => {
+  const pieceBytes = CHUNKS_PER_PIECE * BASE64_CHUNK_BYTES;
+  const pieces = 60;
+  const data = randomBytes(pieces * pieceBytes - 1000);
+  const everyPieceHeld = decodeAll(data, 'base64', pieceBytes, () => true);
   assert.equal(everyPieceHeld.held, pieces);
-  const twoHeld = decodeAll((piece) => piece === 0 || piece === 30);
+  const twoHeld = decodeAll(data, 'base64', pieceBytes, (piece) => piece === 0 || piece === 30);
   assert.equal(twoHeld.held, 2);
   assert.ok(everyPieceHeld.slabs >= 5, `${everyPieceHeld.slabs} slabs for ${pieces} pieces: too few for the test to show reuse`);
   assert.ok(twoHeld.slabs <= 4, `${twoHeld.slabs} slabs (${everyPieceHeld.slabs} with no piece released): released slabs were not reused`);
+});
+
+test('the largest pieces (four-byte characters only) move whole to the next slab when one runs out', () => {
+  const pieceBytes = CHUNKS_PER_PIECE * CHUNK_CHARS * 4;
+  const data = Buffer.from('😀'.repeat((5 * pieceBytes) / 4 - 7));
+  const result = decodeAll(data, 'utf8', pieceBytes, (piece) => piece % 2 === 0);
+  assert.equal(result.held, 3);
+  assert.ok(result.slabs >= 4, `${result.slabs} slabs for 5 pieces of ${pieceBytes} bytes: no piece crossed a slab's end`);
 });

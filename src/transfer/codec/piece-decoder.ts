@@ -9,9 +9,9 @@ import { isUtf8 } from 'node:buffer';
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
-import { BASE64_CHUNK_BYTES, MAX_TEXT_CHUNK_BYTES } from '../limits.js';
+import { MAX_TEXT_CHUNK_BYTES } from '../limits.js';
 import { CHUNKS_PER_PIECE, firstChunkOf, LEAF_PREFIX_BYTES, writeLeafPrefix } from '../pieces/merkle.js';
-import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
+import { FAST_PATH_OUTPUT_BYTES, FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
 import { canonicalPrefix, NEWLINE, viewOf, type ChunkEncoding } from './layout.js';
 import { SlabPool, type Slab } from './slabs.js';
 
@@ -44,10 +44,13 @@ export interface PieceDecoderOptions {
 
 /** The most bytes one piece can decode to: 256 chunks of 200 four-byte characters. */
 const MAX_PIECE_BYTES = CHUNKS_PER_PIECE * MAX_TEXT_CHUNK_BYTES;
-/** The most bytes one piece of a base64 file decodes to: 256 chunks of 150 bytes. */
-const MAX_BASE64_PIECE_BYTES = CHUNKS_PER_PIECE * BASE64_CHUNK_BYTES;
-/** Pieces are decoded into slabs this large, used again once their pieces are released. */
-const SLAB_BYTES = 2 * (MAX_PIECE_BYTES + MAX_LINE_BYTES);
+/** Room one frame's data may take while it is decoded (the fast path scans up to 1,200 bytes). */
+const FRAME_ROOM = Math.max(FAST_PATH_OUTPUT_BYTES, MAX_LINE_BYTES);
+/**
+ * Pieces are decoded into slabs this large, packed one after another; a piece that outgrows the
+ * rest of a slab moves to the next one, which must therefore hold the largest piece whole.
+ */
+const SLAB_BYTES = Math.max(256 * 1024, LEAF_PREFIX_BYTES + MAX_PIECE_BYTES + FRAME_ROOM);
 /** Released slabs a download keeps for its next pieces, whatever the number of holders. */
 const IDLE_SLABS = 4;
 
@@ -156,6 +159,8 @@ export class PieceDecoder {
    * line is not complete.
    */
   private decodeLine(line: Uint8Array, lineView: DataView, start: number, limit: number, done: ReceivedPiece[]): number {
+    // Room for what this line may decode to, and for a piece's offset prefix before it.
+    if (this.slab.bytes.length - this.used < LEAF_PREFIX_BYTES + FRAME_ROOM) this.nextSlab();
     if (this.current !== undefined) {
       const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.slab.bytes, this.slab.view, this.used, this.fastFields);
       if (dataEnd >= 0) {
@@ -210,19 +215,26 @@ export class PieceDecoder {
     this.utf8Unchecked = false;
     this.expectedChunk = firstChunkOf(frame.piece);
     this.lastChunkOfPiece = Math.min(this.options.chunks, this.expectedChunk + CHUNKS_PER_PIECE - 1);
-    // Room for the largest piece this file's encoding allows (a base64 piece is a fifth of a text
-    // one's worst case), so a slab of a binary file carries five times as many pieces.
-    const room = LEAF_PREFIX_BYTES + (this.encodingSeen === 'base64' ? MAX_BASE64_PIECE_BYTES : MAX_PIECE_BYTES) + MAX_LINE_BYTES;
-    if (this.slab.bytes.length - this.used < room) {
-      // Earlier pieces keep the old slab from reuse until they are released.
-      this.slabs.retire(this.slab);
-      this.slab = this.slabs.take();
-      this.used = 0;
-    }
     // The leaf's offset prefix goes right before the piece's bytes, so the leaf is hashed in one call.
     writeLeafPrefix(frame.offset, this.slab.view, this.used);
     this.pieceStart = this.used + LEAF_PREFIX_BYTES;
     this.used = this.pieceStart;
+  }
+
+  /**
+   * Goes on in a fresh slab, taking along the piece being decoded (its prefix and the data so far).
+   * Earlier pieces keep the old slab from reuse until they are released.
+   */
+  private nextSlab(): void {
+    const next = this.slabs.take();
+    let used = 0;
+    if (this.current !== undefined) {
+      used = this.slab.bytes.copy(next.bytes, 0, this.pieceStart - LEAF_PREFIX_BYTES, this.used);
+      this.pieceStart = LEAF_PREFIX_BYTES;
+    }
+    this.slabs.retire(this.slab);
+    this.slab = next;
+    this.used = used;
   }
 
   private checkChunk(type: DataFrame['type'], chunk: number, encoding: ChunkEncoding): void {
