@@ -1,10 +1,11 @@
 // The downloader's side of a ranged reply: bytes from one connection → whole pieces, each with the
 // PIECE frame that announced it. Lines are split with the protocol's ceiling; FILE frames take the
 // fast path (no JSON.parse) and their data lands straight in a shared slab (slabs.ts), so a piece
-// is handed over without copying. Holds the holder to the rules: the rq and file asked for, a PIECE frame for
-// each piece in order, chunks numbered on without gaps, one encoding, FILE-END exactly at the file's
-// last chunk. Ranges asked ahead queue up and are held to their rules in the order they were asked.
-// Whether the piece's bytes are right is for the Merkle proof to say, not this decoder.
+// is handed over without copying. Holds the holder to the rules: the rq and file asked for, a
+// PIECE frame for each piece in order, chunks numbered on without gaps, one encoding, FILE-END
+// exactly at the file's last chunk. Ranges asked ahead queue up and are held to their rules in the
+// order they were asked. Whether the piece's bytes are right is for the Merkle proof to say, not
+// this decoder.
 import { isUtf8 } from 'node:buffer';
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
