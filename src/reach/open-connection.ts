@@ -41,11 +41,11 @@ export interface ReachOptions {
 
 /** An OpenConnection for downloadFile: direct, else by callback (or a punch), else through a relay. */
 export function reachHolders(options: ReachOptions): OpenConnection {
-  return async (holder, { timeoutMs, signal }) => {
+  return async (holder, { timeoutMs, signal, reusedReadBuffer }) => {
     let before = '';
     if (!holder.behindNat) {
       try {
-        return await openTcpConnection(holder, { timeoutMs, ...(signal ? { signal } : {}) });
+        return await openTcpConnection(holder, { timeoutMs, ...(reusedReadBuffer ? { reusedReadBuffer } : {}), ...(signal ? { signal } : {}) });
       } catch (error) {
         if (!(error instanceof HolderFailure)) throw error;
         options.logger.info('download.direct-failed', { holder: holder.name, reason: error.message });

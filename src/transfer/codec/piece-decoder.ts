@@ -151,7 +151,8 @@ export class PieceDecoder {
   private keep(part: Buffer): void {
     this.carryBytes += part.length;
     if (this.carryBytes > MAX_LINE_BYTES + 1) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
-    this.carry.push(part);
+    // A copy: the block may be a socket's reused read buffer, overwritten by the next read.
+    this.carry.push(Buffer.from(part));
   }
 
   /**

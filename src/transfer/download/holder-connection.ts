@@ -1,6 +1,6 @@
 // One connection to one holder, reused for window after window: ranged DOWNLOADs go out, the next
-// asked before the last one's reply is in, and the replies' pieces come back through `readFrames`,
-// a `for await` over the socket (reading pauses while the consumer works: the back-pressure).
+// asked before the last one's reply is in, and the replies' pieces come back through `readPieces`
+// (socket-reads.ts), which stops reading while the consumer is behind: the back-pressure.
 // A holder that sends nothing for the stall timeout, or hangs up mid-range, ends the iteration
 // with a HolderFailure.
 import { randomInt } from 'node:crypto';
@@ -13,16 +13,28 @@ import type { SlabPool } from '../codec/slabs.js';
 import { DownloadError, HolderFailure } from '../errors.js';
 import { firstChunkOf } from '../pieces/merkle.js';
 import type { Holder } from './holders.js';
+import { connectWithReusedReads, readPieces } from './socket-reads.js';
 
 /**
  * Opens a byte stream to a holder. The default dials TCP; a NAT traversal helper passes its own
  * (a socket it punched or relayed). Rejects with HolderFailure CONNECT_FAILED or CONNECT_TIMEOUT.
  */
-export type OpenConnection = (holder: Holder, options: { timeoutMs: number; signal?: AbortSignal }) => Promise<Socket>;
+export type OpenConnection = (holder: Holder, options: ConnectionOptions) => Promise<Socket>;
 
-export const openTcpConnection: OpenConnection = (holder, { timeoutMs, signal }) =>
+export interface ConnectionOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /**
+   * The caller reads the socket only through readPieces (socket-reads.ts): a socket dialled here
+   * may then read into one reused buffer. Sockets made otherwise ignore it.
+   */
+  reusedReadBuffer?: boolean;
+}
+
+export const openTcpConnection: OpenConnection = (holder, { timeoutMs, signal, reusedReadBuffer }) =>
   new Promise((resolve, reject) => {
-    const socket = connect({ host: holder.ip, port: holder.tcpPort, noDelay: true });
+    const target = { host: holder.ip, port: holder.tcpPort, noDelay: true };
+    const socket = reusedReadBuffer ? connectWithReusedReads(target) : connect(target);
     const fail = (error: Error) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -45,11 +57,6 @@ export const openTcpConnection: OpenConnection = (holder, { timeoutMs, signal })
 export function asConnectFailure(error: unknown): never {
   if (error instanceof HolderFailure || error instanceof DownloadError) throw error;
   throw new HolderFailure('CONNECT_FAILED', `cannot connect: ${(error as Error).message ?? String(error)}`);
-}
-
-/** Every piece the socket's bytes complete, as they complete; ends when the holder hangs up. */
-export async function* readFrames(socket: Socket, decoder: PieceDecoder): AsyncGenerator<ReceivedPiece> {
-  for await (const data of socket) yield* decoder.push(data as Buffer);
 }
 
 export interface HolderConnectionOptions {
@@ -79,7 +86,7 @@ export class HolderConnection {
     private readonly options: HolderConnectionOptions,
   ) {
     this.decoder = new PieceDecoder({ file: options.file, chunks: options.chunks, slabs: options.slabs });
-    this.frames = readFrames(socket, this.decoder);
+    this.frames = readPieces(socket, this.decoder);
     socket.setTimeout(options.stallTimeoutMs, () => {
       socket.destroy(new HolderFailure('STALLED', `sent nothing for ${options.stallTimeoutMs} ms`));
     });
@@ -118,7 +125,7 @@ export class HolderConnection {
     this.receiving = range;
     const { first, last } = range;
     // Counted as yielded, not as decoded: one block from the socket can complete several pieces,
-    // and readFrames hands them over one at a time.
+    // and readPieces hands them over one at a time.
     for (let yielded = 0; yielded <= last - first; yielded++) {
       let next: IteratorResult<ReceivedPiece>;
       try {

@@ -139,7 +139,7 @@ export async function swarmDownload(options: SwarmOptions): Promise<SwarmOutcome
     const key = holderKey(holder);
     let connection: HolderConnection | undefined;
     try {
-      const socket = await options.openConnection(holder, { timeoutMs: options.connectTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) }).catch(asConnectFailure);
+      const socket = await options.openConnection(holder, { timeoutMs: options.connectTimeoutMs, reusedReadBuffer: true, ...(options.signal ? { signal: options.signal } : {}) }).catch(asConnectFailure);
       connection = new HolderConnection(socket, { holder, file, chunks: target.chunks, stallTimeoutMs: options.stallTimeoutMs, slabs, log });
       connections.add(connection);
       if (scheduler.complete) return;
