@@ -174,3 +174,17 @@ export async function until(condition: () => boolean, what = 'the condition', li
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** A ranged reply for every piece of `data` (pieces of `pieceBytes` each), as a holder sends it. */
+export function rangedReply(data: Buffer, encoding: 'utf8' | 'base64', pieceBytes: number, file: string, rq: number): Buffer {
+  const encoder = new FrameEncoder({ rq, file, encoding });
+  const pieces = Math.ceil(data.length / pieceBytes);
+  const wire: Buffer[] = [];
+  for (let piece = 0; piece < pieces; piece++) {
+    const offset = piece * pieceBytes;
+    encoder.line(Buffer.from(`${JSON.stringify({ type: 'PIECE', rq, file, piece, offset, proof: [] })}\n`));
+    wire.push(...encoder.push(data.subarray(offset, offset + pieceBytes)));
+    wire.push(...(piece === pieces - 1 ? encoder.end(data.length, sha256(data)) : encoder.endPiece()));
+  }
+  return Buffer.concat(wire);
+}

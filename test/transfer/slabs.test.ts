@@ -4,13 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { FrameEncoder } from '../../src/transfer/codec/frame-encoder.js';
 import { PieceDecoder, type ReceivedPiece } from '../../src/transfer/codec/piece-decoder.js';
 import { SlabPool } from '../../src/transfer/codec/slabs.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../../src/transfer/limits.js';
 import { countCodePoints } from '../../src/transfer/codec/utf8.js';
 import { CHUNKS_PER_PIECE } from '../../src/transfer/pieces/merkle.js';
-import { sha256 } from './helpers.js';
+import { rangedReply } from './helpers.js';
 
 test('a slab is reused only once retired and every piece from it released; a second release counts once', () => {
   const pool = new SlabPool(1024, 1);
@@ -35,20 +34,6 @@ test('a slab is reused only once retired and every piece from it released; a sec
   const taken = [pool.take(), pool.take()];
   assert.equal(taken.filter((slab) => extra.includes(slab)).length, 1, 'more idle slabs were kept than the pool allows');
 });
-
-/** A ranged reply for every piece of `data` (pieces of `pieceBytes` each), as a holder sends it. */
-function rangedReply(data: Buffer, encoding: 'utf8' | 'base64', pieceBytes: number, file: string, rq: number): Buffer {
-  const encoder = new FrameEncoder({ rq, file, encoding });
-  const pieces = Math.ceil(data.length / pieceBytes);
-  const wire: Buffer[] = [];
-  for (let piece = 0; piece < pieces; piece++) {
-    const offset = piece * pieceBytes;
-    encoder.line(Buffer.from(`${JSON.stringify({ type: 'PIECE', rq, file, piece, offset, proof: [] })}\n`));
-    wire.push(...encoder.push(data.subarray(offset, offset + pieceBytes)));
-    wire.push(...(piece === pieces - 1 ? encoder.end(data.length, sha256(data)) : encoder.endPiece()));
-  }
-  return Buffer.concat(wire);
-}
 
 /**
  * Decodes a whole ranged reply in socket-sized blocks; pieces `hold` picks are kept, the rest

@@ -17,9 +17,12 @@ import { MAX_PIECES_UNTAKEN, SOCKET_READ_BYTES } from '../limits.js';
 interface ReusedReads {
   /** Takes a block before the next read overwrites it; false stops reading. */
   take: ((block: Buffer) => boolean) | undefined;
-  /** Copies of blocks that arrived before anyone took them. */
+  /** Copies of blocks that arrived while nobody took them (reading stops at MAX_EARLY_BLOCKS). */
   early: Buffer[];
 }
+
+/** Blocks kept while nobody reads the socket's pieces (before readPieces, or after it ended). */
+const MAX_EARLY_BLOCKS = 4;
 
 const reusedReads = new WeakMap<Socket, ReusedReads>();
 
@@ -34,7 +37,7 @@ export function connectWithReusedReads(options: NetConnectOpts & { host: string;
         const block = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
         if (reads.take) return reads.take(block);
         reads.early.push(Buffer.from(block));
-        return true;
+        return reads.early.length < MAX_EARLY_BLOCKS;
       },
     },
   });
@@ -83,6 +86,7 @@ async function* readReused(socket: Socket, reads: ReusedReads, decoder: PieceDec
   socket.on('close', onClose);
   reads.take = take;
   for (const block of reads.early.splice(0)) take(block);
+  if (!stopped) socket.resume(); // reads may have stopped with early blocks waiting
   try {
     for (;;) {
       const piece = ready.shift();
