@@ -9,7 +9,7 @@ import {
   canonicalPrefix, ENCODING_BASE64, ESCAPES, FILE_CLOSE, NEEDS_ESCAPE, QUOTE, TEXT_OPEN, TEXT_START,
   viewOf, withView, writeBytes, writeDecimal, writeFixed, type ChunkEncoding, type FixedBytes,
 } from './layout.js';
-import { jsonSpecialBytes, leadBytes, Utf8StreamCheck } from './utf8.js';
+import { jsonSpecialBytes, leadBytes, lowBytes, plainBytesBefore, Utf8StreamCheck } from './utf8.js';
 
 export interface FrameEncoderOptions {
   rq: number;
@@ -208,10 +208,10 @@ export class FrameEncoder {
           chars += leads;
           continue;
         }
-        // The bytes below the first one to escape (the lowest flagged byte is exact) go as they are.
-        const plain = (31 - Math.clz32(special & -special)) >>> 3;
+        // The bytes before the first one to escape go as they are; the byte loop below escapes it.
+        const plain = plainBytesBefore(special);
         if (plain > 0) {
-          const kept = word & (0xffffffff >>> (32 - 8 * plain));
+          const kept = lowBytes(word, plain);
           const leads = leadBytes(kept) - (4 - plain);
           if (chars + leads > CHUNK_CHARS) break;
           outView.setUint32(o, kept, true);

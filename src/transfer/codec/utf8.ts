@@ -91,6 +91,16 @@ export function jsonSpecialBytes(word: number): number {
   return (((word - 0x20202020) & ~word) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash)) & 0x80808080;
 }
 
+/**
+ * How many of the word's bytes come before the first one jsonSpecialBytes flagged (0 to 3), given
+ * its non-zero result. Only the lowest flag is exact (a borrow runs upward, never down), and it is
+ * all the loops need: the bytes below it are plain, and they go as one word.
+ */
+export const plainBytesBefore = (special: number): number => (31 - Math.clz32(special & -special)) >>> 3;
+
+/** The word with only its lowest `count` bytes (0 to 3) kept, the others zero. */
+export const lowBytes = (word: number, count: number): number => word & (0xffffffff >>> (32 - 8 * count));
+
 /** How many of the word's four bytes start a character (are not 10xxxxxx continuation bytes). */
 export function leadBytes(word: number): number {
   const continuation = word & ~(word << 1) & 0x80808080;
