@@ -6,8 +6,8 @@ import { UploadError } from '../errors.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS, MAX_TEXT_CHUNK_BYTES, SEND_BATCH_BYTES } from '../limits.js';
 import { encodeBase64Into } from './base64.js';
 import {
-  canonicalPrefix, ENCODING_BASE64, ESCAPES, FILE_CLOSE, NEEDS_ESCAPE, QUOTE, TEXT_OPEN, TEXT_START,
-  viewOf, withView, writeBytes, writeDecimal, writeFixed, type ChunkEncoding, type FixedBytes,
+  BASE64_END, canonicalPrefix, ESCAPES, NEEDS_ESCAPE, TEXT_END, TEXT_OPEN, TEXT_START,
+  viewOf, writeBytes, writeDecimal, writeFixed, type ChunkEncoding, type FixedBytes,
 } from './layout.js';
 import { jsonSpecialBytes, leadBytes, lowBytes, plainBytesBefore, Utf8StreamCheck } from './utf8.js';
 
@@ -67,7 +67,7 @@ export class FrameEncoder {
 
   constructor(private readonly options: FrameEncoderOptions) {
     this.framePrefix = canonicalPrefix(options.rq, options.file);
-    this.frameSuffix = withView(Buffer.concat([Buffer.from([QUOTE]), ...(options.encoding === 'base64' ? [ENCODING_BASE64] : []), FILE_CLOSE]));
+    this.frameSuffix = options.encoding === 'base64' ? BASE64_END : TEXT_END;
     this.maxFrameBytes = this.framePrefix.bytes.length + MAX_DECIMAL_DIGITS + TEXT_OPEN.length + MAX_ESCAPED_TEXT_BYTES + this.frameSuffix.bytes.length;
     this.batchBytes = Math.max(options.batchBytes ?? SEND_BATCH_BYTES, this.maxFrameBytes);
     // With a buffer pool, a batch is taken when the first frame needs one (ensureRoom).

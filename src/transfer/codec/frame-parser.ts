@@ -10,7 +10,7 @@ import { decodeTcpFrame, type TcpFrame } from '../../protocol/index.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../limits.js';
 import { decodeBase64Into } from './base64.js';
 import { jsonSpecialBytes, leadBytes, lowBytes, plainBytesBefore } from './utf8.js';
-import { BACKSLASH, ENCODING_BASE64, MAX_SAFE, QUOTE, TEXT_OPEN, TEXT_START, viewOf, withView, type FixedBytes, type ChunkEncoding } from './layout.js';
+import { BACKSLASH, BASE64_END, MAX_SAFE, QUOTE, TEXT_END, TEXT_OPEN, TEXT_START, viewOf, type FixedBytes, type ChunkEncoding } from './layout.js';
 
 /** A FILE or FILE-END frame; its decoded bytes were written to the caller's buffer. */
 export interface DataFrame {
@@ -60,8 +60,6 @@ export interface FastFrameFields {
 const TEXT_CLASS = Uint8Array.from({ length: 256 }, (_, byte) =>
   byte === BACKSLASH ? 2 : byte === QUOTE || byte < 0x20 ? 3 : (byte & 0xc0) === 0x80 ? 0 : 1,
 );
-const BASE64_END = withView(Buffer.concat([Buffer.from([QUOTE]), ENCODING_BASE64, Buffer.from('}\n')]));
-const TEXT_END = withView(Buffer.from('"}\n'));
 /** Most bytes 200 characters of text take in a frame: each escaped as \u00XX. */
 const MAX_TEXT_FIELD_BYTES = CHUNK_CHARS * 6;
 

@@ -37,6 +37,10 @@ export const withView = (bytes: Uint8Array): FixedBytes => ({ bytes, view: viewO
 /** `,"text":"`, where every FILE frame's text starts, as fixed bytes. */
 export const TEXT_START = withView(TEXT_OPEN);
 
+/** How a FILE frame ends after its text: `"}` and the newline, with the encoding field before `}` for base64. */
+export const TEXT_END = withView(Buffer.concat([Buffer.from([QUOTE]), FILE_CLOSE]));
+export const BASE64_END = withView(Buffer.concat([Buffer.from([QUOTE]), ENCODING_BASE64, FILE_CLOSE]));
+
 /** How every FILE frame answering DOWNLOAD rq for `file` (NFC) starts: `{"type":"FILE","rq":R,"file":F,"chunk":`. */
 export const canonicalPrefix = (rq: number, file: string): FixedBytes =>
   withView(Buffer.concat([FILE_OPEN, Buffer.from(String(rq)), FILE_KEY, Buffer.from(JSON.stringify(file)), CHUNK_KEY]));

@@ -118,7 +118,8 @@ export class PieceDecoder {
 
   /**
    * Feeds bytes from the socket; returns the pieces they completed. Throws HolderFailure (BAD_FRAME
-   * or REFUSED) at the first frame that breaks the rules, and at any byte after the range.
+   * or REFUSED) at the first frame that breaks the rules, and at any byte after the range. Nothing
+   * keeps `data` once this returns: it may be a reused read buffer (download/socket-reads.ts).
    */
   push(data: Buffer): ReceivedPiece[] {
     const done: ReceivedPiece[] = [];

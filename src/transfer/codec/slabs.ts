@@ -41,8 +41,8 @@ export class SlabPool {
   }
 
   /**
-   * A piece of `slab` handed out (`release` counts it back in): the returned function, called once
-   * the piece's bytes are no longer needed, releases it; calling it again does nothing.
+   * Counts a piece handed out from `slab`. Returns its release: called once the piece's bytes are
+   * no longer needed, it counts the piece back in; calling it again does nothing.
    */
   handOut(slab: Slab): () => void {
     slab.outstanding++;
