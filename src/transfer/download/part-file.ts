@@ -178,29 +178,36 @@ export class PartFile {
     if (this.writeError) return Promise.reject(this.writeError);
     this.writesQueued += data.length;
     const written = new Promise<void>((resolve, reject) => this.queue.push({ piece, offset, data, resolve, reject }));
-    this.draining ??= this.drain().finally(() => {
-      this.draining = undefined;
-    });
+    this.draining ??= this.drain();
     return written;
   }
 
+  /**
+   * Writes until the queue is empty. It clears `draining` in the same step as it finds the queue
+   * empty: a piece queued by code that resumes when the last write resolves (a microtask later)
+   * then starts a new loop instead of waiting on one that has ended.
+   */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0);
-      try {
-        for (const run of contiguousRuns(batch)) await writeAll(this.handle, run.map((queued) => queued.data), run[0]!.offset);
-      } catch (error) {
-        this.writeError = error instanceof Error ? error : new Error(String(error));
-        for (const queued of [...batch, ...this.queue.splice(0)]) queued.reject(this.writeError);
-        return;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        try {
+          for (const run of contiguousRuns(batch)) await writeAll(this.handle, run.map((queued) => queued.data), run[0]!.offset);
+        } catch (error) {
+          this.writeError = error instanceof Error ? error : new Error(String(error));
+          for (const queued of [...batch, ...this.queue.splice(0)]) queued.reject(this.writeError);
+          return;
+        }
+        for (const queued of batch) {
+          this.writesQueued -= queued.data.length;
+          this.bitfield![queued.piece >> 3]! |= 1 << (queued.piece & 7);
+          this.bytes += queued.data.length;
+          queued.resolve();
+        }
+        this.saveSoon();
       }
-      for (const queued of batch) {
-        this.writesQueued -= queued.data.length;
-        this.bitfield![queued.piece >> 3]! |= 1 << (queued.piece & 7);
-        this.bytes += queued.data.length;
-        queued.resolve();
-      }
-      this.saveSoon();
+    } finally {
+      this.draining = undefined;
     }
   }
 
