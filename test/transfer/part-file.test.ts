@@ -1,11 +1,43 @@
-// The .part file of a download by pieces: every queued piece is written, whenever it is queued.
+// The .part file of a download by pieces: flushed to the device while the download goes on, so
+// that the flush before the rename has little left, and nothing of the data is lost by it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PartFile } from '../../src/transfer/download/part-file.js';
-import { tempDir } from './helpers.js';
+import { PART_SYNC_AHEAD_BYTES } from '../../src/transfer/limits.js';
+import { sha256, tempDir } from './helpers.js';
+
+test('a growing .part file is flushed to the device as it grows, and commits byte-exact', async (t) => {
+  const dir = await tempDir(t);
+  const probe = await open(join(dir, 'probe'), 'w');
+  const fileHandle = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+  await probe.close();
+  const datasync = fileHandle.datasync;
+  let flushes = 0;
+  fileHandle.datasync = function (this: unknown) {
+    flushes++;
+    return datasync.call(this);
+  };
+  t.after(() => {
+    fileHandle.datasync = datasync;
+  });
+
+  const pieceBytes = 1024 * 1024;
+  const pieces = Array.from({ length: (3 * PART_SYNC_AHEAD_BYTES) / pieceBytes }, () => randomBytes(pieceBytes));
+  const whole = Buffer.concat(pieces);
+  const part = await PartFile.open(dir, 'big.bin', { size: whole.length, sha256: sha256(whole) }, { root: 'r'.repeat(64), count: pieces.length });
+  // Out of order, as a swarm writes them.
+  const order = pieces.map((_, i) => i).sort((a, b) => (a % 3) - (b % 3) || a - b);
+  for (const piece of order) await part.writePiece(piece, piece * pieceBytes, pieces[piece]!);
+  const flushedAhead = flushes;
+  assert.ok(flushedAhead >= 1, `the .part file is flushed while it grows (flushes before the commit: ${flushedAhead})`);
+
+  await part.commit(join(dir, 'big.bin'), false);
+  assert.ok(flushes > flushedAhead, 'the commit flushes what is left before the rename');
+  assert.equal(sha256(await readFile(join(dir, 'big.bin'))), sha256(whole));
+});
 
 test('a piece queued the moment the write before it resolves is written too', async (t) => {
   const dir = await tempDir(t);

@@ -10,7 +10,7 @@ import { show } from '../../protocol/index.js';
 import type { ChunkEncoding } from '../codec/layout.js';
 import { isContinuationByte, Utf8StreamCheck } from '../codec/utf8.js';
 import { DownloadError } from '../errors.js';
-import { BASE64_CHUNK_BYTES, CHUNK_CHARS, PART_FLUSH_INTERVAL_MS, SCAN_BLOCK_BYTES } from '../limits.js';
+import { BASE64_CHUNK_BYTES, CHUNK_CHARS, PART_FLUSH_INTERVAL_MS, PART_SYNC_AHEAD_BYTES, SCAN_BLOCK_BYTES } from '../limits.js';
 
 export interface PartPaths {
   /** The data: verified chunks, in order. */
@@ -70,6 +70,9 @@ export class PartFile {
   private writesQueued = 0;
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
+  /** Bytes written since the last flush to the device began, and that flush while it runs. */
+  private unsyncedBytes = 0;
+  private syncing: Promise<void> | undefined;
 
   private constructor(
     readonly paths: PartPaths,
@@ -204,11 +207,26 @@ export class PartFile {
           this.bytes += queued.data.length;
           queued.resolve();
         }
+        this.wrote(batch.reduce((sum, queued) => sum + queued.data.length, 0));
         this.saveSoon();
       }
     } finally {
       this.draining = undefined;
     }
+  }
+
+  /**
+   * Counts written bytes and, past PART_SYNC_AHEAD_BYTES, starts flushing them to the device while
+   * the download goes on. Only commit depends on it (it flushes the rest), so a failure here shows
+   * up there: the final datasync reports the same error.
+   */
+  private wrote(bytes: number): void {
+    this.unsyncedBytes += bytes;
+    if (this.unsyncedBytes < PART_SYNC_AHEAD_BYTES || this.syncing) return;
+    this.unsyncedBytes = 0;
+    this.syncing = this.handle.datasync().catch(() => {}).finally(() => {
+      this.syncing = undefined;
+    });
   }
 
   /** Resolves when nothing is queued for the disk any more; rejects if a write failed. */
@@ -268,6 +286,7 @@ export class PartFile {
     }
     this.bytes += data.length;
     this.chunks = chunks;
+    this.wrote(data.length);
   }
 
   /** SHA-256 of the data so far. */
@@ -295,6 +314,7 @@ export class PartFile {
     await this.writes();
     clearTimeout(this.saveTimer);
     await this.saving;
+    await this.syncing;
     await this.handle.datasync();
     await this.handle.close();
     try {
@@ -310,6 +330,7 @@ export class PartFile {
     await this.writes().catch(() => {});
     clearTimeout(this.saveTimer);
     await this.saving.catch(() => {});
+    await this.syncing;
     await this.handle.close().catch(() => {});
     await rm(this.paths.part, { force: true });
     await rm(this.paths.state, { force: true });
@@ -320,6 +341,7 @@ export class PartFile {
   async release(): Promise<void> {
     await this.writes().catch(() => {});
     if (this.bitfield) await this.saveNow().catch(() => {});
+    await this.syncing;
     await this.handle.close().catch(() => {});
     openHere.delete(this.paths.part);
   }
