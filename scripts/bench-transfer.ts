@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { downloadFile, scanFile, startFileServer, type Holder, type SharedFile } from '../src/transfer/index.js';
 import { startRelay } from '../test/transfer/relay.js';
 import { natFirstByte } from './bench/nat-first-byte.js';
+import { textBlock } from './bench/sample-text.js';
 
 const TARGETS = { textMBps: 150, binaryMBps: 100, rssMB: 150, rawRatio: 0.35, swarmSpeedup: 3.5 };
 
@@ -108,24 +109,6 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Prose-like text: ASCII mostly, with accents, CJK, emoji, quotes and a newline every line. */
-const TEXT_LINES = Buffer.from(
-  [
-    'The quick brown fox jumps over the lazy dog; "quoted" text and a back\\slash.',
-    'Ünïcödé text with accents: café, naïve, résumé, Straße, smörgåsbord.',
-    '日本語のテキストと中文文本，还有한국어 문장도 있습니다。',
-    'Emoji and astral characters: 😀 🚀 👍🏽 🇨🇦 𝄞 and tabs\tbetween\twords.',
-    '', // each line ends with a newline
-  ].join('\n'),
-);
-
-/** `bytes` bytes of text made of whole lines, padded with '.' (stays valid UTF-8). */
-function textBlock(bytes: number): Buffer {
-  const data = Buffer.alloc(bytes, 0x2e);
-  for (let at = 0; at + TEXT_LINES.length <= bytes; at += TEXT_LINES.length) TEXT_LINES.copy(data, at);
-  return data;
 }
 
 /** Writes a file block by block, so that generating 1 GB never holds 1 GB (or skews RSS figures). */

@@ -1,6 +1,6 @@
-// Regenerates everything derived from the protocol spec (and the error reference, from the table of
-// error codes): `npm run gen` writes the files, `npm run gen -- --check` (part of `npm run check`)
-// fails when any of them is stale.
+// Regenerates everything derived from the protocol spec (the error reference from the table of error
+// codes, and the transfer's WebAssembly kernel from its .wat source): `npm run gen` writes the
+// files, `npm run gen -- --check` (part of `npm run check`) fails when any of them is stale.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readSpec } from './codegen/spec.js';
@@ -10,6 +10,7 @@ import { emitTypes } from './codegen/types.js';
 import { emitCatalogue, emitLimits } from './codegen/catalogue.js';
 import { emitProtocolDoc } from './codegen/docs.js';
 import { emitErrorsDoc } from './codegen/errors-doc.js';
+import { emitWasmModule } from './codegen/wasm.js';
 
 const checkOnly = process.argv.includes('--check');
 
@@ -25,6 +26,7 @@ const outputs: Record<string, string> = {
   'src/generated/limits.ts': emitLimits(spec, schemas),
   'docs/protocol.md': emitProtocolDoc(spec, schemas),
   'docs/errors.md': emitErrorsDoc(),
+  'src/generated/text-kernel-wasm.ts': await emitWasmModule('src/transfer/simd/text-kernel.wat', 'TEXT_KERNEL_WASM'),
 };
 
 const stale: string[] = [];

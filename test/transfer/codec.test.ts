@@ -11,6 +11,7 @@ import { FrameDecoder } from '../../src/transfer/codec/frame-decoder.js';
 import { FrameEncoder } from '../../src/transfer/codec/frame-encoder.js';
 import { PieceDecoder } from '../../src/transfer/codec/piece-decoder.js';
 import { FrameRejected, parseCanonicalFile, parseFrameSlow, type FastFrameFields } from '../../src/transfer/codec/frame-parser.js';
+import { TextKernel } from '../../src/transfer/simd/text-kernel.js';
 import { canonicalPrefix, viewOf, type ChunkEncoding } from '../../src/transfer/codec/layout.js';
 import { countCodePoints, incompleteTailLength, Utf8StreamCheck } from '../../src/transfer/codec/utf8.js';
 import type { HolderFailure } from '../../src/transfer/errors.js';
@@ -137,21 +138,31 @@ function applyDamage(line: Buffer, changes: Array<{ kind: 'replace' | 'insert' |
 
 const PREFIX = canonicalPrefix(RQ, FILE);
 
+const kernel = new TextKernel();
+
 /**
  * The fast path over the line followed by a newline and more bytes, as in a socket block. It finds
  * the line's end itself: what it read is `line` up to that end (a damaged line may end early).
+ * `inKernel`: the line and the output are in the SIMD kernel's memory (at odd addresses), and its
+ * text loop runs there.
  */
-function fast(line: Buffer): { chunk: number; encoding: ChunkEncoding; bytes: Buffer; read: Buffer } | null {
-  const block = Buffer.concat([line, Buffer.from('\n{"type":"FILE"')]);
-  const out = Buffer.alloc(block.length + 8);
+function fast(line: Buffer, inKernel = false): { chunk: number; encoding: ChunkEncoding; bytes: Buffer; read: Buffer } | null {
+  const bytes = Buffer.concat([line, Buffer.from('\n{"type":"FILE"')]);
+  let block: Buffer = bytes;
+  let out: Buffer = Buffer.alloc(block.length + 24);
+  if (inKernel) {
+    block = kernel.memory.subarray(kernel.firstFree + 3, kernel.firstFree + 3 + bytes.length);
+    bytes.copy(block);
+    out = kernel.memory.subarray(kernel.firstFree + 4099, kernel.firstFree + 4099 + bytes.length + 24);
+  }
   const fields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0, utf8Unchecked: false };
-  const end = parseCanonicalFile(block, viewOf(block), 0, block.length, PREFIX, out, viewOf(out), 4, fields);
+  const end = parseCanonicalFile(block, viewOf(block), 0, block.length, PREFIX, out, viewOf(out), 4, fields, inKernel ? kernel : undefined);
   if (end < 0) return null;
   // The UTF-8 check the fast path leaves to its caller, made as a caller makes it.
   if (fields.utf8Unchecked && !isUtf8(out.subarray(4, end))) return null;
   assert.equal(block[fields.lineEnd], 0x0a, 'the fast path ended a line where there is no newline');
   assert.equal(block.subarray(0, fields.lineEnd).indexOf(0x0a), -1, 'the fast path read past a newline');
-  return { chunk: fields.chunk, encoding: fields.encoding, bytes: out.subarray(4, end), read: block.subarray(0, fields.lineEnd) };
+  return { chunk: fields.chunk, encoding: fields.encoding, bytes: Buffer.from(out.subarray(4, end)), read: Buffer.from(block.subarray(0, fields.lineEnd)) };
 }
 
 function slow(line: Buffer): { type: string; rq: number; file: string; chunk: number; encoding: ChunkEncoding; bytes: Buffer } | string {
@@ -166,13 +177,14 @@ function slow(line: Buffer): { type: string; rq: number; file: string; chunk: nu
   }
 }
 
-test('fast path ≡ slow path: the fast path never accepts a line the schema refuses, and reads the same data', () => {
+test('fast path ≡ slow path: the fast path (word loop and SIMD kernel alike) never accepts a line the schema refuses, and reads the same data', () => {
   let fastAccepted = 0;
   let damagedAccepted = 0;
   fc.assert(
     fc.property(frameLine, fc.array(damage, { maxLength: 3 }), (line, changes) => {
       const damaged = applyDamage(line, changes);
       const quick = fast(damaged);
+      assert.deepEqual(fast(damaged, true), quick, `the SIMD kernel and the word loop disagree on ${damaged}`);
       if (changes.length === 0) assert.notEqual(quick, null, `a canonical FILE frame left the fast path: ${damaged}`);
       if (quick === null) return;
       fastAccepted++;
@@ -187,12 +199,13 @@ test('fast path ≡ slow path: the fast path never accepts a line the schema ref
   assert.ok(fastAccepted > 1000 && damagedAccepted > 100, `the fast path took ${fastAccepted} lines, ${damagedAccepted} of them damaged: too few to prove anything`);
 });
 
-test('fast path ≡ slow path on FILE frames JSON.stringify builds from arbitrary text', () => {
+test('fast path (word loop and SIMD kernel alike) ≡ slow path on FILE frames JSON.stringify builds from arbitrary text', () => {
   fc.assert(
     fc.property(fc.string({ unit: 'binary', minLength: 195, maxLength: 205 }), fc.nat({ max: 2 ** 31 }), fc.boolean(), (text, chunk, base64) => {
       const frame = { type: 'FILE', rq: RQ, file: FILE, chunk, text, ...(base64 ? { encoding: 'base64' } : {}) };
       const line = Buffer.from(JSON.stringify(frame));
       const quick = fast(line);
+      assert.deepEqual(fast(line, true), quick, `the SIMD kernel and the word loop disagree on ${line}`);
       if (quick === null) return;
       const { read, ...decoded } = quick;
       assert.deepEqual(read, line);

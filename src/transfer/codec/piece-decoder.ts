@@ -1,7 +1,8 @@
 // The downloader's side of a ranged reply: bytes from one connection → whole pieces, each with the
 // PIECE frame that announced it. Lines are split with the protocol's ceiling; FILE frames take the
-// fast path (no JSON.parse) and their data lands straight in a shared slab (slabs.ts), so a piece
-// is handed over without copying. Holds the holder to the rules: the rq and file asked for, a
+// fast path (no JSON.parse), its text loop in the SIMD kernel (../simd/text-kernel.ts): each block
+// from the socket is copied into the kernel's memory, a piece is decoded there, and a whole piece
+// is copied out into a shared slab (slabs.ts), where it stays until it is on disk. Holds the holder to the rules: the rq and file asked for, a
 // PIECE frame for each piece in order, chunks numbered on without gaps, one encoding, FILE-END
 // exactly at the file's last chunk. Ranges asked ahead queue up and are held to their rules in the
 // order they were asked. Whether the piece's bytes are right is for the Merkle proof to say, not
@@ -10,9 +11,10 @@ import { isUtf8 } from 'node:buffer';
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
-import { MAX_TEXT_CHUNK_BYTES } from '../limits.js';
+import { MAX_TEXT_CHUNK_BYTES, SOCKET_READ_BYTES } from '../limits.js';
 import { CHUNKS_PER_PIECE, firstChunkOf, LEAF_PREFIX_BYTES, writeLeafPrefix } from '../pieces/merkle.js';
 import { FAST_PATH_OUTPUT_BYTES, FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
+import { TextKernel } from '../simd/text-kernel.js';
 import { canonicalPrefix, NEWLINE, viewOf, type ChunkEncoding } from './layout.js';
 import { SlabPool, type Slab } from './slabs.js';
 
@@ -45,13 +47,19 @@ export interface PieceDecoderOptions {
 
 /** The most bytes one piece can decode to: 256 chunks of 200 four-byte characters. */
 const MAX_PIECE_BYTES = CHUNKS_PER_PIECE * MAX_TEXT_CHUNK_BYTES;
-/** Room one frame's data may take while it is decoded (the fast path scans up to 1,200 bytes). */
-const FRAME_ROOM = Math.max(FAST_PATH_OUTPUT_BYTES, MAX_LINE_BYTES);
 /**
- * Pieces are decoded into slabs this large, packed one after another; a piece that outgrows the
- * rest of a slab moves to the next one, which must therefore hold the largest piece whole.
+ * Room one frame's data may take while it is decoded: the fast path scans up to 1,200 bytes, the
+ * kernel writes up to 16 past them, the slow path writes a whole line's text.
  */
-const SLAB_BYTES = Math.max(256 * 1024, LEAF_PREFIX_BYTES + MAX_PIECE_BYTES + FRAME_ROOM);
+const FRAME_ROOM = Math.max(FAST_PATH_OUTPUT_BYTES + 16, MAX_LINE_BYTES);
+/** Blocks from the socket are decoded in the kernel's memory this many bytes at a time. */
+const INPUT_BYTES = SOCKET_READ_BYTES;
+/** A line cut between two blocks is joined up in the kernel's memory: at most this long. */
+const CARRIED_LINE_BYTES = MAX_LINE_BYTES + 1;
+/** The piece being decoded: its leaf's offset prefix, its bytes, and the room of one more frame. */
+const WORK_BYTES = LEAF_PREFIX_BYTES + MAX_PIECE_BYTES + FRAME_ROOM;
+/** Whole pieces are copied into slabs this large, packed one after another. */
+const SLAB_BYTES = Math.max(256 * 1024, LEAF_PREFIX_BYTES + MAX_PIECE_BYTES);
 /** Released slabs a download keeps for its next pieces, whatever the number of holders. */
 const IDLE_SLABS = 4;
 
@@ -73,10 +81,19 @@ export class PieceDecoder {
   private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0, utf8Unchecked: false };
   private readonly slabs: SlabPool;
   private slab: Slab;
-  private used = 0;
-  private pieceStart = 0;
-  private carry: Buffer[] = [];
+  /** Bytes of the slab handed out in pieces. */
+  private slabUsed = 0;
+  private readonly kernel = new TextKernel();
+  /** Regions of the kernel's memory: the block being decoded, a line cut between blocks, the piece. */
+  private readonly input: Buffer;
+  private readonly inputView: DataView;
+  private readonly carried: Buffer;
+  private readonly carriedView: DataView;
   private carryBytes = 0;
+  private readonly work: Buffer;
+  private readonly workView: DataView;
+  /** End of what the piece being decoded holds in `work` (its offset prefix first). */
+  private used = 0;
   /** The piece being received (its PIECE frame arrived), or undefined while a PIECE frame is due. */
   private current: PieceFrame | undefined;
   private nextPiece = 0;
@@ -90,6 +107,15 @@ export class PieceDecoder {
   constructor(private readonly options: PieceDecoderOptions) {
     this.slabs = options.slabs ?? pieceSlabPool();
     this.slab = this.slabs.take();
+    const region = (from: number, bytes: number): [Buffer, DataView] => {
+      const bytesThere = this.kernel.memory.subarray(from, from + bytes);
+      if (bytesThere.length < bytes) throw new Error(`the text kernel's memory is too small for a piece decoder (${from + bytes} bytes)`);
+      return [bytesThere, viewOf(bytesThere)];
+    };
+    const first = this.kernel.firstFree;
+    [this.input, this.inputView] = region(first, INPUT_BYTES);
+    [this.carried, this.carriedView] = region(first + INPUT_BYTES, CARRIED_LINE_BYTES);
+    [this.work, this.workView] = region(first + INPUT_BYTES + CARRIED_LINE_BYTES, WORK_BYTES);
   }
 
   /**
@@ -123,37 +149,44 @@ export class PieceDecoder {
    */
   push(data: Buffer): ReceivedPiece[] {
     const done: ReceivedPiece[] = [];
-    const view = viewOf(data);
-    let start = 0;
-    while (start < data.length) {
-      if (this.rangeDone && !this.startNextRange()) throw this.bad(`sent more after the last piece asked for (${this.lastPiece})`);
-      if (this.carryBytes > 0) {
-        // The line began in an earlier block: join it up once its newline is here.
-        const newline = data.indexOf(NEWLINE, start);
-        this.keep(data.subarray(start, newline === -1 ? data.length : newline + 1));
-        if (newline === -1) break;
-        const line = Buffer.concat(this.carry, this.carryBytes);
-        this.carry = [];
-        this.carryBytes = 0;
-        this.decodeLine(line, viewOf(line), 0, line.length, done);
-        start = newline + 1;
-        continue;
-      }
-      const next = this.decodeLine(data, view, start, data.length, done);
-      if (next === -1) {
-        this.keep(data.subarray(start));
-        break;
-      }
-      start = next;
+    for (let from = 0; from < data.length; from += INPUT_BYTES) {
+      const bytes = data.copy(this.input, 0, from, Math.min(data.length, from + INPUT_BYTES));
+      this.decodeBlock(bytes, done);
     }
     return done;
   }
 
-  private keep(part: Buffer): void {
-    this.carryBytes += part.length;
-    if (this.carryBytes > MAX_LINE_BYTES + 1) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
-    // A copy: the block may be a socket's reused read buffer, overwritten by the next read.
-    this.carry.push(Buffer.from(part));
+  /** Decodes the first `limit` bytes of `input`. */
+  private decodeBlock(limit: number, done: ReceivedPiece[]): void {
+    const block = this.input;
+    let start = 0;
+    while (start < limit) {
+      if (this.rangeDone && !this.startNextRange()) throw this.bad(`sent more after the last piece asked for (${this.lastPiece})`);
+      if (this.carryBytes > 0) {
+        // The line began in an earlier block: join it up once its newline is here.
+        const found = block.indexOf(NEWLINE, start);
+        const newline = found >= limit ? -1 : found;
+        this.keep(start, newline === -1 ? limit : newline + 1);
+        if (newline === -1) break;
+        const length = this.carryBytes;
+        this.carryBytes = 0;
+        this.decodeLine(this.carried, this.carriedView, 0, length, done);
+        start = newline + 1;
+        continue;
+      }
+      const next = this.decodeLine(block, this.inputView, start, limit, done);
+      if (next === -1) {
+        this.keep(start, limit);
+        break;
+      }
+      start = next;
+    }
+  }
+
+  /** Keeps input[from..to), the start of a line the next block goes on with (it overwrites input). */
+  private keep(from: number, to: number): void {
+    if (this.carryBytes + to - from > CARRIED_LINE_BYTES) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
+    this.carryBytes += this.input.copy(this.carried, this.carryBytes, from, to);
   }
 
   /**
@@ -162,10 +195,8 @@ export class PieceDecoder {
    * line is not complete.
    */
   private decodeLine(line: Uint8Array, lineView: DataView, start: number, limit: number, done: ReceivedPiece[]): number {
-    // Room for what this line may decode to, and for a piece's offset prefix before it.
-    if (this.slab.bytes.length - this.used < LEAF_PREFIX_BYTES + FRAME_ROOM) this.nextSlab();
     if (this.current !== undefined) {
-      const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.slab.bytes, this.slab.view, this.used, this.fastFields);
+      const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.work, this.workView, this.used, this.fastFields, this.kernel);
       if (dataEnd >= 0) {
         this.checkChunk('FILE', this.fastFields.chunk, this.fastFields.encoding);
         this.utf8Unchecked ||= this.fastFields.utf8Unchecked;
@@ -200,7 +231,7 @@ export class PieceDecoder {
   private parseSlow(line: Uint8Array): DataFrame | PieceFrame {
     let frame: DataFrame | PieceFrame;
     try {
-      frame = parseFrameSlow(line, this.slab.bytes, this.used);
+      frame = parseFrameSlow(line, this.work, this.used);
     } catch (error) {
       if (!(error instanceof FrameRejected)) throw error;
       if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${error.refusal.reason}`);
@@ -219,25 +250,15 @@ export class PieceDecoder {
     this.expectedChunk = firstChunkOf(frame.piece);
     this.lastChunkOfPiece = Math.min(this.options.chunks, this.expectedChunk + CHUNKS_PER_PIECE - 1);
     // The leaf's offset prefix goes right before the piece's bytes, so the leaf is hashed in one call.
-    writeLeafPrefix(frame.offset, this.slab.view, this.used);
-    this.pieceStart = this.used + LEAF_PREFIX_BYTES;
-    this.used = this.pieceStart;
+    writeLeafPrefix(frame.offset, this.workView, 0);
+    this.used = LEAF_PREFIX_BYTES;
   }
 
-  /**
-   * Goes on in a fresh slab, taking along the piece being decoded (its prefix and the data so far).
-   * Earlier pieces keep the old slab from reuse until they are released.
-   */
+  /** Goes on in a fresh slab; the pieces in the old one keep it from reuse until they are released. */
   private nextSlab(): void {
-    const next = this.slabs.take();
-    let used = 0;
-    if (this.current !== undefined) {
-      used = this.slab.bytes.copy(next.bytes, 0, this.pieceStart - LEAF_PREFIX_BYTES, this.used);
-      this.pieceStart = LEAF_PREFIX_BYTES;
-    }
     this.slabs.retire(this.slab);
-    this.slab = next;
-    this.used = used;
+    this.slab = this.slabs.take();
+    this.slabUsed = 0;
   }
 
   private checkChunk(type: DataFrame['type'], chunk: number, encoding: ChunkEncoding): void {
@@ -253,13 +274,18 @@ export class PieceDecoder {
   private chunkDone(): ReceivedPiece | undefined {
     if (this.expectedChunk++ < this.lastChunkOfPiece) return undefined;
     const frame = this.current!;
-    const data = this.slab.bytes.subarray(this.pieceStart, this.used);
-    if (this.utf8Unchecked && !isUtf8(data)) throw this.bad(`piece ${frame.piece}: the text of its FILE frames is not valid UTF-8`);
+    if (this.utf8Unchecked && !isUtf8(this.work.subarray(LEAF_PREFIX_BYTES, this.used))) {
+      throw this.bad(`piece ${frame.piece}: the text of its FILE frames is not valid UTF-8`);
+    }
     this.current = undefined;
     this.nextPiece++;
+    if (this.slab.bytes.length - this.slabUsed < this.used) this.nextSlab();
+    const leaf = this.slab.bytes.subarray(this.slabUsed, this.slabUsed + this.used);
+    this.work.copy(leaf, 0, 0, this.used);
+    this.slabUsed += this.used;
     return {
       piece: frame.piece, offset: frame.offset, proof: frame.proof, encoding: this.encodingSeen!,
-      data, leaf: this.slab.bytes.subarray(this.pieceStart - LEAF_PREFIX_BYTES, this.used), release: this.slabs.handOut(this.slab),
+      data: leaf.subarray(LEAF_PREFIX_BYTES), leaf, release: this.slabs.handOut(this.slab),
     };
   }
 
