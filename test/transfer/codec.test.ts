@@ -15,7 +15,7 @@ import { TextKernel } from '../../src/transfer/simd/text-kernel.js';
 import { canonicalPrefix, viewOf, type ChunkEncoding } from '../../src/transfer/codec/layout.js';
 import { countCodePoints, incompleteTailLength, Utf8StreamCheck } from '../../src/transfer/codec/utf8.js';
 import type { HolderFailure } from '../../src/transfer/errors.js';
-import { sha256 } from './helpers.js';
+import { rangedReply, sha256 } from './helpers.js';
 
 const SEED = 20_240_611;
 const RQ = 77;
@@ -334,4 +334,75 @@ test('UTF-8 the fast path leaves to its caller is checked: frame by frame for a 
     assert.throws(piece(pair), (error: HolderFailure) => error.code === 'BAD_FRAME' && /UTF-8/.test(error.message), `piece decoder, ${name}`);
     assert.throws(whole(pair), (error: HolderFailure) => error.code === 'BAD_FRAME' && /UTF-8/.test(error.message), `whole-file decoder, ${name}`);
   }
+});
+
+test('the SIMD kernel decodes runs of frames exactly as frame-by-frame decoding does, damaged or not', () => {
+  // Characters of one UTF-8 length per file, so that pieces of 256 chunks are a fixed number of bytes.
+  const byLength: Record<number, string[]> = {
+    1: ['a', ' ', '"', '\\', '/', '\n', '\t', '\u0000', '\u001f', '\u007f'],
+    2: ['é', 'ß', '\u0301', '\u00a0'],
+    3: ['€', '日', '\u2028', '\ufeff'],
+    4: ['😀', '𝄞', '\u{10ffff}'],
+  };
+  const file = fc.integer({ min: 1, max: 4 }).chain((length) =>
+    fc.tuple(fc.constant(length), fc.array(fc.constantFrom(...byLength[length]!), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 3 * 51_200 })),
+  );
+  type Outcome = { pieces: Array<{ piece: number; data: string }> } | { error: string };
+  const decodeIn = (wire: Buffer, blockBytes: number, chunks: number, pieces: number): Outcome => {
+    const decoder = new PieceDecoder({ file: FILE, chunks });
+    decoder.expect(RQ, 0, pieces - 1);
+    const received: Array<{ piece: number; data: string }> = [];
+    try {
+      for (let at = 0; at < wire.length; at += blockBytes) {
+        for (const piece of decoder.push(wire.subarray(at, at + blockBytes))) received.push({ piece: piece.piece, data: sha256(piece.data) });
+      }
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+    return { pieces: received };
+  };
+  // Damage where the layout is: a line's first 80 bytes (prefix, chunk number, text key) or its last 4.
+  const lineDamage = fc.record({
+    line: fc.nat(),
+    fromStart: fc.boolean(),
+    offset: fc.nat({ max: 79 }),
+    change: damage,
+  });
+  const damageLines = (wire: Buffer, changes: Array<{ line: number; fromStart: boolean; offset: number; change: { kind: 'replace' | 'insert' | 'delete'; byte: number } }>): Buffer => {
+    let damaged = wire;
+    for (const { line, fromStart, offset, change } of changes) {
+      const starts = [0];
+      for (let at = damaged.indexOf(0x0a); at !== -1 && at < damaged.length - 1; at = damaged.indexOf(0x0a, at + 1)) starts.push(at + 1);
+      const start = starts[line % starts.length]!;
+      const end = damaged.indexOf(0x0a, start);
+      const at = fromStart ? start + offset : (end === -1 ? damaged.length : end) - (offset % 4);
+      damaged = applyDamage(damaged, [{ ...change, at }]);
+    }
+    return damaged;
+  };
+  let damagedRuns = 0;
+  fc.assert(
+    fc.property(file, fc.array(lineDamage, { maxLength: 2 }), fc.integer({ min: 1_000, max: 70_000 }), ([length, alphabet, count], changes, blockBytes) => {
+      const data = Buffer.from(Array.from({ length: count }, (_, i) => alphabet[(i * 7) % alphabet.length]).join(''));
+      const pieceBytes = 256 * 200 * length;
+      const pieces = Math.ceil(data.length / pieceBytes);
+      const wire = damageLines(rangedReply(data, 'utf8', pieceBytes, FILE, RQ), changes);
+      const chunks = Math.ceil(count / 200);
+      // Blocks of 199 bytes never hold a whole FILE frame: every frame goes through decodeLine alone.
+      const byFrame = decodeIn(wire, 199, chunks, pieces);
+      assert.deepEqual(decodeIn(wire, blockBytes, chunks, pieces), byFrame);
+      if (changes.length === 0) assert.deepEqual(byFrame, { pieces: Array.from({ length: pieces }, (_, piece) => ({ piece, data: sha256(data.subarray(piece * pieceBytes, (piece + 1) * pieceBytes)) })) });
+      else damagedRuns++;
+    }),
+    { seed: SEED, numRuns: 150 },
+  );
+  assert.ok(damagedRuns > 50);
+
+  // A chunk number with a leading zero is no canonical frame (JSON has no such number): refused either way.
+  const data = Buffer.alloc(3 * 200, 'a');
+  const wire = rangedReply(data, 'utf8', data.length, FILE, RQ);
+  const zeroed = Buffer.from(wire.toString('latin1').replace('"chunk":2,', '"chunk":02,'), 'latin1');
+  const refused = decodeIn(zeroed, 199, 3, 1);
+  assert.ok('error' in refused, 'a leading zero was taken frame by frame');
+  assert.deepEqual(decodeIn(zeroed, 65_536, 3, 1), refused);
 });

@@ -137,6 +137,7 @@ export class PieceDecoder {
     if (!range) return false;
     this.rq = range.rq;
     this.filePrefix = canonicalPrefix(range.rq, this.options.file);
+    this.kernel.setPrefix(this.filePrefix.bytes);
     this.nextPiece = range.first;
     this.lastPiece = range.last;
     return true;
@@ -174,6 +175,7 @@ export class PieceDecoder {
         start = newline + 1;
         continue;
       }
+      start = this.decodeTextRun(start, limit);
       const next = this.decodeLine(block, this.inputView, start, limit, done);
       if (next === -1) {
         this.keep(start, limit);
@@ -181,6 +183,26 @@ export class PieceDecoder {
       }
       start = next;
     }
+  }
+
+  /**
+   * Lets the kernel decode the run of FILE frames of text at input[start..limit) that continue the
+   * piece being decoded, short of its last chunk (decodeLine ends the piece); returns where the
+   * first line it left starts. Each frame it takes is one decodeLine would take the same way.
+   */
+  private decodeTextRun(start: number, limit: number): number {
+    if (this.current === undefined || this.encodingSeen === 'base64') return start;
+    const lastInRun = Math.min(this.lastChunkOfPiece, this.options.chunks) - 1;
+    if (this.expectedChunk > lastInRun) return start;
+    const input = this.input.byteOffset;
+    const work = this.work.byteOffset;
+    const frames = this.kernel.parseTextFrames(input + start, input + limit, work + this.used, this.expectedChunk, lastInRun);
+    if (frames === 0) return start;
+    this.expectedChunk += frames;
+    this.encodingSeen = 'utf8';
+    this.used = this.kernel.outEnd - work;
+    this.utf8Unchecked ||= this.kernel.sawHighBytes;
+    return this.kernel.next - input;
   }
 
   /** Keeps input[from..to), the start of a line the next block goes on with (it overwrites input). */

@@ -1,13 +1,15 @@
-;; The text loop of a FILE frame, 16 bytes at a time (WebAssembly SIMD). The JavaScript fast path
-;; (../codec/frame-parser.ts) does the same four bytes at a time; this is its faster twin for the
-;; bytes that already sit in the kernel's memory (text-kernel.ts lays the memory out).
+;; FILE frames of text, 16 bytes at a time (WebAssembly SIMD). The JavaScript fast path
+;; (../codec/frame-parser.ts) reads the same canonical layout four bytes at a time; this is its
+;; faster twin for bytes that already sit in the kernel's memory (text-kernel.ts lays it out).
+;;
+;; Memory: [0, 16) results of the last call, four i32 (outEnd, chars, highBytes, next);
+;; [16, 20) the length of the frame prefix; [32, 32 + 2048) the frame prefix; the rest is the user's.
 ;;
 ;; Assembled by `npm run gen` (scripts/codegen/wasm.ts) into src/generated/text-kernel-wasm.ts.
 (module
   (memory (export "memory") 8 8)
 
-  ;; What the last decodeText found besides the closing quote goes to memory at 0, as three i32:
-  ;; outEnd, chars, highBytes (JavaScript reads memory faster than it reads a Global).
+  ;; Results go to memory at 0 (JavaScript reads memory faster than it reads a Global).
 
   ;; Decodes the JSON string body at [i, end) into `o` as the canonical layout writes it: raw
   ;; UTF-8, and only the escapes JSON.stringify writes for ASCII (\" \\ \/ \b \f \n \r \t, \u00XX
@@ -16,7 +18,7 @@
   ;; (non-zero when a byte >= 0x80 was copied) stored at 0; or -1 for anything else (a raw control
   ;; character, another escape, no quote before `end`), which the caller leaves to JSON.parse.
   ;; Writes up to 16 bytes past the decoded ones.
-  (func (export "decodeText") (param $i i32) (param $end i32) (param $o i32) (result i32)
+  (func $decodeText (export "decodeText") (param $i i32) (param $end i32) (param $o i32) (result i32)
     (local $block v128) (local $special i32) (local $plain i32) (local $keep i32)
     (local $chars i32) (local $high i32) (local $byte i32)
     (block $invalid
@@ -75,6 +77,90 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
     (i32.const -1))
+
+  ;; Decodes a run of FILE frames of text at [at, limit), each laid out as
+  ;;   <prefix><chunk>,"text":"<200 code points>"}\n
+  ;; with the prefix stored at 32, numbered chunk, chunk + 1, ... up to lastChunk at most, into
+  ;; `out`, one after another. Stops at the first line that is not such a frame (or not whole
+  ;; before `limit`) and leaves it to the caller. Returns the number of frames decoded, with
+  ;; outEnd, highBytes and next (where the line it stopped at starts) stored at 0.
+  (func (export "parseTextFrames") (param $at i32) (param $limit i32) (param $out i32) (param $chunk f64) (param $lastChunk f64) (result i32)
+    (local $frames i32) (local $high i32) (local $i i32) (local $value f64) (local $digits i32)
+    (local $byte i32) (local $textStart i32) (local $quote i32) (local $prefixLength i32)
+    (local.set $prefixLength (i32.load (i32.const 16)))
+    (block $stop
+      (loop $frame
+        (br_if $stop (f64.gt (local.get $chunk) (local.get $lastChunk)))
+        (br_if $stop (i32.lt_s (i32.sub (local.get $limit) (local.get $at)) (i32.add (local.get $prefixLength) (i32.const 9))))
+        (br_if $stop (i32.eqz (call $equal (local.get $at) (i32.const 32) (local.get $prefixLength))))
+        ;; The chunk number: decimal, no leading zero, exactly the one due.
+        (local.set $i (i32.add (local.get $at) (local.get $prefixLength)))
+        (local.set $value (f64.const 0))
+        (local.set $digits (i32.const 0))
+        (block $numberEnd
+          (loop $digit
+            (br_if $numberEnd (i32.ge_u (local.get $i) (local.get $limit)))
+            (local.set $byte (i32.sub (i32.load8_u (local.get $i)) (i32.const 0x30)))
+            (br_if $numberEnd (i32.gt_u (local.get $byte) (i32.const 9)))
+            (br_if $stop (i32.ge_u (local.get $digits) (i32.const 16)))
+            (local.set $value (f64.add (f64.mul (local.get $value) (f64.const 10)) (f64.convert_i32_u (local.get $byte))))
+            (local.set $digits (i32.add (local.get $digits) (i32.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $digit)))
+        (br_if $stop (i32.eqz (local.get $digits)))
+        (br_if $stop (i32.and (i32.gt_u (local.get $digits) (i32.const 1))
+                              (i32.eq (i32.load8_u (i32.add (local.get $at) (local.get $prefixLength))) (i32.const 0x30))))
+        (br_if $stop (f64.ne (local.get $value) (local.get $chunk)))
+        ;; ,"text":"  (0x2c 0x22 0x74 0x65 0x78 0x74 0x22 0x3a, then 0x22)
+        (br_if $stop (i32.gt_s (i32.add (local.get $i) (i32.const 9)) (local.get $limit)))
+        (br_if $stop (i64.ne (i64.load align=1 (local.get $i)) (i64.const 0x3a2274786574222c)))
+        (br_if $stop (i32.ne (i32.load8_u offset=8 (local.get $i)) (i32.const 0x22)))
+        (local.set $textStart (i32.add (local.get $i) (i32.const 9)))
+        (local.set $quote (call $decodeText (local.get $textStart)
+          (select (local.get $limit) (i32.add (local.get $textStart) (i32.const 1200))
+                  (i32.lt_u (local.get $limit) (i32.add (local.get $textStart) (i32.const 1200))))
+          (local.get $out)))
+        (br_if $stop (i32.lt_s (local.get $quote) (i32.const 0)))
+        (br_if $stop (i32.ne (i32.load (i32.const 4)) (i32.const 200)))
+        ;; "}\n after the text
+        (br_if $stop (i32.gt_s (i32.add (local.get $quote) (i32.const 3)) (local.get $limit)))
+        (br_if $stop (i32.ne (i32.load16_u offset=1 align=1 (local.get $quote)) (i32.const 0x0a7d)))
+        ;; A text with bytes >= 0x80 must not start inside a character (its UTF-8 is the caller's to check).
+        (if (i32.load (i32.const 8))
+          (then
+            (br_if $stop (i32.eq (i32.and (i32.load8_u (local.get $out)) (i32.const 0xc0)) (i32.const 0x80)))
+            (local.set $high (i32.const 1))))
+        (local.set $out (i32.load (i32.const 0)))
+        (local.set $at (i32.add (local.get $quote) (i32.const 3)))
+        (local.set $chunk (f64.add (local.get $chunk) (f64.const 1)))
+        (local.set $frames (i32.add (local.get $frames) (i32.const 1)))
+        (br $frame)))
+    (i32.store (i32.const 0) (local.get $out))
+    (i32.store (i32.const 8) (local.get $high))
+    (i32.store (i32.const 12) (local.get $at))
+    (local.get $frames))
+
+  ;; Whether `length` bytes at a and at b are equal.
+  (func $equal (param $a i32) (param $b i32) (param $length i32) (result i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $a) (local.get $length)))
+    (block $tail
+      (loop $blocks
+        (br_if $tail (i32.gt_u (i32.add (local.get $a) (i32.const 16)) (local.get $end)))
+        (if (i32.eqz (i8x16.all_true (i8x16.eq (v128.load align=1 (local.get $a)) (v128.load align=1 (local.get $b)))))
+          (then (return (i32.const 0))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $blocks)))
+    (block $done
+      (loop $bytes
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+        (if (i32.ne (i32.load8_u (local.get $a)) (i32.load8_u (local.get $b)))
+          (then (return (i32.const 0))))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $bytes)))
+    (i32.const 1))
 
   ;; One bit per byte of the block that starts a character (is not 10xxxxxx, i.e. not below -64
   ;; as a signed byte).
