@@ -1,13 +1,14 @@
 // Micro-benchmark (not a test) of the transfer codec's text paths, per 100 MB of the benchmarks'
 // text: the FILE frame parser with its word loop (bytes anywhere) against the SIMD kernel (bytes
 // copied into the kernel's memory a socket block at a time, as the piece decoder does), called
-// once per frame or once per run of frames.
+// once per frame or once per run of frames; and the encoder (the kernel, fed the blocks a file
+// server reads) into send batches.
 // `npm run bench:codec [-- --mb 30 --runs 7]`
 import { parseArgs } from 'node:util';
 import { parseCanonicalFile, type FastFrameFields } from '../src/transfer/codec/frame-parser.js';
 import { FrameEncoder } from '../src/transfer/codec/frame-encoder.js';
 import { canonicalPrefix, viewOf } from '../src/transfer/codec/layout.js';
-import { SOCKET_READ_BYTES } from '../src/transfer/limits.js';
+import { READ_BLOCK_BYTES, SOCKET_READ_BYTES } from '../src/transfer/limits.js';
 import { TextKernel } from '../src/transfer/simd/text-kernel.js';
 import { textBlock } from './bench/sample-text.js';
 
@@ -71,6 +72,17 @@ function simdRuns(): void {
   if (chunk !== encoder.nextChunk) throw new Error(`the kernel's runs stopped at chunk ${chunk} of ${encoder.nextChunk}`);
 }
 
+/** The encoder as a file server drives it: blocks read off disk in, send batches out. */
+function encode(): void {
+  const encoder = new FrameEncoder({ rq: RQ, file: FILE, encoding: 'utf8' });
+  let bytes = 0;
+  for (let at = 0; at < text.length; at += READ_BLOCK_BYTES) {
+    for (const batch of encoder.push(text.subarray(at, at + READ_BLOCK_BYTES))) bytes += batch.length;
+  }
+  for (const batch of encoder.end(text.length, '0'.repeat(64))) bytes += batch.length;
+  if (bytes !== wire.length) throw new Error(`the encoder wrote ${bytes} bytes, not ${wire.length}`);
+}
+
 function msPer100MB(run: () => void): number {
   const times: number[] = [];
   for (let i = 0; i < Number(values.runs); i++) {
@@ -86,5 +98,6 @@ const rows: Array<[string, number]> = [
   ['parse FILE frames, word loop', msPer100MB(wordLoop)],
   ['parse FILE frames, SIMD kernel per frame', msPer100MB(simdKernel)],
   ['parse FILE frames, SIMD kernel per run of frames', msPer100MB(simdRuns)],
+  ['encode FILE frames, SIMD kernel', msPer100MB(encode)],
 ];
 for (const [name, ms] of rows) process.stdout.write(`  ${name.padEnd(50)} ${ms.toFixed(0).padStart(5)} ms\n`);

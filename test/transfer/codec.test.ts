@@ -90,6 +90,30 @@ test('every frame the encoder writes is accepted by the schema, FILE exactly 200
   );
 });
 
+test('text larger than the kernel takes at once is framed exactly as JSON.stringify frames it, whatever the blocks and batches', () => {
+  fc.assert(
+    fc.property(fc.array(trickyChar, { minLength: 1, maxLength: 64 }), fc.array(fc.nat(), { maxLength: 4 }), fc.boolean(), (alphabet, blockCuts, smallBatches) => {
+      // ~600 KB: more than one slice of the kernel's input, and many batches.
+      const characters = Array.from({ length: 200_000 }, (_, i) => alphabet[(i * 31 + (i >> 7)) % alphabet.length]!);
+      const data = Buffer.from(characters.join(''));
+      const codePoints = [...data.toString('utf8')];
+      const expected: string[] = [];
+      for (let at = 0, chunk = 1; at < codePoints.length; at += 200, chunk++) {
+        const text = codePoints.slice(at, at + 200).join('');
+        expected.push(JSON.stringify(at + 200 < codePoints.length ? { type: 'FILE', rq: RQ, file: FILE, chunk, text } : { type: 'FILE-END', rq: RQ, file: FILE, chunk, text, size: data.length, sha256: sha256(data) }));
+      }
+      const encoder = new FrameEncoder({ rq: RQ, file: FILE, encoding: 'utf8', ...(smallBatches ? { batchBytes: 1 } : {}) });
+      const batches: Buffer[] = [];
+      for (const block of split(data, blockCuts)) batches.push(...encoder.push(block));
+      batches.push(...encoder.end(data.length, sha256(data)));
+      const lines = Buffer.concat(batches).toString('utf8').split('\n').slice(0, -1);
+      assert.equal(lines.length, expected.length);
+      lines.forEach((line, i) => assert.equal(line, expected[i], `frame ${i + 1}`));
+    }),
+    { seed: SEED, numRuns: 12 },
+  );
+});
+
 test('fromChunk: the encoder skips earlier chunks and still ends with the whole file size and hash', () => {
   fc.assert(
     fc.property(anyBytes, fc.nat(), fc.array(fc.nat(), { maxLength: 4 }), (data, pick, blockCuts) => {
@@ -394,9 +418,9 @@ test('the SIMD kernel decodes runs of frames exactly as frame-by-frame decoding 
       if (changes.length === 0) assert.deepEqual(byFrame, { pieces: Array.from({ length: pieces }, (_, piece) => ({ piece, data: sha256(data.subarray(piece * pieceBytes, (piece + 1) * pieceBytes)) })) });
       else damagedRuns++;
     }),
-    { seed: SEED, numRuns: 150 },
+    { seed: SEED, numRuns: 60 },
   );
-  assert.ok(damagedRuns > 50);
+  assert.ok(damagedRuns > 20);
 
   // A chunk number with a leading zero is no canonical frame (JSON has no such number): refused either way.
   const data = Buffer.alloc(3 * 200, 'a');

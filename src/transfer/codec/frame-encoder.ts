@@ -1,15 +1,17 @@
 // File bytes → FILE … FILE-END frames, straight from the bytes read off disk into large send
-// batches: chunks are cut by counting UTF-8 lead bytes and escaped byte by byte, never decoded to
-// strings, so the sender runs at several hundred MB/s.
+// batches: chunks are cut by counting UTF-8 lead bytes and escaped as they are copied, never
+// decoded to strings. Text goes through the SIMD kernel (../simd/text-kernel.ts) a block at a
+// time, base64 through encodeBase64Into a frame at a time.
 import { show } from '../../protocol/index.js';
 import { UploadError } from '../errors.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS, MAX_TEXT_CHUNK_BYTES, SEND_BATCH_BYTES } from '../limits.js';
+import { TextKernel } from '../simd/text-kernel.js';
 import { encodeBase64Into } from './base64.js';
 import {
-  BASE64_END, canonicalPrefix, ESCAPES, NEEDS_ESCAPE, TEXT_END, TEXT_OPEN, TEXT_START,
+  BASE64_END, canonicalPrefix, TEXT_END, TEXT_OPEN, TEXT_START,
   viewOf, writeBytes, writeDecimal, writeFixed, type ChunkEncoding, type FixedBytes,
 } from './layout.js';
-import { jsonSpecialBytes, leadBytes, lowBytes, plainBytesBefore, Utf8StreamCheck } from './utf8.js';
+import { Utf8StreamCheck } from './utf8.js';
 
 export interface FrameEncoderOptions {
   rq: number;
@@ -36,8 +38,16 @@ export interface FrameEncoderOptions {
 const MAX_ESCAPED_TEXT_BYTES = CHUNK_CHARS * 6;
 /** Longest chunk number in decimal (2^53-1). */
 const MAX_DECIMAL_DIGITS = 16;
-/** 0 for a continuation byte, 1 for a byte that starts a character, 2 for one JSON must escape. */
-const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, byte) => ((byte & 0xc0) === 0x80 ? 0 : byte < 0x80 && NEEDS_ESCAPE[byte] ? 2 : 1));
+/** The kernel writes a frame's plain bytes 16 at a time: up to 15 past its end. */
+const KERNEL_OVERSHOOT_BYTES = 16;
+
+/**
+ * One kernel serves every encoder: push() uses its memory only while it runs (synchronously), and
+ * sets the frame prefix each time. Its memory: the text to encode, then the frames written.
+ */
+let kernel: TextKernel | undefined;
+const KERNEL_INPUT_BYTES = 256 * 1024;
+const KERNEL_OUTPUT_BYTES = 320 * 1024;
 
 /** Stands for "no batch taken yet": ensureRoom finds no room in it and takes one. */
 const NO_BATCH = Buffer.alloc(0);
@@ -168,78 +178,37 @@ export class FrameEncoder {
   }
 
   private consumeText(bytes: Uint8Array, start: number, end: number): number {
-    const view = viewOf(bytes);
     let at = start;
-    for (;;) {
-      let next: number;
-      if (this.chunk < this.fromChunk) {
-        next = skipChunk(bytes, at, end);
-      } else {
-        this.ensureRoom(this.maxFrameBytes);
-        next = this.writeTextFrame(bytes, view, at, end);
-      }
+    for (; this.chunk < this.fromChunk; this.chunk++) {
+      const next = skipChunk(bytes, at, end);
       if (next === -1) return at;
       at = next;
-      this.chunk++;
     }
-  }
-
-  /**
-   * Writes the FILE frame of the 200 code points at bytes[at..); returns the position after them,
-   * or -1 (leaving the batch as it was) when no byte after them is in range yet.
-   */
-  private writeTextFrame(bytes: Uint8Array, view: DataView, at: number, end: number): number {
-    const out = this.batch;
-    const outView = this.batchView;
-    let o = this.openFrame();
-    let chars = 0;
-    let i = at;
-    const wordEnd = end - 4;
-    while (i < end) {
-      while (i <= wordEnd) {
-        const word = view.getUint32(i, true);
-        const special = jsonSpecialBytes(word);
-        if (special === 0) {
-          const leads = leadBytes(word);
-          if (chars + leads > CHUNK_CHARS) break;
-          outView.setUint32(o, word, true);
-          o += 4;
-          i += 4;
-          chars += leads;
-          continue;
-        }
-        // The bytes before the first one to escape go as they are; the byte loop below escapes it.
-        const plain = plainBytesBefore(special);
-        if (plain > 0) {
-          const kept = lowBytes(word, plain);
-          const leads = leadBytes(kept) - (4 - plain);
-          if (chars + leads > CHUNK_CHARS) break;
-          outView.setUint32(o, kept, true);
-          o += plain;
-          i += plain;
-          chars += leads;
-        }
-        break;
+    kernel ??= new TextKernel();
+    kernel.setPrefix(this.framePrefix.bytes);
+    const memory = kernel.memory;
+    const input = kernel.firstFree;
+    const output = input + KERNEL_INPUT_BYTES;
+    const frameRoom = this.maxFrameBytes + KERNEL_OVERSHOOT_BYTES;
+    // The text goes into the kernel's memory a slice at a time; a chunk cut by a slice's end
+    // starts the next slice.
+    for (;;) {
+      const sliceEnd = Math.min(end, at + KERNEL_INPUT_BYTES);
+      memory.set(bytes.subarray(at, sliceEnd), input);
+      let next = input;
+      for (;;) {
+        this.ensureRoom(frameRoom);
+        const room = Math.min(this.batch.length - this.used, KERNEL_OUTPUT_BYTES);
+        this.chunk += kernel.encodeTextFrames(next, input + sliceEnd - at, output, output + room, this.chunk, frameRoom);
+        next = kernel.next;
+        this.used += memory.copy(this.batch, this.used, output, kernel.outEnd);
+        // It stopped with room for another frame: the text in the slice ran out.
+        if (room - (kernel.outEnd - output) >= frameRoom) break;
       }
-      if (i >= end) break;
-      const byte = bytes[i]!;
-      const kind = BYTE_CLASS[byte]!;
-      if (kind !== 0) {
-        if (chars === CHUNK_CHARS) break;
-        chars++;
-      }
-      if (kind === 2) {
-        // Two to six bytes: a loop, not `set`, whose call costs more than the copy.
-        const escaped = ESCAPES[byte]!;
-        for (let k = 0; k < escaped.length; k++) out[o++] = escaped[k]!;
-      } else {
-        out[o++] = byte;
-      }
-      i++;
+      const consumed = next - input;
+      if (sliceEnd === end || consumed === 0) return at + consumed;
+      at += consumed;
     }
-    if (i === end) return -1;
-    this.used = writeFixed(out, outView, o, this.frameSuffix);
-    return i;
   }
 
   /** Writes `{"type":"FILE",…,"chunk":N,"text":"` at the end of the batch; returns where text goes. */

@@ -1,5 +1,5 @@
 // The transfer's SIMD kernel (text-kernel.wat, assembled by `npm run gen`): FILE frames of text,
-// 16 bytes at a time, a whole run of them per call. It reads and writes only its own memory, so
+// decoded or encoded 16 bytes at a time, a whole run of them per call. It reads and writes only its own memory, so
 // its user lays that memory out and copies bytes in and out of it (a memcpy per block costs far
 // less than the kernel saves: scripts/bench-codec.ts). Each instance has its own fixed memory:
 // views of it stay valid.
@@ -25,7 +25,7 @@ export class TextKernel {
   private readonly results: Int32Array;
   private readonly decode: (at: number, end: number, out: number) => number;
   private readonly parseRun: (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
-  private hasPrefix = false;
+  private readonly encodeRun: (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
 
   constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(TEXT_KERNEL_WASM, 'base64'));
@@ -35,19 +35,18 @@ export class TextKernel {
     this.results = new Int32Array(buffer, 0, RESULTS_BYTES / 4);
     this.decode = exports.decodeText as (at: number, end: number, out: number) => number;
     this.parseRun = exports.parseTextFrames as (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
+    this.encodeRun = exports.encodeTextFrames as (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
   }
 
   /**
-   * Sets how every frame parseTextFrames takes starts: `{"type":"FILE","rq":R,"file":F,"chunk":`.
-   * Returns false (and parseTextFrames then takes none) when it is too long to hold.
+   * Sets how every frame parseTextFrames takes and encodeTextFrames writes starts:
+   * `{"type":"FILE","rq":R,"file":F,"chunk":`. Any valid file name fits: 255 code points of at
+   * most 4 bytes, or 2 escaped.
    */
-  setPrefix(prefix: Uint8Array): boolean {
-    this.hasPrefix = prefix.length <= MAX_PREFIX_BYTES;
-    if (this.hasPrefix) {
-      this.memory.set(prefix, PREFIX_AT);
-      this.memory.writeInt32LE(prefix.length, PREFIX_LENGTH_AT);
-    }
-    return this.hasPrefix;
+  setPrefix(prefix: Uint8Array): void {
+    if (prefix.length > MAX_PREFIX_BYTES) throw new Error(`a frame prefix of ${prefix.length} bytes is longer than the kernel holds (${MAX_PREFIX_BYTES})`);
+    this.memory.set(prefix, PREFIX_AT);
+    this.memory.writeInt32LE(prefix.length, PREFIX_LENGTH_AT);
   }
 
   /**
@@ -58,11 +57,21 @@ export class TextKernel {
    * line it stopped at starts) and sawHighBytes tell the rest.
    */
   parseTextFrames(at: number, limit: number, out: number, chunk: number, lastChunk: number): number {
-    if (!this.hasPrefix) return 0;
     return this.parseRun(at, limit, out, chunk, lastChunk);
   }
 
-  /** After parseTextFrames: where the line it stopped at starts. */
+  /**
+   * Encodes the UTF-8 text at memory[at..end) as FILE frames of 200 code points (escaped as
+   * JSON.stringify escapes them, with the prefix set), numbered from `chunk`, into memory[out..].
+   * A chunk is written only once a byte after it shows it is not the file's last, and only while
+   * `frameRoom` bytes fit before outLimit. Returns the number of frames written; then outEnd, and
+   * next (where the first chunk not written starts).
+   */
+  encodeTextFrames(at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number): number {
+    return this.encodeRun(at, end, out, outLimit, chunk, frameRoom);
+  }
+
+  /** After parseTextFrames: where the line it stopped at starts; after encodeTextFrames: the first byte not encoded. */
   get next(): number {
     return this.results[NEXT]!;
   }
@@ -77,7 +86,7 @@ export class TextKernel {
     return this.decode(at, end, out);
   }
 
-  /** After decodeText or parseTextFrames: where the decoded bytes end. */
+  /** After any call: where the bytes it wrote end. */
   get outEnd(): number {
     return this.results[OUT_END]!;
   }

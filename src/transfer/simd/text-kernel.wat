@@ -7,7 +7,7 @@
 ;;
 ;; Assembled by `npm run gen` (scripts/codegen/wasm.ts) into src/generated/text-kernel-wasm.ts.
 (module
-  (memory (export "memory") 8 8)
+  (memory (export "memory") 16 16)
 
   ;; Results go to memory at 0 (JavaScript reads memory faster than it reads a Global).
 
@@ -139,6 +139,127 @@
     (i32.store (i32.const 8) (local.get $high))
     (i32.store (i32.const 12) (local.get $at))
     (local.get $frames))
+
+  ;; Encodes the text at [at, end) as FILE frames into `out`: for each chunk of 200 code points,
+  ;;   <prefix><chunk>,"text":"<the 200 code points, escaped as JSON.stringify escapes>"}\n
+  ;; with the prefix stored at 32, numbered chunk, chunk + 1, ... A chunk is written only once a
+  ;; byte after its 200 code points shows it is not the file's last, and only while `frameRoom`
+  ;; bytes (the longest frame) fit before outLimit. Returns the number of frames written, with
+  ;; outEnd and next (where the first chunk not written starts) stored at 0.
+  (func (export "encodeTextFrames") (param $at i32) (param $end i32) (param $out i32) (param $outLimit i32) (param $chunk f64) (param $frameRoom i32) (result i32)
+    (local $frames i32) (local $frameStart i32) (local $i i32) (local $chars i32) (local $block v128)
+    (local $special i32) (local $leads i32) (local $plain i32) (local $byte i32)
+    (block $stop
+      (loop $frame
+        (br_if $stop (i32.gt_s (i32.add (local.get $out) (local.get $frameRoom)) (local.get $outLimit)))
+        (local.set $frameStart (local.get $out))
+        (memory.copy (local.get $out) (i32.const 32) (i32.load (i32.const 16)))
+        (local.set $out (call $writeDecimal (i32.add (local.get $out) (i32.load (i32.const 16))) (local.get $chunk)))
+        (i64.store align=1 (local.get $out) (i64.const 0x3a2274786574222c))
+        (i32.store8 offset=8 (local.get $out) (i32.const 0x22))
+        (local.set $out (i32.add (local.get $out) (i32.const 9)))
+        (local.set $i (local.get $at))
+        (local.set $chars (i32.const 0))
+        (block $chunkEnd
+          (loop $next
+            ;; Plain bytes 16 at a time while they keep within 200 code points.
+            (block $byteByByte
+              (loop $blocks
+                (br_if $byteByByte (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
+                (local.set $block (v128.load align=1 (local.get $i)))
+                (local.set $special (i8x16.bitmask (v128.or (v128.or
+                  (i8x16.lt_u (local.get $block) (i8x16.splat (i32.const 0x20)))
+                  (i8x16.eq (local.get $block) (i8x16.splat (i32.const 0x22))))
+                  (i8x16.eq (local.get $block) (i8x16.splat (i32.const 0x5c))))))
+                (local.set $leads (call $leadMask (local.get $block)))
+                ;; With a byte to escape, only the bytes before it go as a block.
+                (local.set $plain (select (i32.ctz (local.get $special)) (i32.const 16) (local.get $special)))
+                (local.set $leads (i32.popcnt (i32.and (local.get $leads)
+                  (i32.sub (i32.shl (i32.const 1) (local.get $plain)) (i32.const 1)))))
+                (br_if $byteByByte (i32.gt_u (i32.add (local.get $chars) (local.get $leads)) (i32.const 200)))
+                (v128.store align=1 (local.get $out) (local.get $block))
+                (local.set $chars (i32.add (local.get $chars) (local.get $leads)))
+                (local.set $i (i32.add (local.get $i) (local.get $plain)))
+                (local.set $out (i32.add (local.get $out) (local.get $plain)))
+                (br_if $byteByByte (local.get $special))
+                (br $blocks)))
+            ;; One byte: it may end the chunk, start a character, or need an escape.
+            (if (i32.ge_u (local.get $i) (local.get $end))
+              (then
+                ;; No byte after the chunk yet: it may be the file's last. Not written.
+                (local.set $out (local.get $frameStart))
+                (br $stop)))
+            (local.set $byte (i32.load8_u (local.get $i)))
+            (if (i32.ne (i32.and (local.get $byte) (i32.const 0xc0)) (i32.const 0x80))
+              (then
+                (br_if $chunkEnd (i32.eq (local.get $chars) (i32.const 200)))
+                (local.set $chars (i32.add (local.get $chars) (i32.const 1)))))
+            (local.set $out (call $writeEscaped (local.get $out) (local.get $byte)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $next)))
+        ;; "}\n
+        (i32.store8 (local.get $out) (i32.const 0x22))
+        (i32.store16 offset=1 align=1 (local.get $out) (i32.const 0x0a7d))
+        (local.set $out (i32.add (local.get $out) (i32.const 3)))
+        (local.set $at (local.get $i))
+        (local.set $chunk (f64.add (local.get $chunk) (f64.const 1)))
+        (local.set $frames (i32.add (local.get $frames) (i32.const 1)))
+        (br $frame)))
+    (i32.store (i32.const 0) (local.get $out))
+    (i32.store (i32.const 12) (local.get $at))
+    (local.get $frames))
+
+  ;; Writes the byte at `out` as JSON.stringify writes it in a string; returns the position after.
+  (func $writeEscaped (param $out i32) (param $byte i32) (result i32)
+    (local $short i32)
+    (if (i32.and (i32.ge_u (local.get $byte) (i32.const 0x20))
+                 (i32.and (i32.ne (local.get $byte) (i32.const 0x22)) (i32.ne (local.get $byte) (i32.const 0x5c))))
+      (then
+        (i32.store8 (local.get $out) (local.get $byte))
+        (return (i32.add (local.get $out) (i32.const 1)))))
+    (local.set $short
+      (select (i32.const 0x22) (select (i32.const 0x5c) (select (i32.const 0x62) (select (i32.const 0x66)
+        (select (i32.const 0x6e) (select (i32.const 0x72) (select (i32.const 0x74) (i32.const 0)
+          (i32.eq (local.get $byte) (i32.const 0x09)))
+          (i32.eq (local.get $byte) (i32.const 0x0d)))
+          (i32.eq (local.get $byte) (i32.const 0x0a)))
+          (i32.eq (local.get $byte) (i32.const 0x0c)))
+          (i32.eq (local.get $byte) (i32.const 0x08)))
+          (i32.eq (local.get $byte) (i32.const 0x5c)))
+          (i32.eq (local.get $byte) (i32.const 0x22))))
+    (i32.store8 (local.get $out) (i32.const 0x5c))
+    (if (local.get $short)
+      (then
+        (i32.store8 offset=1 (local.get $out) (local.get $short))
+        (return (i32.add (local.get $out) (i32.const 2)))))
+    ;; \u00xx, lower-case hex
+    (i32.store offset=1 align=1 (local.get $out) (i32.const 0x30303075))
+    (i32.store8 offset=5 (local.get $out) (call $hexDigit (i32.and (local.get $byte) (i32.const 15))))
+    (i32.store8 offset=4 (local.get $out) (call $hexDigit (i32.shr_u (local.get $byte) (i32.const 4))))
+    (i32.add (local.get $out) (i32.const 6)))
+
+  (func $hexDigit (param $value i32) (result i32)
+    (i32.add (local.get $value) (select (i32.const 0x30) (i32.const 0x57) (i32.lt_u (local.get $value) (i32.const 10)))))
+
+  ;; Writes a non-negative integer below 2^53 in decimal at `out`; returns the position after.
+  (func $writeDecimal (param $out i32) (param $value f64) (result i32)
+    (local $rest i64) (local $digits i32) (local $number i64) (local $at i32)
+    (local.set $number (i64.trunc_f64_u (local.get $value)))
+    (local.set $rest (local.get $number))
+    (local.set $digits (i32.const 1))
+    (block $counted
+      (loop $count
+        (br_if $counted (i64.lt_u (local.get $rest) (i64.const 10)))
+        (local.set $rest (i64.div_u (local.get $rest) (i64.const 10)))
+        (local.set $digits (i32.add (local.get $digits) (i32.const 1)))
+        (br $count)))
+    (local.set $at (i32.add (local.get $out) (local.get $digits)))
+    (loop $digit
+      (local.set $at (i32.sub (local.get $at) (i32.const 1)))
+      (i32.store8 (local.get $at) (i32.add (i32.const 0x30) (i32.wrap_i64 (i64.rem_u (local.get $number) (i64.const 10)))))
+      (local.set $number (i64.div_u (local.get $number) (i64.const 10)))
+      (br_if $digit (i32.gt_u (local.get $at) (local.get $out))))
+    (i32.add (local.get $out) (local.get $digits)))
 
   ;; Whether `length` bytes at a and at b are equal.
   (func $equal (param $a i32) (param $b i32) (param $length i32) (result i32)
