@@ -1,8 +1,9 @@
 // Micro-benchmark (not a test) of the transfer codec's text paths, per 100 MB of the benchmarks'
-// text: the FILE frame parser with its word loop (bytes anywhere) against the SIMD kernel (bytes
-// copied into the kernel's memory a socket block at a time, as the piece decoder does), called
-// once per frame or once per run of frames; and the encoder (the kernel, fed the blocks a file
-// server reads) into send batches.
+// text: the FILE frame parser, with the bytes copied into the SIMD kernel's memory a socket block
+// at a time as the decoders do, taking one frame per call (a line on its own) or a run of frames
+// per call (the decoders' usual way); and the encoder, fed the blocks a file server reads, into
+// send batches. The JavaScript loops the kernel replaced took 144 ms (parse) and 169 ms (encode)
+// here (docs/benchmarks.md, session 11).
 // `npm run bench:codec [-- --mb 30 --runs 7]`
 import { parseArgs } from 'node:util';
 import { parseCanonicalFile, type FastFrameFields } from '../src/transfer/codec/frame-parser.js';
@@ -23,8 +24,13 @@ const wire = Buffer.concat([...encoder.push(text), ...encoder.end(text.length, '
 const prefix = canonicalPrefix(RQ, FILE);
 const fields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0, utf8Unchecked: false };
 
+const kernel = new TextKernel();
+const input = kernel.memory.subarray(kernel.firstFree, kernel.firstFree + SOCKET_READ_BYTES);
+const kernelOut = kernel.memory.subarray(kernel.firstFree + SOCKET_READ_BYTES, kernel.firstFree + 2 * SOCKET_READ_BYTES + 4096);
+kernel.setPrefix(prefix.bytes);
+
 /** Parses every FILE frame of bytes[0..limit) into out; returns where the first line it could not take starts. */
-function parseFrames(bytes: Buffer, limit: number, out: Buffer, kernel?: TextKernel): number {
+function parseFrames(bytes: Buffer, limit: number, out: Buffer): number {
   const view = viewOf(bytes);
   const outView = viewOf(out);
   let start = 0;
@@ -34,31 +40,20 @@ function parseFrames(bytes: Buffer, limit: number, out: Buffer, kernel?: TextKer
   }
 }
 
-function wordLoop(): void {
-  const out = Buffer.alloc(4096);
-  const stop = parseFrames(wire, wire.length, out);
-  if (wire.indexOf('\n', stop) !== wire.length - 1) throw new Error('the word loop left FILE frames to the slow path');
-}
-
-const kernel = new TextKernel();
-const input = kernel.memory.subarray(kernel.firstFree, kernel.firstFree + SOCKET_READ_BYTES);
-const kernelOut = kernel.memory.subarray(kernel.firstFree + SOCKET_READ_BYTES, kernel.firstFree + 2 * SOCKET_READ_BYTES + 4096);
-kernel.setPrefix(prefix.bytes);
-
-function simdKernel(): void {
+function oneFramePerCall(): void {
   // Block by block, as from a socket; a line cut by a block's end starts the next block.
   let at = 0;
   while (wire.length - at > SOCKET_READ_BYTES) {
     const bytes = wire.copy(input, 0, at, at + SOCKET_READ_BYTES);
-    at += parseFrames(input, bytes, kernelOut, kernel);
+    at += parseFrames(input, bytes, kernelOut);
   }
   const bytes = wire.copy(input, 0, at);
-  const stop = parseFrames(input, bytes, kernelOut, kernel);
+  const stop = parseFrames(input, bytes, kernelOut);
   if (input.indexOf('\n', stop) !== bytes - 1) throw new Error('the kernel left FILE frames to the slow path');
 }
 
 /** The run path: one call per block takes every whole frame in it. */
-function simdRuns(): void {
+function runPerCall(): void {
   const lastChunk = encoder.nextChunk - 1;
   let chunk = 1;
   let at = 0;
@@ -95,9 +90,8 @@ function msPer100MB(run: () => void): number {
 
 process.stdout.write(`${values.mb} MB of text, ${(wire.length / 1e6).toFixed(1)} MB of frames; ms per 100 MB of payload, median of ${values.runs} runs:\n`);
 const rows: Array<[string, number]> = [
-  ['parse FILE frames, word loop', msPer100MB(wordLoop)],
-  ['parse FILE frames, SIMD kernel per frame', msPer100MB(simdKernel)],
-  ['parse FILE frames, SIMD kernel per run of frames', msPer100MB(simdRuns)],
-  ['encode FILE frames, SIMD kernel', msPer100MB(encode)],
+  ['parse FILE frames, one frame per call', msPer100MB(oneFramePerCall)],
+  ['parse FILE frames, a run of frames per call', msPer100MB(runPerCall)],
+  ['encode FILE frames', msPer100MB(encode)],
 ];
 for (const [name, ms] of rows) process.stdout.write(`  ${name.padEnd(50)} ${ms.toFixed(0).padStart(5)} ms\n`);

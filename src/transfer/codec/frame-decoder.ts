@@ -1,14 +1,18 @@
 // The downloader's side of the codec: a TCP byte stream → verified file bytes. Splits lines (with
-// the protocol's line-length ceiling), parses each frame (fast path, else the protocol edge), and
-// holds the holder to the transfer rules: the rq and file it asked for, chunks numbered on from
-// fromChunk without gaps, one encoding throughout.
+// the protocol's line-length ceiling) in the memory of a SIMD text kernel (kernel-blocks.ts),
+// decodes runs of FILE frames of text there with the kernel and other lines one by one (fast path,
+// else the protocol edge), and holds the holder to the transfer rules: the rq and file it asked
+// for, chunks numbered on from fromChunk without gaps, one encoding throughout, UTF-8 in every
+// frame of text.
 import { isUtf8 } from 'node:buffer';
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
 import { PART_FLUSH_BYTES } from '../limits.js';
-import { FAST_PATH_OUTPUT_BYTES, FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
-import { canonicalPrefix, NEWLINE, viewOf, type FixedBytes, type ChunkEncoding } from './layout.js';
+import { SOCKET_READ_BYTES } from '../limits.js';
+import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
+import { FRAME_ROOM, KernelBlocks, type LineSink } from './kernel-blocks.js';
+import { canonicalPrefix, NEWLINE, type FixedBytes, type ChunkEncoding } from './layout.js';
 
 export interface FrameDecoderOptions {
   rq: number;
@@ -28,15 +32,30 @@ export interface FileEndInfo {
   chunk: number;
 }
 
-export class FrameDecoder {
+/**
+ * Room for what the lines of one block decode to in the kernel's memory (never more bytes than the
+ * block), and for one more line; what is decoded moves on to `out` before it runs short.
+ */
+const WORK_BYTES = SOCKET_READ_BYTES + FRAME_ROOM;
+/** What is decoded waits for the disk in buffers of this size (one is written while one fills). */
+const OUTPUT_BYTES = PART_FLUSH_BYTES + WORK_BYTES;
+const MAX_SPARE_OUTPUTS = 2;
+
+export class FrameDecoder implements LineSink {
   /** `{"type":"FILE","rq":R,"file":F,"chunk":` — how each of the holder's FILE frames starts. */
   private readonly filePrefix: FixedBytes;
   private readonly fastFields: FastFrameFields = { chunk: 0, encoding: 'utf8', lineEnd: 0, utf8Unchecked: false };
-  private out: Buffer;
-  private outView: DataView;
+  private readonly blocks = new KernelBlocks(WORK_BYTES);
+  private readonly kernel = this.blocks.kernel;
+  /** Where lines are decoded, in the kernel's memory, up to `used`. */
+  private readonly work = this.blocks.work;
+  private readonly workView = this.blocks.workView;
   private used = 0;
-  private carry: Buffer[] = [];
-  private carryBytes = 0;
+  /** What was decoded, waiting for takeOutput(), up to `outUsed`. */
+  private out: Buffer;
+  private outUsed = 0;
+  /** Output buffers given back (reuse()) once written: fresh ones cost page faults and collections. */
+  private readonly spare: Buffer[] = [];
   private expectedChunk: number;
   private encodingSeen: ChunkEncoding | undefined;
   private endInfo: FileEndInfo | undefined;
@@ -47,8 +66,8 @@ export class FrameDecoder {
     this.filePrefix = canonicalPrefix(options.rq, options.file);
     this.expectedChunk = options.fromChunk;
     this.encodingSeen = options.encoding;
-    this.out = Buffer.allocUnsafe(PART_FLUSH_BYTES + 2 * MAX_LINE_BYTES);
-    this.outView = viewOf(this.out);
+    this.out = this.freshOutput();
+    this.kernel.setPrefix(this.filePrefix.bytes);
   }
 
   /** The encoding the holder uses, once its first frame arrived (or as resumed). */
@@ -68,7 +87,7 @@ export class FrameDecoder {
 
   /** Decoded bytes waiting for takeOutput(). */
   get pendingBytes(): number {
-    return this.used;
+    return this.outUsed;
   }
 
   /**
@@ -76,58 +95,91 @@ export class FrameDecoder {
    * that breaks the rules; bytes after FILE-END are ignored.
    */
   push(data: Buffer): void {
-    const view = viewOf(data);
-    let start = 0;
-    while (start < data.length && this.endInfo === undefined) {
-      if (this.carryBytes > 0) {
-        // The line began in an earlier block: join it up once its newline is here.
-        const newline = data.indexOf(NEWLINE, start);
-        this.keep(data.subarray(start, newline === -1 ? data.length : newline + 1));
-        if (newline === -1) return;
-        const line = Buffer.concat(this.carry, this.carryBytes);
-        this.carry = [];
-        this.carryBytes = 0;
-        this.decodeLine(line, viewOf(line), 0, line.length);
-        start = newline + 1;
-        continue;
-      }
-      const next = this.decodeLine(data, view, start, data.length);
-      if (next === -1) {
-        this.keep(data.subarray(start));
-        return;
-      }
-      start = next;
+    try {
+      this.blocks.feed(data, this);
+    } finally {
+      this.moveOut();
     }
   }
 
-  /** Hands over the decoded bytes so far (the caller writes them to disk). */
+  /**
+   * Hands over the decoded bytes so far (the caller writes them to disk, then may give them back
+   * with reuse()).
+   */
   takeOutput(): Buffer {
-    const taken = this.out.subarray(0, this.used);
-    this.out = Buffer.allocUnsafe(PART_FLUSH_BYTES + 2 * MAX_LINE_BYTES);
-    this.outView = viewOf(this.out);
-    this.used = 0;
+    const taken = this.out.subarray(0, this.outUsed);
+    this.out = this.freshOutput();
+    this.outUsed = 0;
     return taken;
   }
 
-  private keep(part: Buffer): void {
-    this.carryBytes += part.length;
-    if (this.carryBytes > MAX_LINE_BYTES + 1) {
-      throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
+  /** Takes back what takeOutput() handed over, once nothing reads it any more, to decode into again. */
+  reuse(taken: Buffer): void {
+    if (this.spare.length < MAX_SPARE_OUTPUTS && taken.byteOffset === 0 && taken.buffer.byteLength === OUTPUT_BYTES) {
+      this.spare.push(Buffer.from(taken.buffer, 0, OUTPUT_BYTES));
     }
-    this.carry.push(part);
+  }
+
+  private freshOutput(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafeSlow(OUTPUT_BYTES);
+  }
+
+  wantsLine(): boolean {
+    return this.endInfo === undefined;
+  }
+
+  lineTooLong(): Error {
+    return new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
+  }
+
+  /** Moves what was decoded in the kernel's memory on to `out`. */
+  private moveOut(): void {
+    if (this.out.length - this.outUsed < this.used) {
+      const bigger = Buffer.allocUnsafe(this.outUsed + this.used + PART_FLUSH_BYTES);
+      this.out.copy(bigger, 0, 0, this.outUsed);
+      this.out = bigger;
+    }
+    this.outUsed += this.work.copy(this.out, this.outUsed, 0, this.used);
+    this.used = 0;
+  }
+
+  /** Room for `bytes` more in the kernel's memory. */
+  private roomFor(bytes: number): void {
+    if (WORK_BYTES - this.used < bytes) this.moveOut();
+  }
+
+  /**
+   * Lets the kernel decode the run of FILE frames of text at input[start..limit) that come next;
+   * returns where the first line it left starts. Each frame it takes is one decodeLine would take
+   * the same way.
+   */
+  decodeRun(start: number, limit: number): number {
+    if (this.encodingSeen === 'base64') return start;
+    this.roomFor(limit - start + FRAME_ROOM);
+    const input = this.blocks.input.byteOffset;
+    const work = this.work.byteOffset;
+    const frames = this.kernel.parseTextFrames(input + start, input + limit, work + this.used, this.expectedChunk, Number.MAX_SAFE_INTEGER);
+    if (frames === 0) return start;
+    const end = this.kernel.outEnd - work;
+    // Not valid UTF-8: left to decodeLine frame by frame, whose error names the chunk. (The next
+    // line's run then fails again, at most a block's frames over again, once per download.)
+    if (this.kernel.sawHighBytes && !isUtf8(this.work.subarray(this.used, end))) return start;
+    this.used = end;
+    this.expectedChunk += frames;
+    this.encodingSeen = 'utf8';
+    return this.kernel.next - input;
   }
 
   /**
    * Decodes the line at line[start..], which ends with a newline before `limit` or is not complete
    * yet. Returns where the next line starts, or -1 when the line is not complete.
    */
-  private decodeLine(line: Uint8Array, lineView: DataView, start: number, limit: number): number {
-    // Room for what a fast-path frame decodes to; the slow path makes room for its own line below.
-    if (this.out.length - this.used < FAST_PATH_OUTPUT_BYTES) this.grow(FAST_PATH_OUTPUT_BYTES);
-    const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.out, this.outView, this.used, this.fastFields);
+  decodeLine(line: Buffer, lineView: DataView, start: number, limit: number): number {
+    this.roomFor(FRAME_ROOM);
+    const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.work, this.workView, this.used, this.fastFields, this.kernel);
     // UTF-8 is checked frame by frame here: a frame that is not goes on to the slow path, which
     // names its chunk in the error.
-    if (dataEnd >= 0 && (!this.fastFields.utf8Unchecked || isUtf8(this.out.subarray(this.used, dataEnd)))) {
+    if (dataEnd >= 0 && (!this.fastFields.utf8Unchecked || isUtf8(this.work.subarray(this.used, dataEnd)))) {
       this.checkSequence('FILE', this.fastFields.chunk, this.fastFields.encoding);
       this.used = dataEnd;
       this.expectedChunk++;
@@ -143,11 +195,10 @@ export class FrameDecoder {
     if (newline - start > MAX_LINE_BYTES) {
       throw new HolderFailure('BAD_FRAME', `after chunk ${this.expectedChunk - 1}: a line is over the ${MAX_LINE_BYTES}-byte limit`);
     }
-    if (this.out.length - this.used < newline - start) this.grow(newline - start);
     this.slowFrames++;
     let frame: DataFrame | PieceFrame;
     try {
-      frame = parseFrameSlow(line.subarray(start, newline), this.out, this.used);
+      frame = parseFrameSlow(line.subarray(start, newline), this.work, this.used);
     } catch (error) {
       if (!(error instanceof FrameRejected)) throw error;
       if (error.refusal) throw new HolderFailure('REFUSED', `answered DOWNLOAD-ERROR: ${error.refusal.reason}`);
@@ -185,12 +236,5 @@ export class FrameDecoder {
       const resuming = chunk === this.options.fromChunk;
       throw new HolderFailure('BAD_FRAME', `${type} chunk ${chunk}: encoding ${encoding} differs from the ${this.encodingSeen} of the chunks before it`, { discardPartial: resuming });
     }
-  }
-
-  private grow(room: number): void {
-    const bigger = Buffer.allocUnsafe(this.used + room + PART_FLUSH_BYTES);
-    this.out.copy(bigger, 0, 0, this.used);
-    this.out = bigger;
-    this.outView = viewOf(bigger);
   }
 }

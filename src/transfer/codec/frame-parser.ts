@@ -1,6 +1,6 @@
 // One received line → the fields of a FILE or FILE-END frame plus its decoded file bytes. The fast
-// path reads FILE frames in our own canonical layout (layout.ts) byte by byte without JSON.parse;
-// anything else (FILE-END, once per file, included) goes through the protocol edge (JSON.parse +
+// path reads FILE frames in our own canonical layout (layout.ts) without JSON.parse, its text in the
+// SIMD kernel (../simd/text-kernel.ts); anything else (FILE-END, once per file, included) goes through the protocol edge (JSON.parse +
 // generated validator). The fast path accepts only what the schema accepts — fewer lines, never
 // more, once its caller has checked the UTF-8 it leaves to it — and yields the same chunk, encoding
 // and bytes; a property test holds it to that.
@@ -9,9 +9,8 @@ import type { PieceFrame } from '../../generated/types.js';
 import { decodeTcpFrame, type TcpFrame } from '../../protocol/index.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS } from '../limits.js';
 import { decodeBase64Into } from './base64.js';
-import { jsonSpecialBytes, leadBytes, lowBytes, plainBytesBefore } from './utf8.js';
 import type { TextKernel } from '../simd/text-kernel.js';
-import { BACKSLASH, BASE64_END, MAX_SAFE, QUOTE, TEXT_END, TEXT_OPEN, TEXT_START, viewOf, type FixedBytes, type ChunkEncoding } from './layout.js';
+import { BASE64_END, MAX_SAFE, TEXT_END, TEXT_OPEN, TEXT_START, viewOf, type FixedBytes, type ChunkEncoding } from './layout.js';
 
 /** A FILE or FILE-END frame; its decoded bytes were written to the caller's buffer. */
 export interface DataFrame {
@@ -54,13 +53,6 @@ export interface FastFrameFields {
   utf8Unchecked: boolean;
 }
 
-/**
- * Byte classes of a FILE frame's text for the fast path: 0 a continuation byte, 1 a byte that
- * starts a character, 2 a backslash (an escape follows), 3 a byte JSON forbids raw (`"`, controls).
- */
-const TEXT_CLASS = Uint8Array.from({ length: 256 }, (_, byte) =>
-  byte === BACKSLASH ? 2 : byte === QUOTE || byte < 0x20 ? 3 : (byte & 0xc0) === 0x80 ? 0 : 1,
-);
 /** Most bytes 200 characters of text take in a frame: each escaped as \u00XX. */
 const MAX_TEXT_FIELD_BYTES = CHUNK_CHARS * 6;
 
@@ -81,12 +73,11 @@ export const FAST_PATH_OUTPUT_BYTES = MAX_TEXT_FIELD_BYTES;
  * The frame's end is found by its layout, not by searching for the newline: every byte up to the
  * newline is one the layout allows, and none of them is a newline.
  *
- * With a `kernel`, line and out must be views of its memory: the text loop runs there, 16 bytes at
- * a time, instead of four at a time here.
+ * Line and out must be views of the kernel's memory: the text is decoded there.
  */
 export function parseCanonicalFile(
   line: Uint8Array, lineView: DataView, start: number, limit: number, prefix: FixedBytes,
-  out: Uint8Array, outView: DataView, at: number, fields: FastFrameFields, kernel?: TextKernel,
+  out: Uint8Array, outView: DataView, at: number, fields: FastFrameFields, kernel: TextKernel,
 ): number {
   if (!matches(line, lineView, start, limit, prefix)) return -1;
   const chunk = readInteger(line, start + prefix.bytes.length, limit, MAX_SAFE);
@@ -107,99 +98,18 @@ export function parseCanonicalFile(
   }
   fields.encoding = 'utf8';
   const scanEnd = Math.min(limit, textStart + MAX_TEXT_FIELD_BYTES);
-  let textEnd: number;
-  let dataEnd: number;
-  let chars: number;
-  let sawHighBytes: boolean;
-  if (kernel) {
-    // Addresses in the kernel's memory, of which line and out are views.
-    textEnd = kernel.decodeText(line.byteOffset + textStart, line.byteOffset + scanEnd, out.byteOffset + at);
-    if (textEnd < 0) return -1;
-    textEnd -= line.byteOffset;
-    dataEnd = kernel.outEnd - out.byteOffset;
-    chars = kernel.chars;
-    sawHighBytes = kernel.sawHighBytes;
-  } else {
-    textEnd = decodeTextWords(line, lineView, textStart, scanEnd, out, outView, at);
-    if (textEnd < 0) return -1;
-    dataEnd = decodedEnd;
-    chars = decodedChars;
-    sawHighBytes = decodedHighBytes;
-  }
+  // Addresses in the kernel's memory, of which line and out are views.
+  const quote = kernel.decodeText(line.byteOffset + textStart, line.byteOffset + scanEnd, out.byteOffset + at);
+  if (quote < 0) return -1;
+  const textEnd = quote - line.byteOffset;
+  const chars = kernel.chars;
+  const sawHighBytes = kernel.sawHighBytes;
+  const dataEnd = kernel.outEnd - out.byteOffset;
   if (chars !== CHUNK_CHARS || !matches(line, lineView, textEnd, limit, TEXT_END)) return -1;
   fields.utf8Unchecked = sawHighBytes;
   if (sawHighBytes && (out[at]! & 0xc0) === 0x80) return -1;
   fields.lineEnd = textEnd + TEXT_END.bytes.length - 1;
   return dataEnd;
-}
-
-/** What the last decodeTextWords decoded besides the closing quote (saves an allocation per frame). */
-let decodedEnd = 0;
-let decodedChars = 0;
-let decodedHighBytes = false;
-
-/**
- * The text loop four bytes at a time (the kernel's twin, for bytes outside its memory): decodes
- * the JSON string body at line[i..scanEnd) into out at `o` up to its closing quote, whose index
- * it returns, or -1 for anything but raw UTF-8 and the escapes JSON.stringify writes for ASCII.
- */
-function decodeTextWords(line: Uint8Array, lineView: DataView, i: number, scanEnd: number, out: Uint8Array, outView: DataView, o: number): number {
-  let chars = 0;
-  let highBits = 0; // any byte ≥ 0x80 seen: only then can the text be invalid UTF-8
-  let textEnd = -1;
-  const wordEnd = scanEnd - 4;
-  for (;;) {
-    // Declared out here, not as a const in the loop: V8 ran the loop ~20 % slower that way (measured).
-    let special = 0;
-    while (i <= wordEnd) {
-      const word = lineView.getUint32(i, true);
-      special = jsonSpecialBytes(word);
-      if (special !== 0) {
-        // The bytes before the flagged one go as they are; the byte loop below takes it.
-        const before = plainBytesBefore(special);
-        if (before > 0) {
-          const kept = lowBytes(word, before);
-          outView.setUint32(o, kept, true);
-          o += before;
-          i += before;
-          chars += leadBytes(kept) - (4 - before);
-          highBits |= kept;
-        }
-        break;
-      }
-      outView.setUint32(o, word, true);
-      o += 4;
-      i += 4;
-      chars += leadBytes(word);
-      highBits |= word;
-    }
-    if (i >= scanEnd) break;
-    const byte = line[i]!;
-    const kind = TEXT_CLASS[byte]!;
-    if (kind < 2) {
-      out[o++] = byte;
-      chars += kind;
-      highBits |= byte;
-      i++;
-      continue;
-    }
-    if (kind === 3) {
-      if (byte !== QUOTE) return -1;
-      textEnd = i;
-      break;
-    }
-    // Only the escapes JSON.stringify writes for ASCII are taken here.
-    const unescaped = readEscape(line, i + 1, scanEnd);
-    if (unescaped < 0) return -1;
-    out[o++] = unescaped;
-    chars++;
-    i = escapeEnd;
-  }
-  if (textEnd < 0) return -1;
-  decodedEnd = o;
-  decodedChars = chars;
-  decodedHighBytes = (highBits & 0x80808080) !== 0;
-  return textEnd;
 }
 
 /**
@@ -252,9 +162,8 @@ function matches(line: Uint8Array, lineView: DataView, at: number, limit: number
   return true;
 }
 
-/** Where the last readInteger / readEscape stopped (saves an allocation per field). */
+/** Where the last readInteger stopped (saves an allocation per field). */
 let integerEnd = 0;
-let escapeEnd = 0;
 
 /** A JSON integer without sign, fraction, exponent or leading zero, at most `max`; else -1. */
 function readInteger(line: Uint8Array, at: number, end: number, max: number): number {
@@ -270,36 +179,3 @@ function readInteger(line: Uint8Array, at: number, end: number, max: number): nu
   integerEnd = i;
   return value;
 }
-
-/** The ASCII byte an escape (after its backslash) stands for, or -1 if not one we take. */
-function readEscape(line: Uint8Array, at: number, end: number): number {
-  if (at >= end) return -1;
-  escapeEnd = at + 1;
-  switch (line[at]) {
-    case 0x22: return 0x22; // \"
-    case 0x5c: return 0x5c; // \\
-    case 0x2f: return 0x2f; // \/
-    case 0x62: return 0x08; // \b
-    case 0x66: return 0x0c; // \f
-    case 0x6e: return 0x0a; // \n
-    case 0x72: return 0x0d; // \r
-    case 0x74: return 0x09; // \t
-    case 0x75: { // \u00XX, ASCII only; anything else (and surrogates) is left to JSON.parse
-      if (end - at < 5 || line[at + 1] !== 0x30 || line[at + 2] !== 0x30) return -1;
-      const high = hexValue(line[at + 3]!);
-      const low = hexValue(line[at + 4]!);
-      if (high < 0 || low < 0 || high > 7) return -1;
-      escapeEnd = at + 5;
-      return high * 16 + low;
-    }
-    default: return -1;
-  }
-}
-
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  return -1;
-}
-

@@ -5,7 +5,7 @@
 //   {"type":"FILE","rq":7,"file":"a.bin","chunk":1,"text":"…","encoding":"base64"}
 //
 // Text is escaped exactly as JSON.stringify escapes it, so a frame built either way is the same
-// bytes. FILE-END, once per file, is built with JSON.stringify and read with JSON.parse.
+// bytes (the SIMD kernel, ../simd/text-kernel.wat, escapes and unescapes it). FILE-END, once per file, is built with JSON.stringify and read with JSON.parse.
 
 /** How a file's bytes travel: as its own UTF-8 text, or base64 when it is not valid UTF-8. */
 export type ChunkEncoding = 'utf8' | 'base64';
@@ -20,7 +20,6 @@ export const ENCODING_BASE64 = ascii(',"encoding":"base64"');
 export const FILE_CLOSE = ascii('}\n');
 
 export const QUOTE = 0x22;
-export const BACKSLASH = 0x5c;
 export const NEWLINE = 0x0a;
 
 /** Fixed bytes of the canonical layout (a prefix, a suffix) the fast path compares a word at a time, with a view of them. */
@@ -47,18 +46,6 @@ export const canonicalPrefix = (rq: number, file: string): FixedBytes =>
 
 /** Largest chunk number (2^53-1) the schemas allow. */
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-
-/**
- * JSON escapes of the ASCII bytes that need one (0 = written as is): `"`, `\` and the control
- * characters, with the short forms JSON.stringify uses and \u00xx for the others.
- */
-export const ESCAPES: readonly (Uint8Array | null)[] = Array.from({ length: 128 }, (_, byte) => {
-  const escaped = JSON.stringify(String.fromCharCode(byte)).slice(1, -1);
-  return escaped.length === 1 ? null : ascii(escaped);
-});
-
-/** 1 for ASCII bytes that JSON must escape, else 0: the hot loop reads this instead of ESCAPES. */
-export const NEEDS_ESCAPE = Uint8Array.from(ESCAPES, (escaped) => (escaped === null ? 0 : 1));
 
 /** Writes the decimal digits of a non-negative safe integer at `at`; returns the position after. */
 export function writeDecimal(out: Uint8Array, at: number, value: number): number {

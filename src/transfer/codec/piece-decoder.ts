@@ -1,21 +1,21 @@
 // The downloader's side of a ranged reply: bytes from one connection → whole pieces, each with the
-// PIECE frame that announced it. Lines are split with the protocol's ceiling; FILE frames take the
-// fast path (no JSON.parse), its text loop in the SIMD kernel (../simd/text-kernel.ts): each block
-// from the socket is copied into the kernel's memory, a piece is decoded there, and a whole piece
-// is copied out into a shared slab (slabs.ts), where it stays until it is on disk. Holds the holder to the rules: the rq and file asked for, a
-// PIECE frame for each piece in order, chunks numbered on without gaps, one encoding, FILE-END
-// exactly at the file's last chunk. Ranges asked ahead queue up and are held to their rules in the
-// order they were asked. Whether the piece's bytes are right is for the Merkle proof to say, not
-// this decoder.
+// PIECE frame that announced it. Lines are split with the protocol's ceiling in the memory of a
+// SIMD text kernel (kernel-blocks.ts); runs of FILE frames of text are decoded there by the kernel,
+// other lines take the fast path (no JSON.parse) or the protocol edge, and a whole piece is copied
+// out into a shared slab (slabs.ts), where it stays until it is on disk. Holds the holder to the
+// rules: the rq and file asked for, a PIECE frame for each piece in order, chunks numbered on
+// without gaps, one encoding, FILE-END exactly at the file's last chunk. Ranges asked ahead queue
+// up and are held to their rules in the order they were asked. Whether the piece's bytes are right
+// is for the Merkle proof to say, not this decoder.
 import { isUtf8 } from 'node:buffer';
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
 import { HolderFailure } from '../errors.js';
-import { MAX_TEXT_CHUNK_BYTES, SOCKET_READ_BYTES } from '../limits.js';
+import { MAX_TEXT_CHUNK_BYTES } from '../limits.js';
 import { CHUNKS_PER_PIECE, firstChunkOf, LEAF_PREFIX_BYTES, writeLeafPrefix } from '../pieces/merkle.js';
-import { FAST_PATH_OUTPUT_BYTES, FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
-import { TextKernel } from '../simd/text-kernel.js';
-import { canonicalPrefix, NEWLINE, viewOf, type ChunkEncoding } from './layout.js';
+import { FrameRejected, parseCanonicalFile, parseFrameSlow, type DataFrame, type FastFrameFields } from './frame-parser.js';
+import { FRAME_ROOM, KernelBlocks, type LineSink } from './kernel-blocks.js';
+import { canonicalPrefix, NEWLINE, type ChunkEncoding } from './layout.js';
 import { SlabPool, type Slab } from './slabs.js';
 
 /** One piece as it arrived: what its PIECE frame said, and its decoded bytes. */
@@ -47,15 +47,6 @@ export interface PieceDecoderOptions {
 
 /** The most bytes one piece can decode to: 256 chunks of 200 four-byte characters. */
 const MAX_PIECE_BYTES = CHUNKS_PER_PIECE * MAX_TEXT_CHUNK_BYTES;
-/**
- * Room one frame's data may take while it is decoded: the fast path scans up to 1,200 bytes, the
- * kernel writes up to 16 past them, the slow path writes a whole line's text.
- */
-const FRAME_ROOM = Math.max(FAST_PATH_OUTPUT_BYTES + 16, MAX_LINE_BYTES);
-/** Blocks from the socket are decoded in the kernel's memory this many bytes at a time. */
-const INPUT_BYTES = SOCKET_READ_BYTES;
-/** A line cut between two blocks is joined up in the kernel's memory: at most this long. */
-const CARRIED_LINE_BYTES = MAX_LINE_BYTES + 1;
 /** The piece being decoded: its leaf's offset prefix, its bytes, and the room of one more frame. */
 const WORK_BYTES = LEAF_PREFIX_BYTES + MAX_PIECE_BYTES + FRAME_ROOM;
 /** Whole pieces are copied into slabs this large, packed one after another. */
@@ -73,7 +64,7 @@ interface AskedRange {
   last: number;
 }
 
-export class PieceDecoder {
+export class PieceDecoder implements LineSink {
   /** Ranges asked for after the one being received, oldest first. */
   private readonly queued: AskedRange[] = [];
   private rq = -1;
@@ -83,17 +74,15 @@ export class PieceDecoder {
   private slab: Slab;
   /** Bytes of the slab handed out in pieces. */
   private slabUsed = 0;
-  private readonly kernel = new TextKernel();
-  /** Regions of the kernel's memory: the block being decoded, a line cut between blocks, the piece. */
-  private readonly input: Buffer;
-  private readonly inputView: DataView;
-  private readonly carried: Buffer;
-  private readonly carriedView: DataView;
-  private carryBytes = 0;
-  private readonly work: Buffer;
-  private readonly workView: DataView;
+  private readonly blocks = new KernelBlocks(WORK_BYTES);
+  private readonly kernel = this.blocks.kernel;
+  /** Where the piece being decoded is decoded, in the kernel's memory. */
+  private readonly work = this.blocks.work;
+  private readonly workView = this.blocks.workView;
   /** End of what the piece being decoded holds in `work` (its offset prefix first). */
   private used = 0;
+  /** Pieces the bytes being fed completed. */
+  private done: ReceivedPiece[] = [];
   /** The piece being received (its PIECE frame arrived), or undefined while a PIECE frame is due. */
   private current: PieceFrame | undefined;
   private nextPiece = 0;
@@ -107,15 +96,6 @@ export class PieceDecoder {
   constructor(private readonly options: PieceDecoderOptions) {
     this.slabs = options.slabs ?? pieceSlabPool();
     this.slab = this.slabs.take();
-    const region = (from: number, bytes: number): [Buffer, DataView] => {
-      const bytesThere = this.kernel.memory.subarray(from, from + bytes);
-      if (bytesThere.length < bytes) throw new Error(`the text kernel's memory is too small for a piece decoder (${from + bytes} bytes)`);
-      return [bytesThere, viewOf(bytesThere)];
-    };
-    const first = this.kernel.firstFree;
-    [this.input, this.inputView] = region(first, INPUT_BYTES);
-    [this.carried, this.carriedView] = region(first + INPUT_BYTES, CARRIED_LINE_BYTES);
-    [this.work, this.workView] = region(first + INPUT_BYTES + CARRIED_LINE_BYTES, WORK_BYTES);
   }
 
   /**
@@ -149,40 +129,18 @@ export class PieceDecoder {
    * keeps `data` once this returns: it may be a reused read buffer (download/socket-reads.ts).
    */
   push(data: Buffer): ReceivedPiece[] {
-    const done: ReceivedPiece[] = [];
-    for (let from = 0; from < data.length; from += INPUT_BYTES) {
-      const bytes = data.copy(this.input, 0, from, Math.min(data.length, from + INPUT_BYTES));
-      this.decodeBlock(bytes, done);
-    }
-    return done;
+    this.done = [];
+    this.blocks.feed(data, this);
+    return this.done;
   }
 
-  /** Decodes the first `limit` bytes of `input`. */
-  private decodeBlock(limit: number, done: ReceivedPiece[]): void {
-    const block = this.input;
-    let start = 0;
-    while (start < limit) {
-      if (this.rangeDone && !this.startNextRange()) throw this.bad(`sent more after the last piece asked for (${this.lastPiece})`);
-      if (this.carryBytes > 0) {
-        // The line began in an earlier block: join it up once its newline is here.
-        const found = block.indexOf(NEWLINE, start);
-        const newline = found >= limit ? -1 : found;
-        this.keep(start, newline === -1 ? limit : newline + 1);
-        if (newline === -1) break;
-        const length = this.carryBytes;
-        this.carryBytes = 0;
-        this.decodeLine(this.carried, this.carriedView, 0, length, done);
-        start = newline + 1;
-        continue;
-      }
-      start = this.decodeTextRun(start, limit);
-      const next = this.decodeLine(block, this.inputView, start, limit, done);
-      if (next === -1) {
-        this.keep(start, limit);
-        break;
-      }
-      start = next;
-    }
+  wantsLine(): boolean {
+    if (this.rangeDone && !this.startNextRange()) throw this.bad(`sent more after the last piece asked for (${this.lastPiece})`);
+    return true;
+  }
+
+  lineTooLong(): Error {
+    return this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
   }
 
   /**
@@ -190,11 +148,11 @@ export class PieceDecoder {
    * piece being decoded, short of its last chunk (decodeLine ends the piece); returns where the
    * first line it left starts. Each frame it takes is one decodeLine would take the same way.
    */
-  private decodeTextRun(start: number, limit: number): number {
+  decodeRun(start: number, limit: number): number {
     if (this.current === undefined || this.encodingSeen === 'base64') return start;
     const lastInRun = Math.min(this.lastChunkOfPiece, this.options.chunks) - 1;
     if (this.expectedChunk > lastInRun) return start;
-    const input = this.input.byteOffset;
+    const input = this.blocks.input.byteOffset;
     const work = this.work.byteOffset;
     const frames = this.kernel.parseTextFrames(input + start, input + limit, work + this.used, this.expectedChunk, lastInRun);
     if (frames === 0) return start;
@@ -205,18 +163,12 @@ export class PieceDecoder {
     return this.kernel.next - input;
   }
 
-  /** Keeps input[from..to), the start of a line the next block goes on with (it overwrites input). */
-  private keep(from: number, to: number): void {
-    if (this.carryBytes + to - from > CARRIED_LINE_BYTES) throw this.bad(`a line is over the ${MAX_LINE_BYTES}-byte limit without a newline`);
-    this.carryBytes += this.input.copy(this.carried, this.carryBytes, from, to);
-  }
-
   /**
    * Decodes the line at line[start..], which ends with a newline before `limit` or is not complete
    * yet; a piece it completes goes to `done`. Returns where the next line starts, or -1 when the
    * line is not complete.
    */
-  private decodeLine(line: Uint8Array, lineView: DataView, start: number, limit: number, done: ReceivedPiece[]): number {
+  decodeLine(line: Buffer, lineView: DataView, start: number, limit: number): number {
     if (this.current !== undefined) {
       const dataEnd = parseCanonicalFile(line, lineView, start, limit, this.filePrefix, this.work, this.workView, this.used, this.fastFields, this.kernel);
       if (dataEnd >= 0) {
@@ -224,7 +176,7 @@ export class PieceDecoder {
         this.utf8Unchecked ||= this.fastFields.utf8Unchecked;
         this.used = dataEnd;
         const piece = this.chunkDone();
-        if (piece) done.push(piece);
+        if (piece) this.done.push(piece);
         return this.fastFields.lineEnd + 1;
       }
     }
@@ -245,7 +197,7 @@ export class PieceDecoder {
     const piece = this.chunkDone();
     if (piece) {
       if (frame.type === 'FILE-END') piece.fileEnd = { size: frame.size!, sha256: frame.sha256! };
-      done.push(piece);
+      this.done.push(piece);
     }
     return newline + 1;
   }

@@ -56,6 +56,7 @@ export async function fetchFromHolder(options: FetchOptions): Promise<FileEndInf
       if (!part.encoding && encoding) await part.adoptEncoding(encoding);
       if (!data) return;
       await part.append(data, chunks);
+      decoder.reuse(data);
       if (options.maxBytes !== undefined && part.bytes > options.maxBytes) {
         throw new HolderFailure('VERIFY_FAILED', `sent more than the ${options.maxBytes} bytes the file has`);
       }
