@@ -366,10 +366,11 @@ test('the SIMD kernel decodes runs of frames exactly as frame-by-frame decoding 
     3: ['€', '日', '\u2028', '\ufeff'],
     4: ['😀', '𝄞', '\u{10ffff}'],
   };
-  const file = fc.integer({ min: 1, max: 4 }).chain((length) =>
-    fc.tuple(fc.constant(length), fc.array(fc.constantFrom(...byLength[length]!), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 3 * 51_200 })),
+  // Length 0: bytes that are no UTF-8, sent as base64.
+  const file = fc.integer({ min: 0, max: 4 }).chain((length) =>
+    fc.tuple(fc.constant(length), fc.array(fc.constantFrom(...(byLength[length] ?? ['-'])), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 3 * 51_200 })),
   );
-  type Outcome = { pieces: Array<{ piece: number; data: string }> } | { error: string };
+  type Outcome = { pieces: Array<{ piece: number; data: string }> } | { whole: string } | { error: string };
   const decodeIn = (wire: Buffer, blockBytes: number, chunks: number, pieces: number): Outcome => {
     const decoder = new PieceDecoder({ file: FILE, chunks });
     decoder.expect(RQ, 0, pieces - 1);
@@ -382,6 +383,22 @@ test('the SIMD kernel decodes runs of frames exactly as frame-by-frame decoding 
       return { error: (error as Error).message };
     }
     return { pieces: received };
+  };
+  /** The same through the whole-file decoder, for a course-style reply. */
+  const decodeWholeIn = (wire: Buffer, blockBytes: number): Outcome => {
+    const decoder = new FrameDecoder({ rq: RQ, file: FILE, fromChunk: 1 });
+    const output: Buffer[] = [];
+    try {
+      for (let at = 0; at < wire.length && !decoder.fileEnd; at += blockBytes) {
+        decoder.push(wire.subarray(at, at + blockBytes));
+        const taken = decoder.takeOutput();
+        output.push(Buffer.from(taken));
+        decoder.reuse(taken);
+      }
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+    return { whole: `${sha256(Buffer.concat(output))} ${JSON.stringify(decoder.fileEnd)}` };
   };
   // Damage where the layout is: a line's first 80 bytes (prefix, chunk number, text key) or its last 4.
   const lineDamage = fc.record({
@@ -405,20 +422,37 @@ test('the SIMD kernel decodes runs of frames exactly as frame-by-frame decoding 
   let damagedRuns = 0;
   fc.assert(
     fc.property(file, fc.array(lineDamage, { maxLength: 2 }), fc.integer({ min: 1_000, max: 70_000 }), ([length, alphabet, count], changes, blockBytes) => {
-      const data = Buffer.from(Array.from({ length: count }, (_, i) => alphabet[(i * 7) % alphabet.length]).join(''));
-      const pieceBytes = 256 * 200 * length;
+      const binary = length === 0;
+      const data = binary
+        ? Buffer.from(Array.from({ length: count }, (_, i) => (i === 0 ? 0xff : (i * 2_654_435_761) >>> 24)))
+        : Buffer.from(Array.from({ length: count }, (_, i) => alphabet[(i * 7) % alphabet.length]).join(''));
+      const pieceBytes = binary ? 256 * 150 : 256 * 200 * length;
       const pieces = Math.ceil(data.length / pieceBytes);
-      const wire = damageLines(rangedReply(data, 'utf8', pieceBytes, FILE, RQ), changes);
-      const chunks = Math.ceil(count / 200);
+      const wire = damageLines(rangedReply(data, binary ? 'base64' : 'utf8', pieceBytes, FILE, RQ), changes);
+      const chunks = Math.ceil(count / (binary ? 150 : 200));
       // Blocks of 199 bytes never hold a whole FILE frame: every frame goes through decodeLine alone.
       const byFrame = decodeIn(wire, 199, chunks, pieces);
       assert.deepEqual(decodeIn(wire, blockBytes, chunks, pieces), byFrame);
+      const whole = damageLines(encode(data, []).wire, changes);
+      assert.deepEqual(decodeWholeIn(whole, blockBytes), decodeWholeIn(whole, 199));
       if (changes.length === 0) assert.deepEqual(byFrame, { pieces: Array.from({ length: pieces }, (_, piece) => ({ piece, data: sha256(data.subarray(piece * pieceBytes, (piece + 1) * pieceBytes)) })) });
       else damagedRuns++;
     }),
     { seed: SEED, numRuns: 60 },
   );
   assert.ok(damagedRuns > 20);
+
+  // Every byte value at the edges of the kernel's 16-character blocks of base64, in a run of frames.
+  const binary = Buffer.from(Array.from({ length: 600 }, (_, i) => (i === 0 ? 0xff : (i * 2_654_435_761) >>> 24)));
+  const frames = encode(binary, []).wire;
+  const textStart = frames.indexOf('"text":"') + 8;
+  for (const at of [0, 15, 16, 199]) {
+    for (let byte = 0; byte < 256; byte++) {
+      const changed = Buffer.from(frames);
+      changed[textStart + at] = byte;
+      assert.deepEqual(decodeWholeIn(changed, 65_536), decodeWholeIn(changed, 199), `byte 0x${byte.toString(16)} at character ${at}`);
+    }
+  }
 
   // A chunk number with a leading zero is no canonical frame (JSON has no such number): refused either way.
   const data = Buffer.alloc(3 * 200, 'a');

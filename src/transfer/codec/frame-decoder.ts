@@ -154,11 +154,10 @@ export class FrameDecoder implements LineSink {
    * the same way.
    */
   decodeRun(start: number, limit: number): number {
-    if (this.encodingSeen === 'base64') return start;
     this.roomFor(limit - start + FRAME_ROOM);
     const input = this.blocks.input.byteOffset;
     const work = this.work.byteOffset;
-    const frames = this.kernel.parseTextFrames(input + start, input + limit, work + this.used, this.expectedChunk, Number.MAX_SAFE_INTEGER);
+    const frames = this.kernel.parseFrames(this.encodingSeen, input + start, input + limit, work + this.used, this.expectedChunk, Number.MAX_SAFE_INTEGER);
     if (frames === 0) return start;
     const end = this.kernel.outEnd - work;
     // Not valid UTF-8: left to decodeLine frame by frame, whose error names the chunk. (The next
@@ -166,7 +165,7 @@ export class FrameDecoder implements LineSink {
     if (this.kernel.sawHighBytes && !isUtf8(this.work.subarray(this.used, end))) return start;
     this.used = end;
     this.expectedChunk += frames;
-    this.encodingSeen = 'utf8';
+    this.encodingSeen = this.kernel.runEncoding;
     return this.kernel.next - input;
   }
 

@@ -149,15 +149,15 @@ export class PieceDecoder implements LineSink {
    * first line it left starts. Each frame it takes is one decodeLine would take the same way.
    */
   decodeRun(start: number, limit: number): number {
-    if (this.current === undefined || this.encodingSeen === 'base64') return start;
+    if (this.current === undefined) return start;
     const lastInRun = Math.min(this.lastChunkOfPiece, this.options.chunks) - 1;
     if (this.expectedChunk > lastInRun) return start;
     const input = this.blocks.input.byteOffset;
     const work = this.work.byteOffset;
-    const frames = this.kernel.parseTextFrames(input + start, input + limit, work + this.used, this.expectedChunk, lastInRun);
+    const frames = this.kernel.parseFrames(this.encodingSeen, input + start, input + limit, work + this.used, this.expectedChunk, lastInRun);
     if (frames === 0) return start;
     this.expectedChunk += frames;
-    this.encodingSeen = 'utf8';
+    this.encodingSeen = this.kernel.runEncoding;
     this.used = this.kernel.outEnd - work;
     this.utf8Unchecked ||= this.kernel.sawHighBytes;
     return this.kernel.next - input;

@@ -1,9 +1,11 @@
 // The transfer's SIMD kernel (text-kernel.wat, assembled by `npm run gen`): FILE frames of text,
-// decoded or encoded 16 bytes at a time, a whole run of them per call. It reads and writes only its own memory, so
+// decoded or encoded 16 bytes at a time, and of base64, decoded 16 characters at a time, a whole
+// run of them per call. It reads and writes only its own memory, so
 // its user lays that memory out and copies bytes in and out of it (a memcpy per block costs far
 // less than the kernel saves: scripts/bench-codec.ts). Each instance has its own fixed memory:
 // views of it stay valid.
 import { TEXT_KERNEL_WASM } from '../../generated/text-kernel-wasm.js';
+import type { ChunkEncoding } from '../codec/layout.js';
 
 /** The kernel's own memory (text-kernel.wat): results of the last call (four i32), then the frame prefix. */
 const RESULTS_BYTES = 16;
@@ -25,6 +27,7 @@ export class TextKernel {
   private readonly results: Int32Array;
   private readonly decode: (at: number, end: number, out: number) => number;
   private readonly parseRun: (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
+  private readonly parseBase64Run: (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
   private readonly encodeRun: (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
 
   constructor() {
@@ -35,6 +38,7 @@ export class TextKernel {
     this.results = new Int32Array(buffer, 0, RESULTS_BYTES / 4);
     this.decode = exports.decodeText as (at: number, end: number, out: number) => number;
     this.parseRun = exports.parseTextFrames as (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
+    this.parseBase64Run = exports.parseBase64Frames as (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
     this.encodeRun = exports.encodeTextFrames as (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
   }
 
@@ -58,6 +62,33 @@ export class TextKernel {
    */
   parseTextFrames(at: number, limit: number, out: number, chunk: number, lastChunk: number): number {
     return this.parseRun(at, limit, out, chunk, lastChunk);
+  }
+
+  /**
+   * The same for FILE frames of base64: 200 characters without padding (150 bytes) each, ending
+   * `","encoding":"base64"}` and a newline; a character outside the alphabet stops the run there.
+   */
+  parseBase64Frames(at: number, limit: number, out: number, chunk: number, lastChunk: number): number {
+    return this.parseBase64Run(at, limit, out, chunk, lastChunk);
+  }
+
+  /** The encoding of the frames the last parseFrames took. */
+  runEncoding: ChunkEncoding = 'utf8';
+
+  /**
+   * A run of frames in `encoding` (parseTextFrames or parseBase64Frames), or, while it is not known
+   * yet, in the encoding of the first frame; runEncoding then says which.
+   */
+  parseFrames(encoding: ChunkEncoding | undefined, at: number, limit: number, out: number, chunk: number, lastChunk: number): number {
+    if (encoding !== 'base64') {
+      const frames = this.parseRun(at, limit, out, chunk, lastChunk);
+      if (frames > 0 || encoding === 'utf8') {
+        this.runEncoding = 'utf8';
+        return frames;
+      }
+    }
+    this.runEncoding = 'base64';
+    return this.parseBase64Run(at, limit, out, chunk, lastChunk);
   }
 
   /**

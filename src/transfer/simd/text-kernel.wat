@@ -85,37 +85,12 @@
   ;; before `limit`) and leaves it to the caller. Returns the number of frames decoded, with
   ;; outEnd, highBytes and next (where the line it stopped at starts) stored at 0.
   (func (export "parseTextFrames") (param $at i32) (param $limit i32) (param $out i32) (param $chunk f64) (param $lastChunk f64) (result i32)
-    (local $frames i32) (local $high i32) (local $i i32) (local $value f64) (local $digits i32)
-    (local $byte i32) (local $textStart i32) (local $quote i32) (local $prefixLength i32)
-    (local.set $prefixLength (i32.load (i32.const 16)))
+    (local $frames i32) (local $high i32) (local $textStart i32) (local $quote i32)
     (block $stop
       (loop $frame
         (br_if $stop (f64.gt (local.get $chunk) (local.get $lastChunk)))
-        (br_if $stop (i32.lt_s (i32.sub (local.get $limit) (local.get $at)) (i32.add (local.get $prefixLength) (i32.const 9))))
-        (br_if $stop (i32.eqz (call $equal (local.get $at) (i32.const 32) (local.get $prefixLength))))
-        ;; The chunk number: decimal, no leading zero, exactly the one due.
-        (local.set $i (i32.add (local.get $at) (local.get $prefixLength)))
-        (local.set $value (f64.const 0))
-        (local.set $digits (i32.const 0))
-        (block $numberEnd
-          (loop $digit
-            (br_if $numberEnd (i32.ge_u (local.get $i) (local.get $limit)))
-            (local.set $byte (i32.sub (i32.load8_u (local.get $i)) (i32.const 0x30)))
-            (br_if $numberEnd (i32.gt_u (local.get $byte) (i32.const 9)))
-            (br_if $stop (i32.ge_u (local.get $digits) (i32.const 16)))
-            (local.set $value (f64.add (f64.mul (local.get $value) (f64.const 10)) (f64.convert_i32_u (local.get $byte))))
-            (local.set $digits (i32.add (local.get $digits) (i32.const 1)))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $digit)))
-        (br_if $stop (i32.eqz (local.get $digits)))
-        (br_if $stop (i32.and (i32.gt_u (local.get $digits) (i32.const 1))
-                              (i32.eq (i32.load8_u (i32.add (local.get $at) (local.get $prefixLength))) (i32.const 0x30))))
-        (br_if $stop (f64.ne (local.get $value) (local.get $chunk)))
-        ;; ,"text":"  (0x2c 0x22 0x74 0x65 0x78 0x74 0x22 0x3a, then 0x22)
-        (br_if $stop (i32.gt_s (i32.add (local.get $i) (i32.const 9)) (local.get $limit)))
-        (br_if $stop (i64.ne (i64.load align=1 (local.get $i)) (i64.const 0x3a2274786574222c)))
-        (br_if $stop (i32.ne (i32.load8_u offset=8 (local.get $i)) (i32.const 0x22)))
-        (local.set $textStart (i32.add (local.get $i) (i32.const 9)))
+        (local.set $textStart (call $frameStart (local.get $at) (local.get $limit) (local.get $chunk)))
+        (br_if $stop (i32.lt_s (local.get $textStart) (i32.const 0)))
         (local.set $quote (call $decodeText (local.get $textStart)
           (select (local.get $limit) (i32.add (local.get $textStart) (i32.const 1200))
                   (i32.lt_u (local.get $limit) (i32.add (local.get $textStart) (i32.const 1200))))
@@ -139,6 +114,74 @@
     (i32.store (i32.const 8) (local.get $high))
     (i32.store (i32.const 12) (local.get $at))
     (local.get $frames))
+
+  ;; Decodes a run of FILE frames of base64 at [at, limit), each laid out as
+  ;;   <prefix><chunk>,"text":"<200 characters of base64, no padding>","encoding":"base64"}\n
+  ;; with the prefix stored at 32, numbered chunk, chunk + 1, ... up to lastChunk at most, into
+  ;; `out`: 150 bytes each. Stops at the first line that is not such a frame (or not whole before
+  ;; `limit`) and leaves it to the caller. Returns the number of frames decoded, with outEnd,
+  ;; highBytes (0) and next stored at 0. Writes up to 16 bytes past the decoded ones.
+  (func (export "parseBase64Frames") (param $at i32) (param $limit i32) (param $out i32) (param $chunk f64) (param $lastChunk f64) (result i32)
+    (local $frames i32) (local $textStart i32) (local $i i32) (local $end i32)
+    (block $stop
+      (loop $frame
+        (br_if $stop (f64.gt (local.get $chunk) (local.get $lastChunk)))
+        (local.set $textStart (call $frameStart (local.get $at) (local.get $limit) (local.get $chunk)))
+        (br_if $stop (i32.lt_s (local.get $textStart) (i32.const 0)))
+        ;; 200 characters, then ","encoding":"base64"}\n (23 bytes)
+        (local.set $end (i32.add (local.get $textStart) (i32.const 200)))
+        (br_if $stop (i32.gt_s (i32.add (local.get $end) (i32.const 23)) (local.get $limit)))
+        (br_if $stop (i32.eqz (i8x16.all_true (i8x16.eq (v128.load align=1 (local.get $end))
+          (v128.const i8x16 34 44 34 101 110 99 111 100 105 110 103 34 58 34 98 97)))))
+        (br_if $stop (i64.ne (i64.load offset=15 align=1 (local.get $end)) (i64.const 0x0a7d223436657361)))
+        ;; 12 blocks of 16 characters, then 8.
+        (local.set $i (local.get $textStart))
+        (block $tail
+          (loop $blocks
+            (br_if $tail (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
+            (br_if $stop (i32.eqz (call $decodeBase64Block (v128.load align=1 (local.get $i)) (local.get $out) (i32.const 0xffff))))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (local.set $out (i32.add (local.get $out) (i32.const 12)))
+            (br $blocks)))
+        (br_if $stop (i32.eqz (call $decodeBase64Block (v128.load64_zero align=1 (local.get $i)) (local.get $out) (i32.const 0xff))))
+        (local.set $out (i32.add (local.get $out) (i32.const 6)))
+        (local.set $at (i32.add (local.get $end) (i32.const 23)))
+        (local.set $chunk (f64.add (local.get $chunk) (f64.const 1)))
+        (local.set $frames (i32.add (local.get $frames) (i32.const 1)))
+        (br $frame)))
+    (i32.store (i32.const 0) (local.get $out))
+    (i32.store (i32.const 8) (i32.const 0))
+    (i32.store (i32.const 12) (local.get $at))
+    (local.get $frames))
+
+  ;; Decodes the base64 characters of `block` whose lanes `lanes` marks (all 16, or the low 8) into
+  ;; 3 bytes per 4 characters at `out` (writing 16 bytes); 0 when one of them is not in the
+  ;; alphabet. The classification and the shift to 6-bit values follow Wojciech Mula's SIMD base64
+  ;; decoder: a table by low nibble and one by high nibble, whose bits meet only for invalid bytes.
+  (func $decodeBase64Block (param $block v128) (param $out i32) (param $lanes i32) (result i32)
+    (local $high v128) (local $values v128)
+    (local.set $high (i8x16.shr_u (local.get $block) (i32.const 4)))
+    (if (i32.and (local.get $lanes) (i8x16.bitmask (i8x16.ne (v128.const i32x4 0 0 0 0) (v128.and
+          (i8x16.swizzle (v128.const i8x16 0x15 0x11 0x11 0x11 0x11 0x11 0x11 0x11 0x11 0x11 0x13 0x1a 0x1b 0x1b 0x1b 0x1a)
+                         (v128.and (local.get $block) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15)))
+          (i8x16.swizzle (v128.const i8x16 0x10 0x10 0x01 0x02 0x04 0x08 0x04 0x08 0x10 0x10 0x10 0x10 0x10 0x10 0x10 0x10)
+                         (local.get $high))))))
+      (then (return (i32.const 0))))
+    ;; '/' shares its high nibble with '+': it takes the table's entry one before.
+    (local.set $values (i8x16.add (local.get $block)
+      (i8x16.swizzle (v128.const i8x16 0 16 19 4 -65 -65 -71 -71 0 0 0 0 0 0 0 0)
+        (i8x16.add (local.get $high) (i8x16.eq (local.get $block) (v128.const i8x16 47 47 47 47 47 47 47 47 47 47 47 47 47 47 47 47))))))
+    ;; Four 6-bit values a b c d per 32-bit lane → a<<18 | b<<12 | c<<6 | d, then its three bytes
+    ;; high first.
+    (local.set $values (v128.or
+      (i16x8.shl (v128.and (local.get $values) (v128.const i16x8 0xff 0xff 0xff 0xff 0xff 0xff 0xff 0xff)) (i32.const 6))
+      (i16x8.shr_u (local.get $values) (i32.const 8))))
+    (local.set $values (v128.or
+      (i32x4.shl (v128.and (local.get $values) (v128.const i32x4 0xffff 0xffff 0xffff 0xffff)) (i32.const 12))
+      (i32x4.shr_u (local.get $values) (i32.const 16))))
+    (v128.store align=1 (local.get $out)
+      (i8x16.shuffle 2 1 0 6 5 4 10 9 8 14 13 12 3 7 11 15 (local.get $values) (local.get $values)))
+    (i32.const 1))
 
   ;; Encodes the text at [at, end) as FILE frames into `out`: for each chunk of 200 code points,
   ;;   <prefix><chunk>,"text":"<the 200 code points, escaped as JSON.stringify escapes>"}\n
@@ -260,6 +303,38 @@
       (local.set $number (i64.div_u (local.get $number) (i64.const 10)))
       (br_if $digit (i32.gt_u (local.get $at) (local.get $out))))
     (i32.add (local.get $out) (local.get $digits)))
+
+  ;; Where the text of the frame at `at` starts, when it starts with the prefix stored at 32 and
+  ;; exactly the chunk number `chunk` (decimal, no leading zero), then ,"text":" — all before
+  ;; `limit`; else -1.
+  (func $frameStart (param $at i32) (param $limit i32) (param $chunk f64) (result i32)
+    (local $prefixLength i32) (local $i i32) (local $value f64) (local $digits i32) (local $byte i32)
+    (local.set $prefixLength (i32.load (i32.const 16)))
+    (if (i32.lt_s (i32.sub (local.get $limit) (local.get $at)) (i32.add (local.get $prefixLength) (i32.const 9)))
+      (then (return (i32.const -1))))
+    (if (i32.eqz (call $equal (local.get $at) (i32.const 32) (local.get $prefixLength)))
+      (then (return (i32.const -1))))
+    (local.set $i (i32.add (local.get $at) (local.get $prefixLength)))
+    (block $numberEnd
+      (loop $digit
+        (br_if $numberEnd (i32.ge_u (local.get $i) (local.get $limit)))
+        (local.set $byte (i32.sub (i32.load8_u (local.get $i)) (i32.const 0x30)))
+        (br_if $numberEnd (i32.gt_u (local.get $byte) (i32.const 9)))
+        (if (i32.ge_u (local.get $digits) (i32.const 16)) (then (return (i32.const -1))))
+        (local.set $value (f64.add (f64.mul (local.get $value) (f64.const 10)) (f64.convert_i32_u (local.get $byte))))
+        (local.set $digits (i32.add (local.get $digits) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $digit)))
+    (if (i32.or (i32.eqz (local.get $digits)) (f64.ne (local.get $value) (local.get $chunk)))
+      (then (return (i32.const -1))))
+    (if (i32.and (i32.gt_u (local.get $digits) (i32.const 1))
+                 (i32.eq (i32.load8_u (i32.add (local.get $at) (local.get $prefixLength))) (i32.const 0x30)))
+      (then (return (i32.const -1))))
+    ;; ,"text":"
+    (if (i32.gt_s (i32.add (local.get $i) (i32.const 9)) (local.get $limit)) (then (return (i32.const -1))))
+    (if (i64.ne (i64.load align=1 (local.get $i)) (i64.const 0x3a2274786574222c)) (then (return (i32.const -1))))
+    (if (i32.ne (i32.load8_u offset=8 (local.get $i)) (i32.const 0x22)) (then (return (i32.const -1))))
+    (i32.add (local.get $i) (i32.const 9)))
 
   ;; Whether `length` bytes at a and at b are equal.
   (func $equal (param $a i32) (param $b i32) (param $length i32) (result i32)
