@@ -1,16 +1,12 @@
 // File bytes → FILE … FILE-END frames, straight from the bytes read off disk into large send
 // batches: chunks are cut by counting UTF-8 lead bytes and escaped as they are copied, never
-// decoded to strings. Text goes through the SIMD kernel (../simd/text-kernel.ts) a block at a
-// time, base64 through encodeBase64Into a frame at a time.
+// decoded to strings. Both encodings go through the SIMD kernel (../simd/text-kernel.ts), a
+// block at a time.
 import { show } from '../../protocol/index.js';
 import { UploadError } from '../errors.js';
 import { BASE64_CHUNK_BYTES, CHUNK_CHARS, MAX_TEXT_CHUNK_BYTES, SEND_BATCH_BYTES } from '../limits.js';
 import { TextKernel } from '../simd/text-kernel.js';
-import { encodeBase64Into } from './base64.js';
-import {
-  BASE64_END, canonicalPrefix, TEXT_END, TEXT_OPEN, TEXT_START,
-  viewOf, writeBytes, writeDecimal, writeFixed, type ChunkEncoding, type FixedBytes,
-} from './layout.js';
+import { BASE64_END, canonicalPrefix, TEXT_END, TEXT_OPEN, writeBytes, type ChunkEncoding, type FixedBytes } from './layout.js';
 import { Utf8StreamCheck } from './utf8.js';
 
 export interface FrameEncoderOptions {
@@ -68,7 +64,6 @@ export class FrameEncoder {
   private readonly utf8Check: Utf8StreamCheck | undefined;
   private readonly fromChunk: number;
   private batch: Buffer;
-  private batchView: DataView;
   private used = 0;
   private done: Buffer[] = [];
   /** Bytes of the chunk being collected, when a block ended inside it. */
@@ -82,7 +77,6 @@ export class FrameEncoder {
     this.batchBytes = Math.max(options.batchBytes ?? SEND_BATCH_BYTES, this.maxFrameBytes);
     // With a buffer pool, a batch is taken when the first frame needs one (ensureRoom).
     this.batch = options.buffers ? NO_BATCH : this.newBatch();
-    this.batchView = viewOf(this.batch);
     this.utf8Check = options.encoding === 'utf8' ? new Utf8StreamCheck() : undefined;
     this.fromChunk = options.fromChunk ?? 1;
     this.chunk = options.startChunk ?? 1;
@@ -158,29 +152,11 @@ export class FrameEncoder {
 
   /** Emits every chunk of bytes[start..end) known not to be the last; returns where it stopped. */
   private consume(bytes: Uint8Array, start: number, end: number): number {
-    return this.options.encoding === 'base64' ? this.consumeBinary(bytes, start, end) : this.consumeText(bytes, start, end);
-  }
-
-  private consumeBinary(bytes: Uint8Array, start: number, end: number): number {
-    const view = viewOf(bytes);
+    const binary = this.options.encoding === 'base64';
     let at = start;
-    // `>` and not `>=`: a last chunk of exactly 150 bytes goes in FILE-END.
-    while (end - at > BASE64_CHUNK_BYTES) {
-      if (this.chunk >= this.fromChunk) {
-        this.ensureRoom(this.maxFrameBytes);
-        const o = encodeBase64Into(bytes, view, at, at + BASE64_CHUNK_BYTES, this.batch, this.batchView, this.openFrame());
-        this.used = writeFixed(this.batch, this.batchView, o, this.frameSuffix);
-      }
-      at += BASE64_CHUNK_BYTES;
-      this.chunk++;
-    }
-    return at;
-  }
-
-  private consumeText(bytes: Uint8Array, start: number, end: number): number {
-    let at = start;
+    // A resume: the chunks before fromChunk are counted, not sent.
     for (; this.chunk < this.fromChunk; this.chunk++) {
-      const next = skipChunk(bytes, at, end);
+      const next = binary ? (end - at > BASE64_CHUNK_BYTES ? at + BASE64_CHUNK_BYTES : -1) : skipChunk(bytes, at, end);
       if (next === -1) return at;
       at = next;
     }
@@ -190,7 +166,7 @@ export class FrameEncoder {
     const input = kernel.firstFree;
     const output = input + KERNEL_INPUT_BYTES;
     const frameRoom = this.maxFrameBytes + KERNEL_OVERSHOOT_BYTES;
-    // The text goes into the kernel's memory a slice at a time; a chunk cut by a slice's end
+    // The bytes go into the kernel's memory a slice at a time; a chunk cut by a slice's end
     // starts the next slice.
     for (;;) {
       const sliceEnd = Math.min(end, at + KERNEL_INPUT_BYTES);
@@ -199,10 +175,12 @@ export class FrameEncoder {
       for (;;) {
         this.ensureRoom(frameRoom);
         const room = Math.min(this.batch.length - this.used, KERNEL_OUTPUT_BYTES);
-        this.chunk += kernel.encodeTextFrames(next, input + sliceEnd - at, output, output + room, this.chunk, frameRoom);
+        this.chunk += binary
+          ? kernel.encodeBase64Frames(next, input + sliceEnd - at, output, output + room, this.chunk, frameRoom)
+          : kernel.encodeTextFrames(next, input + sliceEnd - at, output, output + room, this.chunk, frameRoom);
         next = kernel.next;
         this.used += memory.copy(this.batch, this.used, output, kernel.outEnd);
-        // It stopped with room for another frame: the text in the slice ran out.
+        // It stopped with room for another frame: the bytes in the slice ran out.
         if (room - (kernel.outEnd - output) >= frameRoom) break;
       }
       const consumed = next - input;
@@ -211,17 +189,10 @@ export class FrameEncoder {
     }
   }
 
-  /** Writes `{"type":"FILE",…,"chunk":N,"text":"` at the end of the batch; returns where text goes. */
-  private openFrame(): number {
-    let o = writeFixed(this.batch, this.batchView, this.used, this.framePrefix);
-    o = writeDecimal(this.batch, o, this.chunk);
-    return writeFixed(this.batch, this.batchView, o, TEXT_START);
-  }
-
   private ensureRoom(bytes: number): void {
     if (this.batch.length - this.used >= bytes) return;
     if (this.used > 0) this.done.push(this.batch.subarray(0, this.used));
-    this.setBatch(bytes > this.batchBytes ? Buffer.allocUnsafe(bytes) : this.newBatch());
+    this.batch = bytes > this.batchBytes ? Buffer.allocUnsafe(bytes) : this.newBatch();
     this.used = 0;
   }
 
@@ -230,17 +201,12 @@ export class FrameEncoder {
     if (this.used > 0) {
       this.done.push(this.batch.subarray(0, this.used));
       const tailServes = this.options.buffers === undefined && this.batch.length - this.used >= this.maxFrameBytes;
-      this.setBatch(tailServes ? this.batch.subarray(this.used) : this.options.buffers ? NO_BATCH : this.newBatch());
+      this.batch = tailServes ? this.batch.subarray(this.used) : this.options.buffers ? NO_BATCH : this.newBatch();
       this.used = 0;
     }
     const batches = this.done;
     this.done = [];
     return batches;
-  }
-
-  private setBatch(batch: Buffer): void {
-    this.batch = batch;
-    this.batchView = viewOf(batch);
   }
 
   private newBatch(): Buffer {

@@ -1,11 +1,12 @@
-// The canonical byte layout of FILE frames: what our encoder writes byte by byte and what the
+// The canonical byte layout of FILE frames: what our encoder writes and what the
 // receiver's fast path recognises without JSON.parse. Field order follows the spec's listing:
 //
 //   {"type":"FILE","rq":7,"file":"a.txt","chunk":1,"text":"…"}
 //   {"type":"FILE","rq":7,"file":"a.bin","chunk":1,"text":"…","encoding":"base64"}
 //
 // Text is escaped exactly as JSON.stringify escapes it, so a frame built either way is the same
-// bytes (the SIMD kernel, ../simd/text-kernel.wat, escapes and unescapes it). FILE-END, once per file, is built with JSON.stringify and read with JSON.parse.
+// bytes (the SIMD kernel, ../simd/text-kernel.wat, writes and reads it). FILE-END, once per file,
+// is built with JSON.stringify and read with JSON.parse.
 
 /** How a file's bytes travel: as its own UTF-8 text, or base64 when it is not valid UTF-8. */
 export type ChunkEncoding = 'utf8' | 'base64';
@@ -46,32 +47,6 @@ export const canonicalPrefix = (rq: number, file: string): FixedBytes =>
 
 /** Largest chunk number (2^53-1) the schemas allow. */
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-
-/** Writes the decimal digits of a non-negative safe integer at `at`; returns the position after. */
-export function writeDecimal(out: Uint8Array, at: number, value: number): number {
-  let digits = 1;
-  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  let rest = value;
-  for (let i = at + digits - 1; i >= at; i--) {
-    const next = Math.floor(rest / 10);
-    out[i] = 0x30 + (rest - next * 10);
-    rest = next;
-  }
-  return at + digits;
-}
-
-/**
- * Copies fixed bytes into out at `at` four at a time; returns the position after. For the few dozen
- * bytes around each frame's text this beats `set`, whose call costs more than the copy.
- */
-export function writeFixed(out: Uint8Array, outView: DataView, at: number, fixed: FixedBytes): number {
-  const { bytes, view } = fixed;
-  const length = bytes.length;
-  let i = 0;
-  for (; i + 4 <= length; i += 4) outView.setUint32(at + i, view.getUint32(i));
-  for (; i < length; i++) out[at + i] = bytes[i]!;
-  return at + length;
-}
 
 /** Copies `bytes` into out at `at`; returns the position after. */
 export function writeBytes(out: Uint8Array, at: number, bytes: Uint8Array): number {

@@ -1,6 +1,6 @@
 // The transfer's SIMD kernel (text-kernel.wat, assembled by `npm run gen`): FILE frames of text,
-// decoded or encoded 16 bytes at a time, and of base64, decoded 16 characters at a time, a whole
-// run of them per call. It reads and writes only its own memory, so
+// decoded or encoded 16 bytes at a time, and of base64, 16 characters at a time, a whole run of
+// them per call. It reads and writes only its own memory, so
 // its user lays that memory out and copies bytes in and out of it (a memcpy per block costs far
 // less than the kernel saves: scripts/bench-codec.ts). Each instance has its own fixed memory:
 // views of it stay valid.
@@ -29,6 +29,7 @@ export class TextKernel {
   private readonly parseRun: (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
   private readonly parseBase64Run: (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
   private readonly encodeRun: (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
+  private readonly encodeBase64Run: (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
 
   constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(TEXT_KERNEL_WASM, 'base64'));
@@ -40,6 +41,7 @@ export class TextKernel {
     this.parseRun = exports.parseTextFrames as (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
     this.parseBase64Run = exports.parseBase64Frames as (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
     this.encodeRun = exports.encodeTextFrames as (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
+    this.encodeBase64Run = exports.encodeBase64Frames as (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
   }
 
   /**
@@ -100,6 +102,11 @@ export class TextKernel {
    */
   encodeTextFrames(at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number): number {
     return this.encodeRun(at, end, out, outLimit, chunk, frameRoom);
+  }
+
+  /** The same for any bytes, as FILE frames of base64: 150 bytes (200 characters) each. */
+  encodeBase64Frames(at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number): number {
+    return this.encodeBase64Run(at, end, out, outLimit, chunk, frameRoom);
   }
 
   /** After parseTextFrames: where the line it stopped at starts; after encodeTextFrames: the first byte not encoded. */

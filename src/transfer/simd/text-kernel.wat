@@ -252,6 +252,66 @@
     (i32.store (i32.const 12) (local.get $at))
     (local.get $frames))
 
+  ;; Encodes the bytes at [at, end) as FILE frames of base64 into `out`: for each 150 bytes,
+  ;;   <prefix><chunk>,"text":"<200 characters of base64>","encoding":"base64"}\n
+  ;; with the prefix stored at 32, numbered chunk, chunk + 1, ... A chunk is written only when a
+  ;; byte follows it (the file's last chunk travels as FILE-END), and only while `frameRoom` bytes
+  ;; fit before outLimit. Returns the number of frames written, with outEnd and next stored at 0.
+  (func (export "encodeBase64Frames") (param $at i32) (param $end i32) (param $out i32) (param $outLimit i32) (param $chunk f64) (param $frameRoom i32) (result i32)
+    (local $frames i32) (local $i i32) (local $stop i32)
+    (block $done
+      (loop $frame
+        (br_if $done (i32.le_s (i32.sub (local.get $end) (local.get $at)) (i32.const 150)))
+        (br_if $done (i32.gt_s (i32.add (local.get $out) (local.get $frameRoom)) (local.get $outLimit)))
+        (memory.copy (local.get $out) (i32.const 32) (i32.load (i32.const 16)))
+        (local.set $out (call $writeDecimal (i32.add (local.get $out) (i32.load (i32.const 16))) (local.get $chunk)))
+        (i64.store align=1 (local.get $out) (i64.const 0x3a2274786574222c))
+        (i32.store8 offset=8 (local.get $out) (i32.const 0x22))
+        (local.set $out (i32.add (local.get $out) (i32.const 9)))
+        ;; 12 blocks of 12 bytes, then 6 (the load reads 2 more, which are not used).
+        (local.set $i (local.get $at))
+        (local.set $stop (i32.add (local.get $at) (i32.const 144)))
+        (loop $blocks
+          (v128.store align=1 (local.get $out) (call $encodeBase64Block (v128.load align=1 (local.get $i))))
+          (local.set $i (i32.add (local.get $i) (i32.const 12)))
+          (local.set $out (i32.add (local.get $out) (i32.const 16)))
+          (br_if $blocks (i32.lt_u (local.get $i) (local.get $stop))))
+        (i64.store align=1 (local.get $out) (i64x2.extract_lane 0 (call $encodeBase64Block (v128.load64_zero align=1 (local.get $i)))))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        ;; ","encoding":"base64"}\n
+        (v128.store align=1 (local.get $out) (v128.const i8x16 34 44 34 101 110 99 111 100 105 110 103 34 58 34 98 97))
+        (i64.store offset=15 align=1 (local.get $out) (i64.const 0x0a7d223436657361))
+        (local.set $out (i32.add (local.get $out) (i32.const 23)))
+        (local.set $at (i32.add (local.get $at) (i32.const 150)))
+        (local.set $chunk (f64.add (local.get $chunk) (f64.const 1)))
+        (local.set $frames (i32.add (local.get $frames) (i32.const 1)))
+        (br $frame)))
+    (i32.store (i32.const 0) (local.get $out))
+    (i32.store (i32.const 12) (local.get $at))
+    (local.get $frames))
+
+  ;; The 16 characters of base64 for the first 12 bytes of `block` (Wojciech Mula's encoder: each
+  ;; 3 bytes spread over a 32-bit lane, cut into four 6-bit values, each shifted into the alphabet
+  ;; by a table indexed by its range).
+  (func $encodeBase64Block (param $block v128) (result v128)
+    (local $lanes v128) (local $values v128)
+    ;; Lane i: the 24-bit number of bytes 3i, 3i+1, 3i+2 (the first the highest).
+    (local.set $lanes (i8x16.swizzle (local.get $block)
+      (v128.const i8x16 2 1 0 -1 5 4 3 -1 8 7 6 -1 11 10 9 -1)))
+    ;; Its four 6-bit values, highest first, as the lane's four bytes.
+    (local.set $values (v128.or (v128.or
+      (v128.and (i32x4.shr_u (local.get $lanes) (i32.const 18)) (v128.const i32x4 0x3f 0x3f 0x3f 0x3f))
+      (v128.and (i32x4.shr_u (local.get $lanes) (i32.const 4)) (v128.const i32x4 0x3f00 0x3f00 0x3f00 0x3f00)))
+      (v128.or
+      (v128.and (i32x4.shl (local.get $lanes) (i32.const 10)) (v128.const i32x4 0x3f0000 0x3f0000 0x3f0000 0x3f0000))
+      (v128.and (i32x4.shl (local.get $lanes) (i32.const 24)) (v128.const i32x4 0x3f000000 0x3f000000 0x3f000000 0x3f000000)))))
+    ;; 0..25 → 'A'.., 26..51 → 'a'.., 52..61 → '0'.., 62 → '+', 63 → '/'
+    (i8x16.add (local.get $values)
+      (i8x16.swizzle (v128.const i8x16 71 -4 -4 -4 -4 -4 -4 -4 -4 -4 -4 -19 -16 65 0 0)
+        (v128.or (i8x16.sub_sat_u (local.get $values) (v128.const i8x16 51 51 51 51 51 51 51 51 51 51 51 51 51 51 51 51))
+                 (v128.and (i8x16.lt_u (local.get $values) (v128.const i8x16 26 26 26 26 26 26 26 26 26 26 26 26 26 26 26 26))
+                           (v128.const i8x16 13 13 13 13 13 13 13 13 13 13 13 13 13 13 13 13))))))
+
   ;; Writes the byte at `out` as JSON.stringify writes it in a string; returns the position after.
   (func $writeEscaped (param $out i32) (param $byte i32) (result i32)
     (local $short i32)
