@@ -59,7 +59,7 @@ function runPerCall(): void {
   let at = 0;
   while (at < wire.length) {
     const bytes = wire.copy(input, 0, at);
-    const frames = kernel.parseTextFrames(input.byteOffset, input.byteOffset + bytes, kernelOut.byteOffset, chunk, lastChunk);
+    const frames = kernel.parseFrames('utf8', input.byteOffset, input.byteOffset + bytes, kernelOut.byteOffset, chunk, lastChunk);
     if (frames === 0) break;
     chunk += frames;
     at += kernel.next - input.byteOffset;

@@ -1,5 +1,6 @@
-// `npm run gen`: the committed generated files are fresh, and a schema change flows into the types,
-// the validators and the protocol reference together (shown on a copy of the project in a temp dir).
+// `npm run gen`: the committed generated files are fresh, a schema change flows into the types, the
+// validators and the protocol reference together, and a change to the transfer's WebAssembly kernel
+// into its assembled module (shown on a copy of the project in a temp dir).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -9,8 +10,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../spec/spec-kit.js';
 
-const GENERATED = ['src/generated/types.ts', 'src/generated/validators.js', 'src/generated/validators.d.ts', 'src/generated/catalogue.ts', 'docs/protocol.md', 'docs/errors.md'];
-const SPEC_INPUTS = ['asyncapi.yaml', 'schemas', 'scripts/codegen', 'src/errors', 'scripts/gen.ts', 'src/generated', 'docs/protocol.md', 'docs/errors.md', 'package.json', 'tsconfig.json'];
+const KERNEL = 'src/generated/text-kernel-wasm.ts';
+const GENERATED = ['src/generated/types.ts', 'src/generated/validators.js', 'src/generated/validators.d.ts', 'src/generated/catalogue.ts', 'docs/protocol.md', 'docs/errors.md', KERNEL];
+const KERNEL_SOURCE = 'src/transfer/simd/text-kernel.wat';
+const SPEC_INPUTS = ['asyncapi.yaml', 'schemas', 'scripts/codegen', 'src/errors', 'scripts/gen.ts', 'src/generated', 'docs/protocol.md', 'docs/errors.md', KERNEL_SOURCE, 'package.json', 'tsconfig.json'];
 
 interface Run { code: number; stdout: string; stderr: string }
 
@@ -108,6 +111,20 @@ describe('code generation', () => {
     test('the regenerated code type-checks', async () => {
       const result = await run(dir, path.join(ROOT, 'node_modules/.bin/tsc'), ['--noEmit', '-p', '.']);
       assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    });
+
+    test('a change to the kernel source makes --check fail on the assembled module alone, and gen reassembles it', async () => {
+      const file = path.join(dir, KERNEL_SOURCE);
+      const source = await readFile(file, 'utf8');
+      assert.ok(source.includes('(i32.const 200)'));
+      await writeFile(file, source.replaceAll('(i32.const 200)', '(i32.const 199)'));
+      const stale = await gen(dir, '--check');
+      assert.notEqual(stale.code, 0, 'a stale kernel passed --check');
+      assert.deepEqual(GENERATED.filter((generated) => stale.stderr.includes(generated)), [KERNEL], stale.stderr);
+      assert.equal(await readFile(path.join(dir, KERNEL), 'utf8'), original.get(KERNEL), '--check wrote the module');
+      assert.equal((await gen(dir)).code, 0);
+      assert.notEqual(await readFile(path.join(dir, KERNEL), 'utf8'), original.get(KERNEL));
+      assert.equal((await gen(dir, '--check')).code, 0);
     });
   });
 });

@@ -1,9 +1,9 @@
 // The downloader's side of the codec: a TCP byte stream → verified file bytes. Splits lines (with
 // the protocol's line-length ceiling) in the memory of a SIMD text kernel (kernel-blocks.ts),
-// decodes runs of FILE frames of text there with the kernel and other lines one by one (fast path,
-// else the protocol edge), and holds the holder to the transfer rules: the rq and file it asked
-// for, chunks numbered on from fromChunk without gaps, one encoding throughout, UTF-8 in every
-// frame of text.
+// decodes runs of FILE frames (text or base64) there with the kernel and other lines one by one
+// (fast path, else the protocol edge), and holds the holder to the transfer rules: the rq and file
+// it asked for, chunks numbered on from fromChunk without gaps, one encoding throughout, UTF-8 in
+// every frame of text.
 import { isUtf8 } from 'node:buffer';
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
@@ -149,7 +149,7 @@ export class FrameDecoder implements LineSink {
   }
 
   /**
-   * Lets the kernel decode the run of FILE frames of text at input[start..limit) that come next;
+   * Lets the kernel decode the run of FILE frames at input[start..limit) that come next;
    * returns where the first line it left starts. Each frame it takes is one decodeLine would take
    * the same way.
    */

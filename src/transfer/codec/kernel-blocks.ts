@@ -26,7 +26,7 @@ export interface LineSink {
   wantsLine(): boolean;
   /**
    * Decodes the run of frames at the start of input[start..limit) it can take in one go (the
-   * kernel's parseTextFrames); returns where the first line it left starts.
+   * kernel's parseFrames); returns where the first line it left starts.
    */
   decodeRun(start: number, limit: number): number;
   /**

@@ -1,12 +1,12 @@
 // The downloader's side of a ranged reply: bytes from one connection → whole pieces, each with the
 // PIECE frame that announced it. Lines are split with the protocol's ceiling in the memory of a
-// SIMD text kernel (kernel-blocks.ts); runs of FILE frames of text are decoded there by the kernel,
-// other lines take the fast path (no JSON.parse) or the protocol edge, and a whole piece is copied
-// out into a shared slab (slabs.ts), where it stays until it is on disk. Holds the holder to the
-// rules: the rq and file asked for, a PIECE frame for each piece in order, chunks numbered on
-// without gaps, one encoding, FILE-END exactly at the file's last chunk. Ranges asked ahead queue
-// up and are held to their rules in the order they were asked. Whether the piece's bytes are right
-// is for the Merkle proof to say, not this decoder.
+// SIMD text kernel (kernel-blocks.ts); runs of FILE frames (text or base64) are decoded there by
+// the kernel, other lines take the fast path (no JSON.parse) or the protocol edge, and a whole
+// piece is copied out into a shared slab (slabs.ts), where it stays until it is on disk. Holds the
+// holder to the rules: the rq and file asked for, a PIECE frame for each piece in order, chunks
+// numbered on without gaps, one encoding, FILE-END exactly at the file's last chunk. Ranges asked
+// ahead queue up and are held to their rules in the order they were asked. Whether the piece's
+// bytes are right is for the Merkle proof to say, not this decoder.
 import { isUtf8 } from 'node:buffer';
 import type { PieceFrame } from '../../generated/types.js';
 import { MAX_LINE_BYTES, show } from '../../protocol/index.js';
@@ -144,7 +144,7 @@ export class PieceDecoder implements LineSink {
   }
 
   /**
-   * Lets the kernel decode the run of FILE frames of text at input[start..limit) that continue the
+   * Lets the kernel decode the run of FILE frames at input[start..limit) that continue the
    * piece being decoded, short of its last chunk (decodeLine ends the piece); returns where the
    * first line it left starts. Each frame it takes is one decodeLine would take the same way.
    */

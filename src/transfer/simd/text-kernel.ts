@@ -1,9 +1,8 @@
 // The transfer's SIMD kernel (text-kernel.wat, assembled by `npm run gen`): FILE frames of text,
 // decoded or encoded 16 bytes at a time, and of base64, 16 characters at a time, a whole run of
-// them per call. It reads and writes only its own memory, so
-// its user lays that memory out and copies bytes in and out of it (a memcpy per block costs far
-// less than the kernel saves: scripts/bench-codec.ts). Each instance has its own fixed memory:
-// views of it stay valid.
+// them per call. It reads and writes only its own memory, so its user lays that memory out and
+// copies bytes in and out of it (a memcpy per block costs far less than the kernel saves:
+// scripts/bench-codec.ts). Each instance has its own fixed memory: views of it stay valid.
 import { TEXT_KERNEL_WASM } from '../../generated/text-kernel-wasm.js';
 import type { ChunkEncoding } from '../codec/layout.js';
 
@@ -18,6 +17,11 @@ const PREFIX_AT = 32;
 /** Longest frame prefix (`{"type":"FILE","rq":…,"file":…,"chunk":`) the kernel holds. */
 const MAX_PREFIX_BYTES = 2048;
 
+/** A run of frames decoded from memory[at..limit) into memory[out..]: how many. */
+type ParseRun = (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
+/** A run of frames encoded from memory[at..end) into memory[out..outLimit): how many. */
+type EncodeRun = (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
+
 let compiled: WebAssembly.Module | undefined;
 
 export class TextKernel {
@@ -26,10 +30,12 @@ export class TextKernel {
   readonly firstFree = PREFIX_AT + MAX_PREFIX_BYTES;
   private readonly results: Int32Array;
   private readonly decode: (at: number, end: number, out: number) => number;
-  private readonly parseRun: (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
-  private readonly parseBase64Run: (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
-  private readonly encodeRun: (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
-  private readonly encodeBase64Run: (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
+  private readonly parseRun: ParseRun;
+  private readonly parseBase64Run: ParseRun;
+  private readonly encodeRun: EncodeRun;
+  private readonly encodeBase64Run: EncodeRun;
+  /** The encoding of the frames the last parseFrames took. */
+  runEncoding: ChunkEncoding = 'utf8';
 
   constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(TEXT_KERNEL_WASM, 'base64'));
@@ -38,14 +44,14 @@ export class TextKernel {
     this.memory = Buffer.from(buffer);
     this.results = new Int32Array(buffer, 0, RESULTS_BYTES / 4);
     this.decode = exports.decodeText as (at: number, end: number, out: number) => number;
-    this.parseRun = exports.parseTextFrames as (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
-    this.parseBase64Run = exports.parseBase64Frames as (at: number, limit: number, out: number, chunk: number, lastChunk: number) => number;
-    this.encodeRun = exports.encodeTextFrames as (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
-    this.encodeBase64Run = exports.encodeBase64Frames as (at: number, end: number, out: number, outLimit: number, chunk: number, frameRoom: number) => number;
+    this.parseRun = exports.parseTextFrames as ParseRun;
+    this.parseBase64Run = exports.parseBase64Frames as ParseRun;
+    this.encodeRun = exports.encodeTextFrames as EncodeRun;
+    this.encodeBase64Run = exports.encodeBase64Frames as EncodeRun;
   }
 
   /**
-   * Sets how every frame parseTextFrames takes and encodeTextFrames writes starts:
+   * Sets how every frame parseFrames takes and the encoders write starts:
    * `{"type":"FILE","rq":R,"file":F,"chunk":`. Any valid file name fits: 255 code points of at
    * most 4 bytes, or 2 escaped.
    */
@@ -56,30 +62,13 @@ export class TextKernel {
   }
 
   /**
-   * Decodes the FILE frames of text at memory[at..limit) in the canonical layout, with the prefix
-   * set and numbered chunk, chunk + 1, … up to lastChunk at most, into memory[out..], one after
-   * another. Stops at the first line that is anything else, or not whole before `limit`, and
-   * leaves it to the caller. Returns the number of frames decoded; then outEnd, next (where the
-   * line it stopped at starts) and sawHighBytes tell the rest.
-   */
-  parseTextFrames(at: number, limit: number, out: number, chunk: number, lastChunk: number): number {
-    return this.parseRun(at, limit, out, chunk, lastChunk);
-  }
-
-  /**
-   * The same for FILE frames of base64: 200 characters without padding (150 bytes) each, ending
-   * `","encoding":"base64"}` and a newline; a character outside the alphabet stops the run there.
-   */
-  parseBase64Frames(at: number, limit: number, out: number, chunk: number, lastChunk: number): number {
-    return this.parseBase64Run(at, limit, out, chunk, lastChunk);
-  }
-
-  /** The encoding of the frames the last parseFrames took. */
-  runEncoding: ChunkEncoding = 'utf8';
-
-  /**
-   * A run of frames in `encoding` (parseTextFrames or parseBase64Frames), or, while it is not known
-   * yet, in the encoding of the first frame; runEncoding then says which.
+   * Decodes the FILE frames at memory[at..limit) in the canonical layout, with the prefix set and
+   * numbered chunk, chunk + 1, … up to lastChunk at most, into memory[out..], one after another:
+   * frames of text (200 code points) when `encoding` is utf8, of base64 (200 characters without
+   * padding, 150 bytes) when it is base64, and while it is not known yet, in the encoding of the
+   * first frame (runEncoding then says which). Stops at the first line that is anything else, or
+   * not whole before `limit`, and leaves it to the caller. Returns the number of frames decoded;
+   * then outEnd, next (where the line it stopped at starts) and sawHighBytes tell the rest.
    */
   parseFrames(encoding: ChunkEncoding | undefined, at: number, limit: number, out: number, chunk: number, lastChunk: number): number {
     if (encoding !== 'base64') {
@@ -109,7 +98,7 @@ export class TextKernel {
     return this.encodeBase64Run(at, end, out, outLimit, chunk, frameRoom);
   }
 
-  /** After parseTextFrames: where the line it stopped at starts; after encodeTextFrames: the first byte not encoded. */
+  /** After parseFrames: where the line it stopped at starts; after an encoder: the first byte not encoded. */
   get next(): number {
     return this.results[NEXT]!;
   }
@@ -134,7 +123,7 @@ export class TextKernel {
     return this.results[CHARS]!;
   }
 
-  /** After decodeText or parseTextFrames: whether a decoded byte is ≥ 0x80 (only then can the text be invalid UTF-8). */
+  /** After decodeText or parseFrames: whether a decoded byte is ≥ 0x80 (only then can the text be invalid UTF-8). */
   get sawHighBytes(): boolean {
     return this.results[HIGH_BYTES] !== 0;
   }
