@@ -90,6 +90,17 @@ test('every frame the encoder writes is accepted by the schema, FILE exactly 200
   );
 });
 
+/** The encoder's lines for data pushed in the blocks the cuts make (tiny batches or not) are `expected`. */
+function assertFramedAs(data: Buffer, encoding: ChunkEncoding, blockCuts: number[], smallBatches: boolean, expected: string[]): void {
+  const encoder = new FrameEncoder({ rq: RQ, file: FILE, encoding, ...(smallBatches ? { batchBytes: 1 } : {}) });
+  const batches: Buffer[] = [];
+  for (const block of split(data, blockCuts)) batches.push(...encoder.push(block));
+  batches.push(...encoder.end(data.length, sha256(data)));
+  const lines = Buffer.concat(batches).toString('utf8').split('\n').slice(0, -1);
+  assert.equal(lines.length, expected.length);
+  lines.forEach((line, i) => assert.equal(line, expected[i], `frame ${i + 1}`));
+}
+
 test('text larger than the kernel takes at once is framed exactly as JSON.stringify frames it, whatever the blocks and batches', () => {
   fc.assert(
     fc.property(fc.array(trickyChar, { minLength: 1, maxLength: 64 }), fc.array(fc.nat(), { maxLength: 4 }), fc.boolean(), (alphabet, blockCuts, smallBatches) => {
@@ -102,13 +113,7 @@ test('text larger than the kernel takes at once is framed exactly as JSON.string
         const text = codePoints.slice(at, at + 200).join('');
         expected.push(JSON.stringify(at + 200 < codePoints.length ? { type: 'FILE', rq: RQ, file: FILE, chunk, text } : { type: 'FILE-END', rq: RQ, file: FILE, chunk, text, size: data.length, sha256: sha256(data) }));
       }
-      const encoder = new FrameEncoder({ rq: RQ, file: FILE, encoding: 'utf8', ...(smallBatches ? { batchBytes: 1 } : {}) });
-      const batches: Buffer[] = [];
-      for (const block of split(data, blockCuts)) batches.push(...encoder.push(block));
-      batches.push(...encoder.end(data.length, sha256(data)));
-      const lines = Buffer.concat(batches).toString('utf8').split('\n').slice(0, -1);
-      assert.equal(lines.length, expected.length);
-      lines.forEach((line, i) => assert.equal(line, expected[i], `frame ${i + 1}`));
+      assertFramedAs(data, 'utf8', blockCuts, smallBatches, expected);
     }),
     { seed: SEED, numRuns: 12 },
   );
@@ -123,13 +128,7 @@ test('binary data larger than the kernel takes at once is framed exactly as JSON
         const text = data.subarray(at, at + 150).toString('base64');
         expected.push(JSON.stringify(at + 150 < data.length ? { type: 'FILE', rq: RQ, file: FILE, chunk, text, encoding: 'base64' } : { type: 'FILE-END', rq: RQ, file: FILE, chunk, text, encoding: 'base64', size: data.length, sha256: sha256(data) }));
       }
-      const encoder = new FrameEncoder({ rq: RQ, file: FILE, encoding: 'base64', ...(smallBatches ? { batchBytes: 1 } : {}) });
-      const batches: Buffer[] = [];
-      for (const block of split(data, blockCuts)) batches.push(...encoder.push(block));
-      batches.push(...encoder.end(data.length, sha256(data)));
-      const lines = Buffer.concat(batches).toString('utf8').split('\n').slice(0, -1);
-      assert.equal(lines.length, expected.length);
-      lines.forEach((line, i) => assert.equal(line, expected[i], `frame ${i + 1}`));
+      assertFramedAs(data, 'base64', blockCuts, smallBatches, expected);
     }),
     { seed: SEED, numRuns: 12 },
   );
