@@ -19,6 +19,7 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { freeUdpPort, startServerProcess, type ServerProcess } from '../test/reliability/server-process.js';
 import { LoadGenerator, SECONDS, type LoadResult } from './bench/udp-load.js';
+import { median } from './bench/median.js';
 
 const ADMIN_URL = process.env.P2FS_BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -242,10 +243,6 @@ async function startEchoProcess(): Promise<{ child: ChildProcess; port: number }
 
 async function cores(): Promise<number> {
   return (await readFile('/proc/cpuinfo', 'utf8')).split('\n').filter((line) => line.startsWith('processor')).length;
-}
-
-function median(values: number[]): number {
-  return [...values].sort((x, y) => x - y)[values.length >> 1]!;
 }
 
 function medianRun(runs: LoadResult[]): LoadResult {

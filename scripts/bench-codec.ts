@@ -11,6 +11,7 @@ import { FrameEncoder } from '../src/transfer/codec/frame-encoder.js';
 import { canonicalPrefix, viewOf } from '../src/transfer/codec/layout.js';
 import { READ_BLOCK_BYTES, SOCKET_READ_BYTES } from '../src/transfer/limits.js';
 import { TextKernel } from '../src/transfer/simd/text-kernel.js';
+import { median } from './bench/median.js';
 import { textBlock } from './bench/sample-text.js';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '30' }, runs: { type: 'string', default: '7' } } });
@@ -85,7 +86,7 @@ function msPer100MB(run: () => void): number {
     run();
     times.push(((performance.now() - started) * 100_000_000) / payloadBytes);
   }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  return median(times);
 }
 
 process.stdout.write(`${values.mb} MB of text, ${(wire.length / 1e6).toFixed(1)} MB of frames; ms per 100 MB of payload, median of ${values.runs} runs:\n`);

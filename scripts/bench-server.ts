@@ -17,6 +17,7 @@ import { infotPage, searchPage } from '../src/server/pages/paging.js';
 import { startIndexServer, type IndexServer } from '../src/server/index.js';
 import { heapAfterGc } from './bench/heap.js';
 import { LoadGenerator, startEcho, type LoadResult } from './bench/udp-load.js';
+import { median } from './bench/median.js';
 
 /** Rounds of the read comparison, and seconds each scenario is measured per round. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -101,7 +102,6 @@ const rows: string[][] = [];
 const row = (what: string, inFlight: number, r: LoadResult, vsEcho?: number) =>
   rows.push([what, String(inFlight), Math.round(r.rps).toLocaleString('en'), r.p50.toFixed(0), r.p99.toFixed(0), vsEcho === undefined ? '' : `${Math.round(100 * vsEcho)} %`, r.serverCpuUs.toFixed(1), r.loadCpu.toFixed(2), String(r.lost)]);
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 /** The run with the median throughput (its latencies and CPU figures go with it). */
 const medianRun = (runs: LoadResult[]): LoadResult => [...runs].sort((a, b) => a.rps - b.rps)[runs.length >> 1]!;
 

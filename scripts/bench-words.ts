@@ -15,6 +15,7 @@ import { wordsPage } from '../src/server/pages/paging.js';
 import { startIndexServer, type IndexServer } from '../src/server/index.js';
 import { heapAfterGc } from './bench/heap.js';
 import { LoadGenerator, type LoadResult } from './bench/udp-load.js';
+import { median } from './bench/median.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 1);
@@ -62,7 +63,6 @@ function queries(files: number, count: number): string[] {
   });
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 /** The server's own time per query, µs: match, page, encode, as the handler does, over distinct queries. */
 function inProcessMicros(registry: Registry, files: number): number {
